@@ -1,0 +1,146 @@
+"""A FastStream ``KafkaBroker`` with the reliability settings of INFRA.md, and safe publishing.
+
+- Producer: ``acks="all"`` and an idempotent producer; every event is published keyed by its
+  aggregate id so one client's (one document's) events stay in order.
+- Consumers: subscribe with :func:`subscriber_options` (no auto-commit, ``NACK_ON_ERROR``): the
+  offset is committed only once the handler returned.
+- Poison messages: :class:`DeadLetterPolicy` retries a failing message a bounded number of times
+  (with backoff), then publishes it to ``<topic>.dlt`` with the error in headers and lets the
+  partition move on. A message is thus never lost and never blocks its partition forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from faststream import AckPolicy, BaseMiddleware, StreamMessage
+from faststream.kafka import KafkaBroker
+
+from portal_contracts.envelope import Envelope
+from portal_contracts.topics import DEAD_LETTER_SUFFIX, Topics
+
+logger = logging.getLogger(__name__)
+
+_MAX_ERROR_HEADER = 1000
+
+
+@dataclass
+class DeadLetterPolicy:
+    """Bounded retries, then the dead-letter topic. One instance per broker.
+
+    Attempts are counted per (topic, partition, offset) in this process: a NACK rewinds the
+    partition, so the same record comes straight back and is counted again.
+    """
+
+    max_attempts: int = 3
+    base_delay_s: float = 0.2
+    max_delay_s: float = 5.0
+    broker: KafkaBroker | None = None
+    _attempts: dict[tuple[str, int, int], int] = field(default_factory=dict)
+
+    def __call__(self, msg: Any, /, **kwargs: Any) -> _DeadLetterMiddleware:
+        return _DeadLetterMiddleware(msg, policy=self, **kwargs)
+
+    def backoff(self, attempt: int) -> float:
+        # Full jitter: spreads retries of many consumers hitting the same failing dependency.
+        return random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1)))  # noqa: S311
+
+
+class _DeadLetterMiddleware(BaseMiddleware):  # type: ignore[type-arg]
+    def __init__(self, msg: Any, /, *, policy: DeadLetterPolicy, **kwargs: Any) -> None:
+        super().__init__(msg, **kwargs)
+        self.policy = policy
+
+    async def consume_scope(
+        self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
+    ) -> Any:
+        record = msg.raw_message
+        if isinstance(record, tuple) or record is None:  # batches handle their own failures
+            return await call_next(msg)
+        key = (record.topic, record.partition, record.offset)
+        try:
+            result = await call_next(msg)
+        except Exception as exc:
+            attempts = self.policy._attempts.get(key, 0) + 1
+            self.policy._attempts[key] = attempts
+            if attempts < self.policy.max_attempts or record.topic.endswith(DEAD_LETTER_SUFFIX):
+                logger.warning("handler failed on %s (attempt %d): %r", key, attempts, exc)
+                await asyncio.sleep(self.policy.backoff(attempts))
+                raise  # NACK_ON_ERROR: rewinds the partition, the record comes back
+            await self._dead_letter(record, exc, attempts)
+            self.policy._attempts.pop(key, None)
+            return None  # handled: the ack middleware commits and the partition moves on
+        self.policy._attempts.pop(key, None)
+        return result
+
+    async def _dead_letter(self, record: Any, exc: Exception, attempts: int) -> None:
+        broker = self.policy.broker
+        if broker is None:
+            raise RuntimeError("DeadLetterPolicy.broker is not set") from exc
+        headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
+        headers.update(
+            {
+                "dlt-error": f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_HEADER],
+                "dlt-attempts": str(attempts),
+                "dlt-topic": record.topic,
+                "dlt-partition": str(record.partition),
+                "dlt-offset": str(record.offset),
+            }
+        )
+        logger.error("dead-lettering %s:%s@%s after %d attempts: %r",
+                     record.topic, record.partition, record.offset, attempts, exc)
+        await broker.publish(
+            record.value, topic=record.topic + DEAD_LETTER_SUFFIX, key=record.key, headers=headers
+        )
+
+
+def build_broker(
+    bootstrap_servers: str,
+    *,
+    client_id: str,
+    max_attempts: int = 3,
+    graceful_timeout: float = 30.0,
+    **kwargs: Any,
+) -> KafkaBroker:
+    """The one way services build their broker."""
+    policy = DeadLetterPolicy(max_attempts=max_attempts)
+    broker = KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=15_000,
+        graceful_timeout=graceful_timeout,  # above the slowest handler
+        middlewares=[policy],
+        **kwargs,
+    )
+    policy.broker = broker
+    return broker
+
+
+def subscriber_options(group_id: str, **overrides: Any) -> dict[str, Any]:
+    """Keyword arguments for ``broker.subscriber`` / ``router.subscriber``: at-least-once."""
+    options: dict[str, Any] = {
+        "group_id": group_id,
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+        "auto_offset_reset": "earliest",
+        "max_records": 1,
+    }
+    options.update(overrides)
+    return options
+
+
+async def publish_event(broker: KafkaBroker, topics: Topics, event: Envelope[Any]) -> None:
+    """Publish an event on its topic, keyed by its aggregate id, with its id in headers."""
+    await broker.publish(
+        event.model_dump(mode="json"),
+        topic=topics.of(type(event)),
+        key=event.key(),
+        headers={"event_id": str(event.event_id), "event_type": event.event_type},
+        correlation_id=str(event.correlation_id),
+    )

@@ -1,0 +1,76 @@
+"""Import events: ImportValidated (in chunks), ImportCommitted, ImportRejected.
+
+A confirmed import travels as several ImportValidated chunks (no Kafka message over ~512 KB); the
+clients service creates the clients only once it holds every chunk, all or none.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from portal_contracts.clients import ClientData
+from portal_contracts.envelope import Envelope, Payload
+
+MAX_CHUNK_BYTES = 512 * 1024
+
+
+class ImportRow(Payload):
+    row_number: int = Field(ge=1)  # the Excel row number, as the accountant sees it
+    invite: bool
+    client: ClientData
+
+
+class ImportValidatedPayload(Payload):
+    import_id: str
+    version: int = Field(ge=1)  # the uploaded file's version within the import
+    chunk_index: int = Field(ge=0)
+    chunk_count: int = Field(ge=1)
+    row_count: int = Field(ge=1)  # rows in the whole import, across chunks
+    rows: list[ImportRow]
+
+
+class ImportCommittedPayload(Payload):
+    import_id: str
+    version: int
+    client_ids: dict[int, str]  # row number -> client id
+
+
+class RejectedRow(Payload):
+    row_number: int
+    field: str  # e.g. "user.email"
+    code: str  # stable error code, e.g. "email.taken"
+
+
+class ImportRejectedPayload(Payload):
+    import_id: str
+    version: int
+    rows: list[RejectedRow]
+
+
+class ImportValidated(Envelope[ImportValidatedPayload]):
+    EVENT_TYPE: ClassVar[str] = "ImportValidated"
+    event_type: Literal["ImportValidated"] = "ImportValidated"
+    schema_version: Literal[1] = 1
+
+    def aggregate_id(self) -> str:
+        return self.payload.import_id
+
+
+class ImportCommitted(Envelope[ImportCommittedPayload]):
+    EVENT_TYPE: ClassVar[str] = "ImportCommitted"
+    event_type: Literal["ImportCommitted"] = "ImportCommitted"
+    schema_version: Literal[1] = 1
+
+    def aggregate_id(self) -> str:
+        return self.payload.import_id
+
+
+class ImportRejected(Envelope[ImportRejectedPayload]):
+    EVENT_TYPE: ClassVar[str] = "ImportRejected"
+    event_type: Literal["ImportRejected"] = "ImportRejected"
+    schema_version: Literal[1] = 1
+
+    def aggregate_id(self) -> str:
+        return self.payload.import_id

@@ -1,0 +1,54 @@
+"""Command line: `python -m portal_infra up|down|status|token`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from portal_contracts.identity import Caller, Role, issue_token
+
+from portal_infra import local
+from portal_infra.process import MissingTool
+
+# The local development key: it signs tokens for `make token` and is what services accept when
+# run by `make up`. It is not a secret and is refused outside development (see servicekit).
+DEV_JWT_KEY = "local-development-only-key-not-a-secret-32b"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="portal_infra")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start local Kafka and FerretDB (idempotent)")
+    sub.add_parser("down", help="stop them by pid")
+    sub.add_parser("status", help="print the URLs of the servers that run")
+    token = sub.add_parser("token", help="print a JWT signed with the local development key")
+    token.add_argument("--office", required=True)
+    token.add_argument("--user", required=True)
+    token.add_argument("--role", choices=[r.value for r in Role], default="admin")
+    token.add_argument("--groups", default="")
+    token.add_argument("--lang", default="fr")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "up":
+            for key, value in local.up().items():
+                print(f"{key}={value}")
+        elif args.command == "down":
+            local.down()
+        elif args.command == "status":
+            for key, value in local.running().items():
+                print(f"{key}={value}")
+        elif args.command == "token":
+            caller = Caller(
+                office_id=args.office, user_id=args.user, role=Role(args.role),
+                groups=tuple(g for g in args.groups.split(",") if g), language=args.lang,
+            )
+            print(issue_token(caller, os.environ.get("PORTAL_JWT_KEY", DEV_JWT_KEY)))
+    except MissingTool as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""Pytest fixtures giving tests a real Kafka broker and a real MongoDB-wire server.
+
+Servers are resolved, in order: ``KAFKA_BOOTSTRAP_SERVERS`` / ``MONGODB_URI`` from the environment,
+then the servers `make infra-up` runs, then local binaries started here with throwaway state, then
+testcontainers when a Docker engine answers. When none is available the fixture fails (with
+``CI`` or ``REQUIRE_REAL_SERVICES=1``) or skips (a developer without Java or Go).
+
+A watchdog stops the run with a clear message when a server it relies on dies, so a killed broker
+fails the run within seconds instead of letting every test hang on its timeouts.
+"""
+
+from __future__ import annotations
+
+import _thread
+import contextlib
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from portal_contracts.topics import Topics
+from portal_infra import ferretdb, kafka, local
+from portal_infra.process import MissingTool, ServerRecord, pid_alive, stop_pid
+
+
+def _require_real() -> bool:
+    return bool(os.environ.get("CI")) or os.environ.get("REQUIRE_REAL_SERVICES") == "1"
+
+
+@dataclass
+class Server:
+    """A server the tests use; ``pid`` is set when this run (or `make infra-up`) started it."""
+
+    name: str
+    url: str
+    origin: str
+    pid: int | None = None
+    owned: bool = False
+    cleanup: list[Callable[[], None]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for action in reversed(self.cleanup):
+            with contextlib.suppress(Exception):
+                action()
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        docker.from_env(timeout=2).ping()
+        return True
+    except Exception:
+        return False
+
+
+def _unavailable(name: str, reasons: list[str]) -> None:
+    message = f"no {name} available: " + "; ".join(reasons)
+    if _require_real():
+        pytest.fail(message + " (CI / REQUIRE_REAL_SERVICES=1: broker and database tests must run)",
+                    pytrace=False)
+    pytest.skip(message)
+
+
+def _start_kafka(home: Path) -> Server:
+    node = kafka.new_node(home)
+    process = kafka.start_and_wait(node)
+    server = Server("kafka", node.bootstrap, f"local jars, throwaway ({home})", process.pid, True)
+    server.cleanup.append(lambda: stop_pid(process.pid))
+    return server
+
+
+def _start_ferretdb(home: Path) -> Server:
+    node = ferretdb.new_node(home, in_memory=True)
+    process = ferretdb.start_and_wait(node)
+    server = Server("ferretdb", node.uri, "local binary, in-memory SQLite", process.pid, True)
+    server.cleanup.append(lambda: stop_pid(process.pid))
+    return server
+
+
+def _resolve(name: str, env_key: str, start: Callable[[Path], Server], home: Path) -> Server:
+    reasons: list[str] = []
+    if os.environ.get(env_key):
+        return Server(name, os.environ[env_key], f"${env_key}")
+    record = ServerRecord.load(local.state_dir(), name)
+    if record and pid_alive(record.pid):
+        return Server(name, record.url, "`make infra-up`", record.pid)
+    reasons.append(f"${env_key} unset and `make infra-up` not running")
+    try:
+        return start(home)
+    except MissingTool as exc:
+        reasons.append(str(exc))
+    except Exception as exc:
+        reasons.append(f"starting a local {name} failed: {exc}")
+    if _docker_answers():
+        return _testcontainer(name)
+    reasons.append("no Docker engine for testcontainers")
+    _unavailable(name, reasons)
+    raise AssertionError("unreachable")
+
+
+def _testcontainer(name: str) -> Server:
+    if name == "kafka":
+        from testcontainers.kafka import KafkaContainer  # type: ignore[import-untyped]
+
+        container = KafkaContainer("apache/kafka:4.1.1").with_kraft()
+        container.start()
+        server = Server(name, container.get_bootstrap_server(), "testcontainers")
+    else:
+        from testcontainers.mongodb import MongoDbContainer  # type: ignore[import-untyped]
+
+        container = MongoDbContainer("mongo:7")
+        container.start()
+        server = Server(name, container.get_connection_url(), "testcontainers")
+    server.cleanup.append(container.stop)
+    return server
+
+
+class _Watchdog(threading.Thread):
+    """Interrupts the run when a server we know the pid of dies (killed broker → fail fast)."""
+
+    def __init__(self, servers: list[Server]) -> None:
+        super().__init__(daemon=True, name="server-watchdog")
+        self.servers = [s for s in servers if s.pid is not None]
+        self.stopping = threading.Event()
+        self.died: Server | None = None
+
+    def run(self) -> None:
+        while not self.stopping.wait(1.0):
+            for server in self.servers:
+                if server.pid is not None and not pid_alive(server.pid):
+                    self.died = server
+                    sys.stderr.write(
+                        f"\n\nFATAL: the {server.name} server the tests use ({server.url}, pid "
+                        f"{server.pid}, {server.origin}) has died; stopping the test run.\n\n"
+                    )
+                    sys.stderr.flush()
+                    _thread.interrupt_main()
+                    return
+
+
+@dataclass
+class RealServices:
+    kafka: Server
+    mongodb: Server
+
+
+_WATCHDOG: _Watchdog | None = None
+
+
+@pytest.fixture(scope="session")
+def real_services() -> Iterator[RealServices]:
+    global _WATCHDOG
+    home = Path(tempfile.mkdtemp(prefix="portal-tests-"))
+    kafka_server = _resolve("kafka", "KAFKA_BOOTSTRAP_SERVERS", _start_kafka, home / "kafka")
+    try:
+        mongo_server = _resolve("ferretdb", "MONGODB_URI", _start_ferretdb, home / "ferretdb")
+    except BaseException:
+        kafka_server.stop()
+        raise
+    print(f"\n[real services] Kafka {kafka_server.url} ({kafka_server.origin}); "
+          f"MongoDB-wire {mongo_server.url} ({mongo_server.origin})")
+    _WATCHDOG = _Watchdog([kafka_server, mongo_server])
+    _WATCHDOG.start()
+    yield RealServices(kafka_server, mongo_server)
+    _WATCHDOG.stopping.set()
+    mongo_server.stop()
+    kafka_server.stop()
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _WATCHDOG is not None and _WATCHDOG.died is not None:
+        died = _WATCHDOG.died
+        terminalreporter.write_line(
+            f"FAILED: {died.name} ({died.url}, pid {died.pid}) died during the run", red=True
+        )
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    if _WATCHDOG is not None and _WATCHDOG.died is not None:
+        session.exitstatus = 3
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(real_services: RealServices) -> str:
+    return real_services.kafka.url
+
+
+@pytest.fixture(scope="session")
+def mongodb_uri(real_services: RealServices) -> str:
+    return real_services.mongodb.url
+
+
+@pytest.fixture
+def test_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def topics(test_id: str) -> Topics:
+    """Topic names of this test only (a unique prefix)."""
+    return Topics(prefix=f"test.{test_id}.")
+
+
+@pytest.fixture
+def group_id(test_id: str) -> str:
+    return f"test-group-{test_id}"
+
+
+@pytest.fixture
+def database_name(test_id: str) -> str:
+    return f"test_{test_id}"
+
+
+@pytest.fixture
+async def mongo_db(mongodb_uri: str, database_name: str) -> AsyncIterator[Any]:
+    """A fresh database on the real server, dropped afterwards."""
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, serverSelectionTimeoutMS=10_000)
+    try:
+        yield client[database_name]
+        with contextlib.suppress(Exception):
+            await client.drop_database(database_name)
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+def own_kafka() -> Iterator[Callable[[], Server]]:
+    """Start a dedicated throwaway broker, for tests that kill or pause it."""
+    started: list[Server] = []
+    homes: list[Path] = []
+
+    def start() -> Server:
+        home = Path(tempfile.mkdtemp(prefix="portal-own-kafka-"))
+        homes.append(home)
+        try:
+            server = _start_kafka(home)
+        except MissingTool as exc:
+            _unavailable("kafka", [str(exc)])
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+    for home in homes:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
