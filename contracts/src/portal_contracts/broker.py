@@ -51,7 +51,7 @@ class DeadLetterPolicy:
         return random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1)))  # noqa: S311
 
 
-class _DeadLetterMiddleware(BaseMiddleware):  # type: ignore[type-arg]
+class _DeadLetterMiddleware(BaseMiddleware):
     def __init__(self, msg: Any, /, *, policy: DeadLetterPolicy, **kwargs: Any) -> None:
         super().__init__(msg, **kwargs)
         self.policy = policy
@@ -92,8 +92,14 @@ class _DeadLetterMiddleware(BaseMiddleware):  # type: ignore[type-arg]
                 "dlt-offset": str(record.offset),
             }
         )
-        logger.error("dead-lettering %s:%s@%s after %d attempts: %r",
-                     record.topic, record.partition, record.offset, attempts, exc)
+        logger.error(
+            "dead-lettering %s:%s@%s after %d attempts: %r",
+            record.topic,
+            record.partition,
+            record.offset,
+            attempts,
+            exc,
+        )
         await broker.publish(
             record.value, topic=record.topic + DEAD_LETTER_SUFFIX, key=record.key, headers=headers
         )

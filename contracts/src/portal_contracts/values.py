@@ -140,7 +140,10 @@ def normalise_email(raw: str) -> str:
 
 # --- Phone --------------------------------------------------------------------------------------
 
-_MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+_MOBILE_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+}
 
 
 def normalise_mobile_phone(raw: str, default_region: str = "BE") -> str:

@@ -7,7 +7,6 @@ import os
 import sys
 
 from portal_contracts.identity import Caller, Role, issue_token
-
 from portal_infra import local
 from portal_infra.process import MissingTool
 
@@ -40,8 +39,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{key}={value}")
         elif args.command == "token":
             caller = Caller(
-                office_id=args.office, user_id=args.user, role=Role(args.role),
-                groups=tuple(g for g in args.groups.split(",") if g), language=args.lang,
+                office_id=args.office,
+                user_id=args.user,
+                role=Role(args.role),
+                groups=tuple(g for g in args.groups.split(",") if g),
+                language=args.lang,
             )
             print(issue_token(caller, os.environ.get("PORTAL_JWT_KEY", DEV_JWT_KEY)))
     except MissingTool as exc:

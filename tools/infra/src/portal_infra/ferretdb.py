@@ -31,7 +31,11 @@ READY_TIMEOUT_S = 30.0
 
 def ferretdb_binary() -> Path:
     source = project_root() / "tools" / "ferretdb"
-    binary = cache_dir() / "ferretdb" / f"ferretdb-{fingerprint([source / 'go.mod', source / 'go.sum', source / 'main.go'])}"
+    binary = (
+        cache_dir()
+        / "ferretdb"
+        / f"ferretdb-{fingerprint([source / 'go.mod', source / 'go.sum', source / 'main.go'])}"
+    )
     if binary.exists():
         return binary
     go = require_tool("go")
@@ -59,8 +63,11 @@ class FerretNode:
         data = self.home / "data"
         data.mkdir(parents=True, exist_ok=True)
         sqlite_url = "file:./?mode=memory" if self.in_memory else f"file:{data}/"
-        return spawn([str(ferretdb_binary()), f"-listen=127.0.0.1:{self.port}",
-                      f"-sqlite-url={sqlite_url}"], self.log, cwd=data)
+        return spawn(
+            [str(ferretdb_binary()), f"-listen=127.0.0.1:{self.port}", f"-sqlite-url={sqlite_url}"],
+            self.log,
+            cwd=data,
+        )
 
 
 def new_node(home: Path, port: int | None = None, in_memory: bool = False) -> FerretNode:
@@ -79,7 +86,9 @@ def server_answers(uri: str) -> bool:
         client.close()
 
 
-def wait_ready(node: FerretNode, process: subprocess.Popen[bytes], timeout: float = READY_TIMEOUT_S) -> None:
+def wait_ready(
+    node: FerretNode, process: subprocess.Popen[bytes], timeout: float = READY_TIMEOUT_S
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -88,7 +97,9 @@ def wait_ready(node: FerretNode, process: subprocess.Popen[bytes], timeout: floa
             return
         time.sleep(0.2)
     stop_pid(process.pid)
-    raise TimeoutError(f"FerretDB did not answer on {node.uri} within {timeout:.0f}s:\n{tail(node.log)}")
+    raise TimeoutError(
+        f"FerretDB did not answer on {node.uri} within {timeout:.0f}s:\n{tail(node.log)}"
+    )
 
 
 def start_and_wait(node: FerretNode) -> subprocess.Popen[bytes]:

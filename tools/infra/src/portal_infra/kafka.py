@@ -23,8 +23,14 @@ from portal_infra.process import (
     tail,
 )
 
-JVM_OPTS = ["-Xms256m", "-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-Djava.awt.headless=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"]
+JVM_OPTS = [
+    "-Xms256m",
+    "-Xmx768m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-Djava.awt.headless=true",
+    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+]
 READY_TIMEOUT_S = 90.0
 
 
@@ -39,8 +45,16 @@ def kafka_libs() -> Path:
     require_tool("java")
     target.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [mvn, "-B", "-q", "-f", str(pom), "dependency:copy-dependencies",
-         "-DincludeScope=runtime", f"-DoutputDirectory={target}"],
+        [
+            mvn,
+            "-B",
+            "-q",
+            "-f",
+            str(pom),
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={target}",
+        ],
         check=True,
     )
     marker.touch()
@@ -98,22 +112,37 @@ class KafkaNode:
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         subprocess.run(
-            [require_tool("java"), "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format",
-             "--standalone", "-t", cluster_id, "-c", str(self.config)],
-            check=True, capture_output=True,
+            [
+                require_tool("java"),
+                "-cp",
+                f"{libs}/*",
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "-t",
+                cluster_id,
+                "-c",
+                str(self.config),
+            ],
+            check=True,
+            capture_output=True,
         )
 
     def start(self) -> subprocess.Popen[bytes]:
         libs = kafka_libs()
         self.write_config()
         self.format_storage(libs)
-        return spawn([require_tool("java"), *JVM_OPTS, "-cp", f"{libs}/*", "kafka.Kafka",
-                      str(self.config)], self.log)
+        return spawn(
+            [require_tool("java"), *JVM_OPTS, "-cp", f"{libs}/*", "kafka.Kafka", str(self.config)],
+            self.log,
+        )
 
 
 def new_node(home: Path, port: int | None = None, controller_port: int | None = None) -> KafkaNode:
     port = port if port and port_is_free(port) else free_port()
-    controller_port = controller_port if controller_port and port_is_free(controller_port) else free_port()
+    controller_port = (
+        controller_port if controller_port and port_is_free(controller_port) else free_port()
+    )
     return KafkaNode(home=home, port=port, controller_port=controller_port)
 
 
@@ -138,7 +167,9 @@ def broker_answers(bootstrap: str) -> bool:
     return asyncio.run(_answers(bootstrap))
 
 
-def wait_ready(node: KafkaNode, process: subprocess.Popen[bytes], timeout: float = READY_TIMEOUT_S) -> None:
+def wait_ready(
+    node: KafkaNode, process: subprocess.Popen[bytes], timeout: float = READY_TIMEOUT_S
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -147,7 +178,9 @@ def wait_ready(node: KafkaNode, process: subprocess.Popen[bytes], timeout: float
             return
         time.sleep(0.5)
     stop_pid(process.pid)
-    raise TimeoutError(f"Kafka did not answer on {node.bootstrap} within {timeout:.0f}s:\n{tail(node.log)}")
+    raise TimeoutError(
+        f"Kafka did not answer on {node.bootstrap} within {timeout:.0f}s:\n{tail(node.log)}"
+    )
 
 
 def start_and_wait(node: KafkaNode) -> subprocess.Popen[bytes]:

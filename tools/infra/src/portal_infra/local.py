@@ -42,7 +42,9 @@ def kafka_up() -> tuple[ServerRecord, bool]:
     home = data_dir() / "kafka"
     ports = _ports(home, {"port": DEFAULT_KAFKA_PORT, "controller_port": DEFAULT_CONTROLLER_PORT})
     node = kafka.new_node(home, ports["port"], ports["controller_port"])
-    if (node.port, node.controller_port) != (ports["port"], ports["controller_port"]) and (home / "data").exists():
+    if (node.port, node.controller_port) != (ports["port"], ports["controller_port"]) and (
+        home / "data"
+    ).exists():
         raise RuntimeError(
             f"Kafka's ports {ports} are taken by another program; free them or delete {home}."
         )

@@ -56,7 +56,7 @@ class Server:
 
 def _docker_answers() -> bool:
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
 
         docker.from_env(timeout=2).ping()
         return True
@@ -67,8 +67,10 @@ def _docker_answers() -> bool:
 def _unavailable(name: str, reasons: list[str]) -> None:
     message = f"no {name} available: " + "; ".join(reasons)
     if _require_real():
-        pytest.fail(message + " (CI / REQUIRE_REAL_SERVICES=1: broker and database tests must run)",
-                    pytrace=False)
+        pytest.fail(
+            message + " (CI / REQUIRE_REAL_SERVICES=1: broker and database tests must run)",
+            pytrace=False,
+        )
     pytest.skip(message)
 
 
@@ -111,18 +113,19 @@ def _resolve(name: str, env_key: str, start: Callable[[Path], Server], home: Pat
 
 def _testcontainer(name: str) -> Server:
     if name == "kafka":
-        from testcontainers.kafka import KafkaContainer  # type: ignore[import-untyped]
+        from testcontainers.kafka import KafkaContainer
 
-        container = KafkaContainer("apache/kafka:4.1.1").with_kraft()
-        container.start()
-        server = Server(name, container.get_bootstrap_server(), "testcontainers")
-    else:
-        from testcontainers.mongodb import MongoDbContainer  # type: ignore[import-untyped]
+        kafka_container = KafkaContainer("apache/kafka:4.1.1").with_kraft()
+        kafka_container.start()
+        server = Server(name, kafka_container.get_bootstrap_server(), "testcontainers")
+        server.cleanup.append(kafka_container.stop)
+        return server
+    from testcontainers.mongodb import MongoDbContainer
 
-        container = MongoDbContainer("mongo:7")
-        container.start()
-        server = Server(name, container.get_connection_url(), "testcontainers")
-    server.cleanup.append(container.stop)
+    mongo_container = MongoDbContainer("mongo:7")
+    mongo_container.start()
+    server = Server(name, mongo_container.get_connection_url(), "testcontainers")
+    server.cleanup.append(mongo_container.stop)
     return server
 
 
@@ -168,8 +171,10 @@ def real_services() -> Iterator[RealServices]:
     except BaseException:
         kafka_server.stop()
         raise
-    print(f"\n[real services] Kafka {kafka_server.url} ({kafka_server.origin}); "
-          f"MongoDB-wire {mongo_server.url} ({mongo_server.origin})")
+    print(
+        f"\n[real services] Kafka {kafka_server.url} ({kafka_server.origin}); "
+        f"MongoDB-wire {mongo_server.url} ({mongo_server.origin})"
+    )
     _WATCHDOG = _Watchdog([kafka_server, mongo_server])
     _WATCHDOG.start()
     yield RealServices(kafka_server, mongo_server)
@@ -228,7 +233,9 @@ async def mongo_db(mongodb_uri: str, database_name: str) -> AsyncIterator[Any]:
     """A fresh database on the real server, dropped afterwards."""
     from pymongo import AsyncMongoClient
 
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, serverSelectionTimeoutMS=10_000)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongodb_uri, serverSelectionTimeoutMS=10_000
+    )
     try:
         yield client[database_name]
         with contextlib.suppress(Exception):

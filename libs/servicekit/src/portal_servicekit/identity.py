@@ -1,0 +1,41 @@
+"""The caller of an HTTP request, from the gateway's bearer JWT (verified with the configured key)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from portal_contracts.identity import Caller, InvalidToken, verify_token
+from portal_contracts.values import Language
+from portal_servicekit.problems import ProblemError
+
+
+def request_language(request: Request) -> Language:
+    """The language a person reads: the ``lang`` query, the token's claim, then Accept-Language."""
+    for candidate in (request.query_params.get("lang"), getattr(request.state, "language", None)):
+        if candidate in {lang.value for lang in Language}:
+            return Language(candidate)
+    header = request.headers.get("accept-language", "")
+    for part in header.split(","):
+        code = part.split(";")[0].strip()[:2].lower()
+        if code in {lang.value for lang in Language}:
+            return Language(code)
+    return Language.FR
+
+
+def current_caller(request: Request) -> Caller:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ProblemError(401, "auth.missing")
+    try:
+        caller = verify_token(token, request.app.state.jwt_key)
+    except InvalidToken as exc:
+        raise ProblemError(401, "auth.invalid") from exc
+    request.state.language = caller.language.value
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+CallerLanguage = Annotated[Language, Depends(request_language)]
