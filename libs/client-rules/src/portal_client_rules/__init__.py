@@ -1,0 +1,18 @@
+"""The rules of a client's fields, shared by the clients service (the "+ Add client" form) and the
+importer (every Excel row), so both accept and refuse exactly the same things.
+
+``check_client(raw, office)`` normalises a ClientData-shaped mapping of raw values and returns a
+:class:`ClientData`, or raises :class:`ClientRulesError` listing every broken rule with its field
+path and stable code. ``messages.message(code, lang)`` says in fr/nl/en what is wrong and how to fix it.
+No I/O: rules that need a write or a lookup (uniqueness, the VAT register) live in the services.
+"""
+
+from portal_client_rules import messages
+from portal_client_rules.rules import (
+    ClientRulesError,
+    OfficeRules,
+    Violation,
+    check_client,
+)
+
+__all__ = ["ClientRulesError", "OfficeRules", "Violation", "check_client", "messages"]
