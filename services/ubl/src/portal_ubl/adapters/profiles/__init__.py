@@ -1,0 +1,1 @@
+"""UBL profiles per accounting software: one module each, found by name in :mod:`.registry`."""
