@@ -22,7 +22,7 @@ from portal_infra.process import (
     project_root,
     require_tool,
     spawn,
-    stop_pid,
+    stop_process,
     tail,
 )
 
@@ -96,7 +96,7 @@ def wait_ready(
         if server_answers(node.uri):
             return
         time.sleep(0.2)
-    stop_pid(process.pid)
+    stop_process(process)
     raise TimeoutError(
         f"FerretDB did not answer on {node.uri} within {timeout:.0f}s:\n{tail(node.log)}"
     )

@@ -19,7 +19,7 @@ from portal_infra.process import (
     project_root,
     require_tool,
     spawn,
-    stop_pid,
+    stop_process,
     tail,
 )
 
@@ -177,7 +177,7 @@ def wait_ready(
         if broker_answers(node.bootstrap):
             return
         time.sleep(0.5)
-    stop_pid(process.pid)
+    stop_process(process)
     raise TimeoutError(
         f"Kafka did not answer on {node.bootstrap} within {timeout:.0f}s:\n{tail(node.log)}"
     )

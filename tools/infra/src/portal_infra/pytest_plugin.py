@@ -11,10 +11,10 @@ fails the run within seconds instead of letting every test hang on its timeouts.
 
 from __future__ import annotations
 
-import _thread
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -30,7 +30,7 @@ import pytest
 
 from portal_contracts.topics import Topics
 from portal_infra import ferretdb, kafka, local
-from portal_infra.process import MissingTool, ServerRecord, pid_alive, stop_pid
+from portal_infra.process import MissingTool, ServerRecord, pid_alive, stop_process
 
 
 def _require_real() -> bool:
@@ -78,7 +78,7 @@ def _start_kafka(home: Path) -> Server:
     node = kafka.new_node(home)
     process = kafka.start_and_wait(node)
     server = Server("kafka", node.bootstrap, f"local jars, throwaway ({home})", process.pid, True)
-    server.cleanup.append(lambda: stop_pid(process.pid))
+    server.cleanup.append(lambda: stop_process(process))
     return server
 
 
@@ -86,7 +86,7 @@ def _start_ferretdb(home: Path) -> Server:
     node = ferretdb.new_node(home, in_memory=True)
     process = ferretdb.start_and_wait(node)
     server = Server("ferretdb", node.uri, "local binary, in-memory SQLite", process.pid, True)
-    server.cleanup.append(lambda: stop_pid(process.pid))
+    server.cleanup.append(lambda: stop_process(process))
     return server
 
 
@@ -148,7 +148,9 @@ class _Watchdog(threading.Thread):
                         f"{server.pid}, {server.origin}) has died; stopping the test run.\n\n"
                     )
                     sys.stderr.flush()
-                    _thread.interrupt_main()
+                    # A real SIGINT (not _thread.interrupt_main) also wakes an event loop
+                    # blocked in select(), so a hanging test stops at once.
+                    os.kill(os.getpid(), signal.SIGINT)
                     return
 
 
