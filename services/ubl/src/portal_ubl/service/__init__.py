@@ -1,0 +1,1 @@
+"""Use cases: submit a document, keep the clients' settings; nothing here knows Mongo or Kafka."""

@@ -1,0 +1,98 @@
+"""A submitted document and what became of it: its blobs, its profile, its status.
+
+The aggregate records the event that announces it; the repository stores both in one write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from portal_contracts.values import DocumentKind
+from portal_ubl.domain.errors import Problem
+
+INVOICE_KINDS = frozenset(
+    {DocumentKind.PURCHASE_INVOICE, DocumentKind.SALES_INVOICE, DocumentKind.CREDIT_NOTE}
+)
+
+
+class Status(StrEnum):
+    READY = "ready"  # stored, schema-valid, DocumentReady pending or published
+    FAILED = "failed"  # the UBL we produced failed the schema: kept with its errors, no event
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    blob_id: str
+    sha256: str
+    size: int
+    filename: str
+    media_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitDocument:
+    """The command: what a client hands in (one of xml / data / pdf at least)."""
+
+    office_id: str
+    client_id: str
+    kind: DocumentKind
+    pdf: bytes | None = None
+    pdf_filename: str | None = None
+    xml: bytes | None = None
+    data: bytes | None = None  # the intake JSON
+    profile: str | None = None  # None: from the client's accounting software
+
+    def idempotency_key(self) -> str:
+        """Same office, client, kind and bytes → same key → one document."""
+        digest = hashlib.sha256()
+        for part in (self.office_id, self.client_id, self.kind.value):
+            digest.update(part.encode() + b"\x00")
+        for blob in (self.pdf, self.xml, self.data):
+            digest.update(hashlib.sha256(blob).digest() if blob is not None else b"-")
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerAccount:
+    code: str
+    label: str = ""
+    default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    """What this service knows of a client, from ClientCreated / ClientUpdated."""
+
+    office_id: str
+    client_id: str
+    version: int
+    accounting_software: str | None = None
+    sales_ledger_accounts: tuple[LedgerAccount, ...] = ()
+
+    def default_account(self) -> str | None:
+        for account in self.sales_ledger_accounts:
+            if account.default:
+                return account.code
+        return None
+
+
+@dataclass
+class Document:
+    document_id: str
+    office_id: str
+    client_id: str
+    kind: DocumentKind
+    key: str
+    profile: str
+    status: Status
+    created_at: datetime
+    accounting_software: str | None = None
+    needs_data_entry: bool = False
+    ubl: Blob | None = None
+    pdf: Blob | None = None
+    metadata: Blob | None = None
+    errors: list[Problem] = field(default_factory=list)
+    pdf_beside: bool = False  # the profile wants the PDF delivered as its own file too
