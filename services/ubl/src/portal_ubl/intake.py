@@ -7,6 +7,7 @@ which :func:`to_invoice` builds from it. Identifiers are normalised with the sha
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from datetime import date
 from decimal import Decimal
@@ -106,7 +107,7 @@ class PaymentMeansData(_Data):
 
 
 class DeliveryData(_Data):
-    date: date | None = None
+    date: dt.date | None = None
     address: AddressData | None = None
     party_name: str | None = None
     location_id: str | None = None

@@ -1,0 +1,1 @@
+"""Edges: HTTP (FastAPI), command line, Kafka consumers and the worker."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,7 +23,7 @@ from portal_ubl.domain.document import (
     SubmitDocument,
 )
 from portal_ubl.ports import BlobStore, ClientDirectory, DocumentRepository, EventRelay
-from portal_ubl.service.conversion import convert
+from portal_ubl.service.conversion import Converted, convert
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ class Dependencies:
     documents: DocumentRepository
     clients: ClientDirectory
     relay: EventRelay
+    # The blocking conversion; a seam for tests that need a document our writer would not make.
+    convert: Callable[[SubmitDocument, ClientSettings | None], Converted] = convert
 
 
 async def submit_document(
@@ -43,7 +46,7 @@ async def submit_document(
     if existing is not None:
         return existing
     client = await deps.clients.get(cmd.office_id, cmd.client_id)
-    converted = await asyncio.to_thread(convert, cmd, client)  # lxml + schema: off the loop
+    converted = await asyncio.to_thread(deps.convert, cmd, client)  # lxml + schema: off the loop
     document = Document(
         document_id=uuid.uuid4().hex,
         office_id=cmd.office_id,

@@ -1,0 +1,46 @@
+"""Kafka edge: the clients' settings this service needs (accounting software, sales ledger
+accounts) from ClientCreated / ClientUpdated. Each subscriber only translates and hands over."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from faststream.kafka import KafkaRouter
+
+from portal_contracts.broker import subscriber_options
+from portal_contracts.clients import ClientCreated, ClientSnapshot, ClientUpdated
+from portal_contracts.topics import Topics
+from portal_ubl.domain.document import ClientSettings, LedgerAccount
+from portal_ubl.service.handlers import Dependencies, record_client_settings
+
+GROUP_ID = "portal-ubl.client-settings"
+
+
+def settings_from(office_id: str, client: ClientSnapshot) -> ClientSettings:
+    software = client.integration.accounting_software
+    return ClientSettings(
+        office_id=office_id,
+        client_id=client.client_id,
+        version=client.version,
+        accounting_software=software.value if software else None,
+        sales_ledger_accounts=tuple(
+            LedgerAccount(a.code, a.label, a.default) for a in client.sales_ledger_accounts
+        ),
+    )
+
+
+def build_router(
+    topics: Topics, deps: Callable[[], Dependencies], group_id: str = GROUP_ID
+) -> KafkaRouter:
+    router = KafkaRouter()
+
+    @router.subscriber(
+        topics.of(ClientCreated), topics.of(ClientUpdated), **subscriber_options(group_id)
+    )
+    async def on_client_event(body: dict[str, Any]) -> None:
+        event_type = ClientCreated if body.get("event_type") == "ClientCreated" else ClientUpdated
+        event = event_type.model_validate(body)
+        await record_client_settings(settings_from(event.office_id, event.payload.client), deps())
+
+    return router

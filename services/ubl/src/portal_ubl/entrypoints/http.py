@@ -1,0 +1,232 @@
+"""HTTP edge: ``POST /v1/documents`` (intake) and fetching a document, its UBL and its PDF.
+
+Run with ``uvicorn portal_ubl.entrypoints.http:app --port 8104`` (``UBL_HTTP_PORT``). Errors are
+problem+json (servicekit) with one entry per field and rule, in the caller's language.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, File, Form, Request, Response, UploadFile
+from pydantic import BaseModel
+
+from portal_contracts.values import DocumentKind
+from portal_servicekit.app import create_service_app
+from portal_servicekit.identity import CallerLanguage, CurrentCaller
+from portal_servicekit.problems import FieldProblem, ProblemError, register_messages
+from portal_ubl.adapters.pdf import MAX_PDF_BYTES
+from portal_ubl.adapters.profiles.registry import names as profile_names
+from portal_ubl.adapters.safe_xml import MAX_XML_BYTES
+from portal_ubl.domain.document import Document, Status, SubmitDocument
+from portal_ubl.domain.errors import Problem, RejectedDocument, UnknownProfile
+from portal_ubl.entrypoints.messages import MESSAGES, field_message
+from portal_ubl.service.handlers import Dependencies, submit_document
+
+register_messages(MESSAGES)
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+
+class BlobPublic(BaseModel):
+    sha256: str
+    size: int
+    filename: str
+    media_type: str
+
+
+class DocumentPublic(BaseModel):
+    document_id: str
+    client_id: str
+    kind: DocumentKind
+    profile: str
+    status: str
+    needs_data_entry: bool
+    ubl: BlobPublic | None
+    pdf: BlobPublic | None
+    errors: list[dict[str, str]]
+
+
+def _public(d: Document) -> DocumentPublic:
+    def blob(b: Any) -> BlobPublic | None:
+        return (
+            BlobPublic(sha256=b.sha256, size=b.size, filename=b.filename, media_type=b.media_type)
+            if b
+            else None
+        )
+
+    return DocumentPublic(
+        document_id=d.document_id,
+        client_id=d.client_id,
+        kind=d.kind,
+        profile=d.profile,
+        status=d.status.value,
+        needs_data_entry=d.needs_data_entry,
+        ubl=blob(d.ubl),
+        pdf=blob(d.pdf),
+        errors=[{"field": p.field, "rule": p.rule, "message": p.message} for p in d.errors],
+    )
+
+
+def _deps(request: Request) -> Dependencies:
+    deps: Dependencies = request.app.state.deps
+    return deps
+
+
+async def _read(upload: UploadFile | None, limit: int, field: str) -> bytes | None:
+    """At most ``limit`` bytes are kept in memory: a bigger upload is refused, not buffered."""
+    if upload is None:
+        return None
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        rule = "UBL-PDF-01" if field == "pdf" else "UBL-XML-03"
+        raise RejectedDocument([Problem(field, rule, f"file over {limit // 1_048_576} MB")])
+    return data
+
+
+def _rejected(exc: RejectedDocument, language: str) -> ProblemError:
+    return ProblemError(
+        422,
+        "document.rejected",
+        fields=[
+            FieldProblem(
+                field=p.field, code=p.rule, message=field_message(p.rule, language, p.message)
+            )
+            for p in exc.problems
+        ],
+    )
+
+
+@router.post("", status_code=201)
+async def submit(
+    request: Request,
+    response: Response,
+    caller: CurrentCaller,
+    language: CallerLanguage,
+    kind: Annotated[DocumentKind, Form()],
+    client_id: Annotated[str, Form(min_length=1)],
+    profile: Annotated[str | None, Form()] = None,
+    data: Annotated[str | None, Form()] = None,
+    pdf: Annotated[UploadFile | None, File()] = None,
+    xml: Annotated[UploadFile | None, File()] = None,
+) -> DocumentPublic:
+    try:
+        cmd = SubmitDocument(
+            office_id=caller.office_id,
+            client_id=client_id,
+            kind=kind,
+            pdf=await _read(pdf, MAX_PDF_BYTES, "pdf"),
+            pdf_filename=pdf.filename if pdf else None,
+            xml=await _read(xml, MAX_XML_BYTES, "xml"),
+            data=data.encode() if data is not None else None,
+            profile=profile,
+        )
+        document = await submit_document(cmd, _deps(request))
+    except RejectedDocument as exc:
+        raise _rejected(exc, language.value) from exc
+    except UnknownProfile as exc:
+        raise ProblemError(
+            422,
+            "profile.unknown",
+            params={"choices": ", ".join(profile_names())},
+            fields=[FieldProblem(field="profile", code="profile.unknown")],
+        ) from exc
+    if document.status is Status.FAILED:
+        raise ProblemError(
+            500,
+            "document.invalid_output",
+            fields=[
+                FieldProblem(field=p.field, code=p.rule, message=p.message) for p in document.errors
+            ],
+        )
+    response.headers["Location"] = f"/v1/documents/{document.document_id}"
+    return _public(document)
+
+
+async def _owned(request: Request, caller: CurrentCaller, document_id: str) -> Document:
+    document = await _deps(request).documents.get(caller.office_id, document_id)
+    if document is None:  # another office's document answers the same as a missing one
+        raise ProblemError(404, "not_found")
+    return document
+
+
+@router.get("/{document_id}")
+async def get_document(request: Request, caller: CurrentCaller, document_id: str) -> DocumentPublic:
+    return _public(await _owned(request, caller, document_id))
+
+
+@router.get("/{document_id}/{part}")
+async def get_file(
+    request: Request, caller: CurrentCaller, document_id: str, part: str
+) -> Response:
+    document = await _owned(request, caller, document_id)
+    blob = {"ubl": document.ubl, "pdf": document.pdf, "metadata": document.metadata}.get(part)
+    if blob is None:
+        raise ProblemError(404, "not_found")
+    content = await _deps(request).blobs.get(blob.blob_id)
+    return Response(
+        content,
+        media_type=blob.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{blob.filename}"',
+            "X-Content-SHA256": blob.sha256,
+        },
+    )
+
+
+def create_app(deps: Dependencies | None = None, jwt_key: str | None = None) -> FastAPI:
+    """The app; tests pass ``deps`` (wired on a test database) and a key, production neither."""
+    if deps is not None:
+        app = create_service_app(title="UBL service", jwt_key=jwt_key or "")
+        app.state.deps = deps
+    else:
+        from portal_ubl.bootstrap import bootstrap
+        from portal_ubl.config import Settings
+
+        settings = Settings()
+        platform = settings.platform()
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            service = await bootstrap(settings)
+            await service.broker.start()
+            app.state.deps = service.deps
+            relay = asyncio.create_task(_relay_forever(service.deps, settings.relay_interval_s))
+            yield
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+            await service.broker.stop()
+            if service.client is not None:
+                await service.client.close()
+
+        async def mongo_ready() -> None:
+            await app.state.deps.documents.collection.database.command("ping")
+
+        app = create_service_app(
+            title="UBL service",
+            jwt_key=platform.jwt_key.get_secret_value(),
+            lifespan=lifespan,
+            readiness_checks={"mongodb": mongo_ready},
+        )
+    app.include_router(router)
+    return app
+
+
+async def _relay_forever(deps: Dependencies, interval: float) -> None:
+    """Publishes what a crash or a broker outage left in the outbox."""
+    while True:
+        with contextlib.suppress(Exception):
+            await deps.relay.flush()
+        await asyncio.sleep(interval)
+
+
+def __getattr__(name: str) -> FastAPI:
+    # ``app`` for uvicorn, built on first access so importing this module needs no environment.
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)
