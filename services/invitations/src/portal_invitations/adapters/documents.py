@@ -1,0 +1,92 @@
+"""``ClientAccess`` to and from its MongoDB document (one document per client).
+
+``send_due_at`` is copied to the top level so the sender's queue query stays a simple indexed
+range scan; ``invitation.token_hashes`` is indexed for acceptance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from portal_invitations.domain.events import Cause
+from portal_invitations.domain.model import (
+    ClientAccess,
+    ClientProfile,
+    Invitation,
+    InvitationState,
+    Login,
+    PastInvitation,
+)
+
+Document = dict[str, Any]
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None
+
+
+def _invitation_doc(inv: Invitation) -> Document:
+    doc = asdict(inv)
+    doc["state"] = inv.state.value
+    return doc
+
+
+def _invitation(doc: Document) -> Invitation:
+    times = (
+        "created_at",
+        "expires_at",
+        "next_attempt_at",
+        "in_flight_until",
+        "sent_at",
+        "ended_at",
+    )
+    values: dict[str, Any] = {k: (_utc(v) if k in times else v) for k, v in doc.items()}
+    values["state"] = InvitationState(doc["state"])
+    values["cause"] = Cause(**(doc.get("cause") or {}))
+    values["token_hashes"] = list(doc.get("token_hashes") or [])
+    return Invitation(**values)
+
+
+def to_document(access: ClientAccess) -> Document:
+    """Every field but ``_id``, ``version`` and the outbox (written by the repository)."""
+    inv = access.invitation
+    due = None
+    if inv is not None and inv.state is InvitationState.PENDING:
+        due = inv.next_attempt_at
+    return {
+        "office_id": access.office_id,
+        "client": asdict(access.profile),
+        "invitation": _invitation_doc(inv) if inv is not None else None,
+        "past": [{**asdict(p), "state": p.state.value} for p in access.past],
+        "activated_by": access.activated_by,
+        "activated_at": access.activated_at,
+        "login": asdict(access.login) if access.login is not None else None,
+        "send_due_at": due,
+    }
+
+
+def from_document(doc: Document) -> ClientAccess:
+    login = doc.get("login")
+    return ClientAccess(
+        profile=ClientProfile(**doc["client"]),
+        invitation=_invitation(doc["invitation"]) if doc.get("invitation") else None,
+        past=[
+            PastInvitation(
+                invitation_id=p["invitation_id"],
+                state=InvitationState(p["state"]),
+                ended_at=_utc(p.get("ended_at")),
+                end_reason=p.get("end_reason"),
+            )
+            for p in doc.get("past", [])
+        ],
+        activated_by=doc.get("activated_by"),
+        activated_at=_utc(doc.get("activated_at")),
+        login=Login(
+            login["email"], login["password_hash"], _utc(login["created_at"]) or login["created_at"]
+        )
+        if login
+        else None,
+        version=int(doc["version"]),
+    )

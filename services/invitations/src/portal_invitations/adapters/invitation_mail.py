@@ -1,0 +1,124 @@
+"""The invitation e-mail: Jinja2 templates (autoescaped HTML + plain text) in the client's language.
+
+No images, no remote resources, no tracking: the only link is the call to action. Every value
+that lands in a header is checked for line breaks before the message is built, and the
+Message-ID is derived from the invitation id so a re-sent attempt carries the same one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from portal_invitations.adapters.mail_texts import MONTHS, TEXTS
+from portal_invitations.domain.headers import refuse_line_breaks
+from portal_invitations.domain.model import ClientAccess, Invitation
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+DEFAULT_LANGUAGE = "fr"
+
+_env = Environment(
+    loader=PackageLoader("portal_invitations.adapters", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who invitations come from and where their link points (``{token}`` is replaced)."""
+
+    address: str
+    name: str
+    message_id_domain: str
+    accept_url: str
+
+
+@dataclass(frozen=True)
+class RenderedInvitation:
+    subject: str
+    text: str
+    html: str
+
+
+def message_id(invitation_id: str, domain: str) -> str:
+    return f"<invitation.{invitation_id}@{domain}>"
+
+
+def accept_link(accept_url: str, token: str) -> str:
+    return accept_url.replace("{token}", quote(token, safe=""))
+
+
+def _when(moment: datetime, lang: str) -> str:
+    local = moment.astimezone(BRUSSELS)
+    month = MONTHS[lang][local.month - 1]
+    return f"{local.day} {month} {local.year} {TEXTS[lang]['at']} {local:%H:%M}"
+
+
+def render(
+    *, lang: str, first_name: str, office: str | None, link: str, expires_at: datetime
+) -> RenderedInvitation:
+    lang = lang if lang in TEXTS else DEFAULT_LANGUAGE
+    words = TEXTS[lang]
+    office_name = office or words["unknown_office"]
+    values = {"office": office_name, "first_name": first_name, "date": _when(expires_at, lang)}
+    texts = {key: text.format(**values) for key, text in words.items()}
+    context = {"t": texts, "link": link, "office": office_name, "lang": lang}
+    subject = texts["subject"]
+    return RenderedInvitation(
+        subject=subject,
+        text=_env.get_template("invitation.txt").render(context),
+        html=_env.get_template("invitation.html").render({**context, "subject": subject}),
+    )
+
+
+def compose(
+    access: ClientAccess,
+    invitation: Invitation,
+    token: str,
+    office: str | None,
+    sender: Sender,
+    now: datetime,
+) -> EmailMessage:
+    """The message for one attempt; raises HeaderInjection before anything is built."""
+    profile = access.profile
+    if invitation.expires_at is None:
+        raise ValueError("an attempt must have started (expires_at) before composing")
+    rendered = render(
+        lang=profile.language,
+        first_name=profile.first_name,
+        office=office,
+        link=accept_link(sender.accept_url, token),
+        expires_at=invitation.expires_at,
+    )
+    to_name = f"{profile.first_name} {profile.last_name}".strip()
+    refuse_line_breaks(
+        **{
+            "user.first_name": profile.first_name,
+            "user.last_name": profile.last_name,
+            "user.email": invitation.email,
+            "office.name": office,
+            "subject": rendered.subject,
+            "sender.name": sender.name,
+            "sender.address": sender.address,
+        }
+    )
+    message = EmailMessage()
+    message["Subject"] = rendered.subject
+    message["From"] = Address(display_name=sender.name, addr_spec=sender.address)
+    message["To"] = Address(display_name=to_name, addr_spec=invitation.email)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = message_id(invitation.invitation_id, sender.message_id_domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    message["Content-Language"] = profile.language  # after set_content, which drops Content-*
+    return message

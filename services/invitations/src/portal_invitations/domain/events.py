@@ -1,0 +1,35 @@
+"""Domain events the aggregate records; the service layer turns them into contract envelopes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Where a change came from, carried on to the events it produces."""
+
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ClientInvited:
+    client_id: str
+    office_id: str
+    invitation_id: str
+    email: str
+    expires_at: datetime
+    cause: Cause
+
+
+@dataclass(frozen=True)
+class ClientActivated:
+    client_id: str
+    office_id: str
+    by: str  # "client" | "accountant"
+    cause: Cause
+
+
+DomainEvent = ClientInvited | ClientActivated

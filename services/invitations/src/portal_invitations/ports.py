@@ -1,0 +1,64 @@
+"""The ports the service layer depends on; adapters implement them, tests provide fakes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Protocol
+
+from portal_invitations.domain.model import ClientAccess
+
+
+class Conflict(Exception):
+    """Someone else changed the aggregate since it was loaded (optimistic version check)."""
+
+
+class MailRefused(Exception):
+    """The relay did not take the message. ``permanent``: 5xx, do not retry."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class ClientAccessRepository(Protocol):
+    async def get(self, client_id: str) -> ClientAccess | None: ...
+
+    async def by_token_hash(self, token_hash: str) -> ClientAccess | None: ...
+
+    async def save(self, access: ClientAccess) -> None:
+        """Insert (version 0) or update at the loaded version; raise :class:`Conflict`."""
+
+    async def due_for_sending(
+        self, now: datetime, limit: int, skip_offices: frozenset[str]
+    ) -> list[ClientAccess]: ...
+
+
+class OfficeNames(Protocol):
+    async def name_of(self, office_id: str) -> str | None: ...
+
+    async def set_name(self, office_id: str, name: str) -> None: ...
+
+
+class OfficeSendLimit(Protocol):
+    async def reserve(self, office_id: str, now: datetime) -> datetime | None:
+        """Take one slot of the office's hourly quota; when full, the time it reopens."""
+
+
+class GuessLimiter(Protocol):
+    async def hit(self, key: str, now: datetime) -> timedelta | None:
+        """Count one attempt; when over the limit, how long to wait."""
+
+
+class MailSender(Protocol):
+    async def send(self, message: EmailMessage) -> None:
+        """Hand the message to the relay or raise :class:`MailRefused`."""
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str: ...

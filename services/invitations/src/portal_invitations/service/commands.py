@@ -1,0 +1,53 @@
+"""What the edges ask the service to do: plain data, no framework types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal_invitations.domain.events import Cause
+from portal_invitations.domain.model import ClientProfile
+
+
+@dataclass(frozen=True)
+class RecordClient:
+    """A ClientCreated or ClientUpdated snapshot; ``invite``: the import's "invite right away"."""
+
+    profile: ClientProfile
+    event_id: str
+    cause: Cause
+    invite: bool = False
+
+
+@dataclass(frozen=True)
+class Accountant:
+    """The caller of an accountant action: tenancy (office) and visibility (groups)."""
+
+    office_id: str
+    user_id: str
+    groups: frozenset[str] | None  # None: an admin sees every group
+
+
+@dataclass(frozen=True)
+class InviteClient:
+    client_id: str
+    by: Accountant
+
+
+@dataclass(frozen=True)
+class RevokeInvitation:
+    client_id: str
+    by: Accountant
+
+
+@dataclass(frozen=True)
+class ActivateClient:
+    client_id: str
+    by: Accountant
+
+
+@dataclass(frozen=True)
+class AcceptInvitation:
+    token: str
+    password: str
+    mobile_phone: str
+    client_ip: str

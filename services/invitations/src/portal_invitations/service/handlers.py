@@ -1,0 +1,220 @@
+"""Use cases: one verb-named handler per command, each loading ``ClientAccess``, asking it to
+change, and saving it (retrying on a concurrent change). No HTTP, no Kafka here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from portal_contracts.values import InvalidValue, normalise_mobile_phone
+from portal_invitations.domain.errors import HeaderInjection, InvitationLinkInvalid, WeakPassword
+from portal_invitations.domain.events import Cause
+from portal_invitations.domain.model import ClientAccess
+from portal_invitations.domain.passwords import password_problems
+from portal_invitations.domain.tokens import plausible_token, token_hash
+from portal_invitations.ports import (
+    ClientAccessRepository,
+    Clock,
+    Conflict,
+    GuessLimiter,
+    OfficeNames,
+    PasswordHasher,
+)
+from portal_invitations.service import commands
+
+T = TypeVar("T")
+_INVITATION_IDS = uuid.UUID("5b6c3f0e-6a0e-4d8e-9f3c-1d3c2a7e9b41")
+_ATTEMPTS = 5
+
+
+class ClientNotFound(Exception):
+    """Unknown here, or another office's, or outside the caller's groups: all answer 404."""
+
+
+class TooManyAttempts(Exception):
+    def __init__(self, retry_after: timedelta) -> None:
+        super().__init__(f"retry after {retry_after}")
+        self.retry_after = retry_after
+
+
+@dataclass
+class Dependencies:
+    access: ClientAccessRepository
+    offices: OfficeNames
+    hasher: PasswordHasher
+    ip_guesses: GuessLimiter
+    token_guesses: GuessLimiter
+    clock: Clock
+    notify: Callable[[], None] = field(default=lambda: None)  # wake the sender and the relay
+
+
+def derived_id(event_id: str, purpose: str) -> str:
+    """The same event always yields the same invitation id: redelivery is recognised."""
+    return str(uuid.uuid5(_INVITATION_IDS, f"{event_id}:{purpose}"))
+
+
+async def _change(
+    load: Callable[[], Awaitable[ClientAccess]],
+    mutate: Callable[[ClientAccess], T],
+    deps: Dependencies,
+) -> tuple[ClientAccess, T]:
+    for _ in range(_ATTEMPTS):
+        access = await load()
+        result = mutate(access)
+        try:
+            await deps.access.save(access)
+        except Conflict:
+            continue  # someone changed it meanwhile: decide again on the fresh state
+        deps.notify()
+        return access, result
+    raise Conflict("too much contention")
+
+
+def _loader(
+    deps: Dependencies, client_id: str, by: commands.Accountant
+) -> Callable[[], Awaitable[ClientAccess]]:
+    async def load() -> ClientAccess:
+        access = await deps.access.get(client_id)
+        if (
+            access is None
+            or access.office_id != by.office_id
+            or (by.groups is not None and access.profile.group_id not in by.groups)
+        ):
+            raise ClientNotFound(client_id)
+        return access
+
+    return load
+
+
+# --- events from the clients service ---------------------------------------------------------
+
+
+async def record_client(cmd: commands.RecordClient, deps: Dependencies) -> None:
+    """ClientCreated / ClientUpdated: keep the read model; invite when the import asked to."""
+    profile = cmd.profile
+    for _ in range(_ATTEMPTS):
+        now = deps.clock.now()
+        access = await deps.access.get(profile.client_id)
+        if access is None:
+            access, changed = ClientAccess(profile=profile), True
+        elif access.office_id != profile.office_id:
+            return  # client ids are global; another office's id is a producer bug, not ours
+        else:
+            reissue = derived_id(cmd.event_id, "reissue")
+            changed = access.record_profile(profile, now, reissue, cmd.cause)
+        if cmd.invite:
+            changed = _invite_from_import(access, cmd, now) or changed
+        if not changed:
+            return
+        try:
+            await deps.access.save(access)
+        except Conflict:
+            continue
+        deps.notify()
+        return
+    raise Conflict("too much contention")
+
+
+def _invite_from_import(access: ClientAccess, cmd: commands.RecordClient, now: datetime) -> bool:
+    invitation_id = derived_id(cmd.event_id, "invite")
+    try:
+        return access.invite_once(invitation_id, now, "import", cmd.cause) is not None
+    except HeaderInjection as exc:
+        # Nobody to answer on Kafka: the refusal is recorded, visible through the API.
+        access.refuse_invitation(
+            invitation_id, now, "import", cmd.cause, f"{exc.code}: {exc.field}"
+        )
+        return True
+
+
+# --- the accountant's actions ----------------------------------------------------------------
+
+
+async def invite_client(cmd: commands.InviteClient, deps: Dependencies) -> ClientAccess:
+    """Invite, or resend (the previous link is voided)."""
+    now = deps.clock.now()
+    invitation_id = str(uuid.uuid4())
+    cause = Cause(correlation_id=str(uuid.uuid4()))
+    access, _ = await _change(
+        _loader(deps, cmd.client_id, cmd.by),
+        lambda a: a.invite(invitation_id, now, "accountant", cause),
+        deps,
+    )
+    return access
+
+
+async def revoke_invitation(cmd: commands.RevokeInvitation, deps: Dependencies) -> ClientAccess:
+    now = deps.clock.now()
+    access, _ = await _change(_loader(deps, cmd.client_id, cmd.by), lambda a: a.revoke(now), deps)
+    return access
+
+
+async def activate_client(cmd: commands.ActivateClient, deps: Dependencies) -> ClientAccess:
+    """Managed by the accountant: active at once, no e-mail, the client is not told."""
+    now = deps.clock.now()
+    cause = Cause(correlation_id=str(uuid.uuid4()))
+    access, _ = await _change(
+        _loader(deps, cmd.client_id, cmd.by),
+        lambda a: a.activate_by_accountant(now, cause),
+        deps,
+    )
+    return access
+
+
+async def client_access(
+    client_id: str, by: commands.Accountant, deps: Dependencies
+) -> ClientAccess:
+    return await _loader(deps, client_id, by)()
+
+
+# --- the client accepting --------------------------------------------------------------------
+
+
+def _mobile(raw: str) -> str:
+    try:
+        return normalise_mobile_phone(raw)
+    except InvalidValue:
+        return raw.strip()
+
+
+async def accept_invitation(cmd: commands.AcceptInvitation, deps: Dependencies) -> ClientAccess:
+    """Check the link, the mobile number and the password; create the login; activate."""
+    now = deps.clock.now()
+    hashed = token_hash(cmd.token[:512])
+    for limiter, key in ((deps.ip_guesses, cmd.client_ip), (deps.token_guesses, hashed)):
+        wait = await limiter.hit(key, now)
+        if wait is not None:
+            raise TooManyAttempts(wait)
+    if not plausible_token(cmd.token):
+        raise InvitationLinkInvalid
+    access = await _acceptable(deps, hashed, cmd.mobile_phone, now)
+    p = access.profile
+    problems = password_problems(cmd.password, (p.email, p.first_name, p.last_name))
+    if problems:
+        raise WeakPassword(problems)
+    password_hash = await deps.hasher.hash(cmd.password)
+    cause = Cause(correlation_id=str(uuid.uuid4()))
+    for _ in range(_ATTEMPTS):
+        access.accept(hashed, password_hash, now, cause)
+        try:
+            await deps.access.save(access)
+        except Conflict:
+            # Changed meanwhile (a profile update, or the link used at this very moment):
+            # decide again on the fresh state, which refuses a link that is no longer valid.
+            access = await _acceptable(deps, hashed, cmd.mobile_phone, now)
+            continue
+        deps.notify()
+        return access
+    raise Conflict("too much contention")
+
+
+async def _acceptable(deps: Dependencies, hashed: str, mobile: str, now: datetime) -> ClientAccess:
+    access = await deps.access.by_token_hash(hashed)
+    if access is None:
+        raise InvitationLinkInvalid
+    access.acceptable_invitation(hashed, now)
+    access.confirm_mobile(_mobile(mobile))
+    return access
