@@ -1,0 +1,289 @@
+"""Static checks of the deployment artefacts: docker-compose.yml, deploy/k8s and the Dockerfiles.
+
+No Docker engine, no cluster, no network: the files are parsed and compared with their sources of
+truth — the topic names in portal_contracts.topics, the Kafka version in tools/kafka/pom.xml, the
+workspace members in the root pyproject.toml — so a drift fails here rather than in a cluster.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from portal_contracts.topics import Topics
+
+yaml = pytest.importorskip("yaml", reason="PyYAML parses the manifests")
+
+ROOT = Path(__file__).resolve().parents[1]
+K8S = ROOT / "deploy" / "k8s"
+PORTS = {"clients": 8101, "importer": 8102, "invitations": 8103, "ubl": 8104, "delivery": 8105}
+SECRET_NAME = re.compile(r"KEY|PASSWORD|SECRET|TOKEN|CREDENTIAL", re.IGNORECASE)
+PLACEHOLDER = re.compile(r"^(|<[^<>]+>|\$\{[A-Z0-9_]+(:?-[^}]*)?\})$")
+
+Doc = dict[str, Any]
+
+
+def _yaml_docs(path: Path) -> list[Doc]:
+    with path.open(encoding="utf-8") as stream:
+        return [doc for doc in yaml.safe_load_all(stream) if doc is not None]
+
+
+@pytest.fixture(scope="module")
+def manifests() -> list[tuple[Path, Doc]]:
+    found = [
+        (path, doc)
+        for path in sorted([*K8S.rglob("*.yaml"), *K8S.rglob("*.yml")])
+        for doc in _yaml_docs(path)
+    ]
+    assert found, "no manifest under deploy/k8s"
+    return found
+
+
+@pytest.fixture(scope="module")
+def base(manifests: list[tuple[Path, Doc]]) -> list[Doc]:
+    return [doc for path, doc in manifests if (K8S / "base") in path.parents]
+
+
+@pytest.fixture(scope="module")
+def compose() -> Doc:
+    docs = _yaml_docs(ROOT / "docker-compose.yml")
+    assert len(docs) == 1
+    return docs[0]
+
+
+def _of_kind(docs: list[Doc], kind: str) -> dict[str, Doc]:
+    return {doc["metadata"]["name"]: doc for doc in docs if doc.get("kind") == kind}
+
+
+def _kafka_version_in_pom() -> str:
+    pom = (ROOT / "tools" / "kafka" / "pom.xml").read_text(encoding="utf-8")
+    match = re.search(r"<kafka\.version>\s*([^<\s]+)\s*</kafka\.version>", pom)
+    assert match, "kafka.version not found in tools/kafka/pom.xml"
+    return match.group(1)
+
+
+def _expected_topics() -> set[str]:
+    topics = Topics()
+    return {name for topic in topics.all() for name in (topic, topics.dead_letter(topic))}
+
+
+def _container(deployment: Doc) -> Doc:
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1, deployment["metadata"]["name"]
+    container: Doc = containers[0]
+    return container
+
+
+# ---- Kubernetes ---------------------------------------------------------------------------------
+
+
+def test_every_manifest_names_its_kind(manifests: list[tuple[Path, Doc]]) -> None:
+    for path, doc in manifests:
+        assert doc.get("apiVersion"), path
+        assert doc.get("kind"), path
+
+
+def test_every_kustomization_resource_exists(manifests: list[tuple[Path, Doc]]) -> None:
+    for path, doc in manifests:
+        if doc["kind"] != "Kustomization":
+            continue
+        for resource in doc.get("resources", []):
+            assert (path.parent / resource).exists(), f"{path}: missing {resource}"
+
+
+def test_the_kafka_version_is_the_same_in_the_pom_compose_and_the_cluster(
+    base: list[Doc], compose: Doc
+) -> None:
+    version = _kafka_version_in_pom()
+    assert compose["services"]["kafka"]["image"] == f"apache/kafka:{version}"
+    (cluster,) = _of_kind(base, "Kafka").values()
+    assert str(cluster["spec"]["kafka"]["version"]) == version
+
+
+def test_every_contract_topic_and_its_dead_letter_twin_is_declared(base: list[Doc]) -> None:
+    declared = {
+        doc["spec"].get("topicName", doc["metadata"]["name"])
+        for doc in _of_kind(base, "KafkaTopic").values()
+    }
+    assert declared == _expected_topics()
+
+
+def test_production_topics_are_replicated_and_bounded(base: list[Doc]) -> None:
+    (cluster_name,) = _of_kind(base, "Kafka")
+    for name, topic in _of_kind(base, "KafkaTopic").items():
+        assert topic["metadata"]["labels"]["strimzi.io/cluster"] == cluster_name, name
+        spec = topic["spec"]
+        assert spec["partitions"] >= 1, name
+        assert spec["replicas"] == 3, name
+        assert int(spec["config"]["min.insync.replicas"]) == 2, name
+        assert int(spec["config"]["retention.ms"]) > 0, name
+
+
+@pytest.mark.parametrize("service", PORTS)
+def test_every_service_has_a_probed_api_and_a_worker(base: list[Doc], service: str) -> None:
+    deployments = _of_kind(base, "Deployment")
+    api = _container(deployments[f"{service}-api"])
+    assert f"portal_{service}.entrypoints.http:create_app" in api["command"]
+    assert "--factory" in api["command"]
+    assert str(PORTS[service]) in api["command"]
+    assert api["ports"][0]["containerPort"] == PORTS[service]
+    assert api["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert api["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    service_port = _of_kind(base, "Service")[f"{service}-api"]["spec"]["ports"][0]
+    assert service_port["port"] == PORTS[service]
+
+    worker = _container(deployments[f"{service}-worker"])
+    assert worker["command"] == ["python", "-m", f"portal_{service}.entrypoints.worker"]
+
+
+def test_every_workload_is_non_root_read_only_and_bounded(base: list[Doc]) -> None:
+    deployments = _of_kind(base, "Deployment")
+    assert len(deployments) == 2 * len(PORTS)
+    for name, deployment in deployments.items():
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["runAsUser"] != 0, name
+        container = _container(deployment)
+        security = container["securityContext"]
+        assert security["readOnlyRootFilesystem"] is True, name
+        assert security["allowPrivilegeEscalation"] is False, name
+        assert security["capabilities"]["drop"] == ["ALL"], name
+        for bound in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(container["resources"][bound]), f"{name} {bound}"
+
+
+def test_workloads_take_secrets_from_secret_objects(base: list[Doc]) -> None:
+    for name, deployment in _of_kind(base, "Deployment").items():
+        container = _container(deployment)
+        secret_refs = [
+            ref["secretRef"]["name"] for ref in container["envFrom"] if "secretRef" in ref
+        ]
+        assert "portal-platform" in secret_refs, name
+        for variable in container.get("env", []):
+            if SECRET_NAME.search(variable["name"]):
+                assert "valueFrom" in variable, f"{name}: literal {variable['name']}"
+    for name, config in _of_kind(base, "ConfigMap").items():
+        for key in config.get("data") or {}:
+            assert not SECRET_NAME.search(key), f"ConfigMap {name} holds {key}"
+
+
+def test_no_secret_holds_a_literal_value(manifests: list[tuple[Path, Doc]]) -> None:
+    for path, doc in manifests:
+        if doc["kind"] == "Secret":
+            for section in ("data", "stringData"):
+                for key, value in (doc.get(section) or {}).items():
+                    assert PLACEHOLDER.match(str(value)), f"{path}: {key}"
+        if doc["kind"] == "Kustomization":
+            for generator in doc.get("secretGenerator", []):
+                for literal in generator.get("literals", []):
+                    key, _, value = literal.partition("=")
+                    assert PLACEHOLDER.match(value), f"{path}: {key}"
+    for example in K8S.rglob("*.env.example"):
+        for line in example.read_text(encoding="utf-8").splitlines():
+            key, sep, value = line.partition("=")
+            if sep and not line.startswith("#") and SECRET_NAME.search(key):
+                assert PLACEHOLDER.match(value.strip()), f"{example}: {key}"
+
+
+def test_the_delivery_worker_scales_on_document_ready_lag(base: list[Doc]) -> None:
+    scaled = _of_kind(base, "ScaledObject")["delivery-worker"]
+    assert scaled["spec"]["scaleTargetRef"]["name"] == "delivery-worker"
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["type"] == "kafka"
+    topic = Topics().of("DocumentReady")
+    assert trigger["metadata"]["topic"] == topic
+    platform = _of_kind(base, "ConfigMap")["portal-platform"]["data"]
+    assert trigger["metadata"]["bootstrapServers"] == platform["KAFKA_BOOTSTRAP_SERVERS"]
+    partitions = _of_kind(base, "KafkaTopic")[topic]["spec"]["partitions"]
+    assert 1 <= scaled["spec"]["minReplicaCount"] <= scaled["spec"]["maxReplicaCount"] <= partitions
+
+
+# ---- docker-compose.yml -------------------------------------------------------------------------
+
+
+def test_compose_publishes_ports_on_loopback_only(compose: Doc) -> None:
+    for name, service in compose["services"].items():
+        for port in service.get("ports", []):
+            if isinstance(port, dict):
+                assert port.get("host_ip") == "127.0.0.1", f"{name}: {port}"
+            else:
+                assert str(port).startswith("127.0.0.1:"), f"{name}: {port}"
+
+
+def test_compose_infrastructure_has_healthchecks(compose: Doc) -> None:
+    for name in ("kafka", "mongo", "mailpit", "sftp"):
+        assert compose["services"][name]["healthcheck"]["test"], name
+
+
+@pytest.mark.parametrize("service", PORTS)
+def test_compose_runs_the_api_and_the_worker_of_every_service(compose: Doc, service: str) -> None:
+    services = compose["services"]
+    api, worker = services[f"{service}-api"], services[f"{service}-worker"]
+    for container in (api, worker):
+        assert container["build"]["context"] == "."
+        assert container["build"]["dockerfile"] == f"services/{service}/Dockerfile"
+        env = container["environment"]
+        for variable in ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "PORTAL_JWT_KEY"):
+            assert env[variable], variable
+        assert "PORTAL_TOPIC_PREFIX" in env
+        for infra in ("kafka", "mongo"):
+            assert container["depends_on"][infra]["condition"] == "service_healthy"
+    assert api["ports"] == [f"127.0.0.1:{PORTS[service]}:{PORTS[service]}"]
+    assert "/readyz" in " ".join(api["healthcheck"]["test"])
+    assert worker["command"] == ["python", "-m", f"portal_{service}.entrypoints.worker"]
+
+
+def test_compose_secrets_come_from_the_environment(compose: Doc) -> None:
+    """A secret may have a development default in compose, always overridable from the shell."""
+    for name, service in compose["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            if SECRET_NAME.search(key):
+                assert PLACEHOLDER.match(str(value)), f"{name}: {key}"
+
+
+# ---- Dockerfiles --------------------------------------------------------------------------------
+
+
+def _workspace_members() -> list[str]:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    members: list[str] = []
+    for pattern in pyproject["tool"]["uv"]["workspace"]["members"]:
+        members += sorted(
+            str(path.parent.relative_to(ROOT)) for path in ROOT.glob(f"{pattern}/pyproject.toml")
+        )
+    return members
+
+
+def _instructions(dockerfile: Path) -> list[str]:
+    """The Dockerfile's instructions, continuation lines joined, comments dropped."""
+    text = dockerfile.read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    return [" ".join(i.split()) for i in re.split(r"\n(?=\S)", "\n".join(lines)) if i.strip()]
+
+
+@pytest.mark.parametrize("service", PORTS)
+def test_each_dockerfile_syncs_the_frozen_lock_and_runs_as_non_root(service: str) -> None:
+    instructions = _instructions(ROOT / "services" / service / "Dockerfile")
+    joined = "\n".join(instructions).replace("\\ ", "")
+    assert f"uv sync --frozen --no-dev --no-editable --package portal-{service}" in joined
+    for member in _workspace_members():
+        assert f"COPY {member}/pyproject.toml {member}/" in instructions, member
+
+    runtime = instructions[max(i for i, s in enumerate(instructions) if s.startswith("FROM "))]
+    assert runtime.startswith("FROM ${PYTHON_IMAGE}") or runtime.startswith("FROM python:3.11")
+    assert any(s == "ARG PYTHON_IMAGE=python:3.11-slim" for s in instructions)
+    user = [s for s in instructions if s.startswith("USER ")][-1].split()[1]
+    assert user.split(":")[0] not in ("root", "0"), user
+    cmd = [s for s in instructions if s.startswith("CMD ")][-1]
+    assert f"portal_{service}.entrypoints.http:create_app" in cmd
+    assert f'"{PORTS[service]}"' in cmd
+
+
+def test_the_docker_context_leaves_out_local_state() -> None:
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    for entry in (".git", ".venv", ".data", ".cache", "**/tests"):
+        assert entry in ignored, entry
