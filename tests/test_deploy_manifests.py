@@ -8,6 +8,8 @@ workspace members in the root pyproject.toml — so a drift fails here rather th
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -287,3 +289,69 @@ def test_the_docker_context_leaves_out_local_state() -> None:
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     for entry in (".git", ".venv", ".data", ".cache", "**/tests"):
         assert entry in ignored, entry
+
+
+# ---- kustomize build (when kustomize or kubectl is installed) -----------------------------------
+
+
+def _kustomize_command() -> list[str]:
+    if shutil.which("kustomize"):
+        return ["kustomize", "build"]
+    if shutil.which("kubectl"):
+        return ["kubectl", "kustomize"]
+    pytest.skip("neither kustomize nor kubectl is installed")
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Doc]]:
+    """Each overlay rendered by kustomize, from a copy where the dev secrets/*.env exist."""
+    command = _kustomize_command()
+    copy = tmp_path_factory.mktemp("k8s") / "k8s"
+    shutil.copytree(K8S, copy)
+    for example in copy.rglob("*.env.example"):
+        example.with_suffix("").write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    out: dict[str, list[Doc]] = {}
+    for overlay in ("dev", "prod"):
+        result = subprocess.run(
+            [*command, str(copy / "overlays" / overlay)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        out[overlay] = [doc for doc in yaml.safe_load_all(result.stdout) if doc is not None]
+    return out
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_every_overlay_renders_the_whole_portal(
+    rendered: dict[str, list[Doc]], overlay: str
+) -> None:
+    docs = rendered[overlay]
+    deployments = _of_kind(docs, "Deployment")
+    for service in PORTS:
+        for role in ("api", "worker"):
+            deployment = deployments[f"{service}-{role}"]
+            assert deployment["metadata"]["namespace"], f"{service}-{role}"
+            image = _container(deployment)["image"]
+            assert image.split("/")[-1].startswith(f"portal-{service}:"), image
+    assert _of_kind(docs, "KafkaTopic").keys() == _expected_topics()
+    assert "delivery-worker" in _of_kind(docs, "ScaledObject")
+
+
+def test_the_dev_overlay_generates_every_secret_the_workloads_read(
+    rendered: dict[str, list[Doc]],
+) -> None:
+    docs = rendered["dev"]
+    secrets = _of_kind(docs, "Secret")
+    for name, deployment in _of_kind(docs, "Deployment").items():
+        for ref in _container(deployment).get("envFrom", []):
+            if "secretRef" in ref:
+                assert ref["secretRef"]["name"] in secrets, f"{name}: {ref}"
+
+
+def test_the_prod_overlay_defines_no_secret(rendered: dict[str, list[Doc]]) -> None:
+    assert not _of_kind(rendered["prod"], "Secret")
+    apis = [d for n, d in _of_kind(rendered["prod"], "Deployment").items() if n.endswith("-api")]
+    assert all(d["spec"]["replicas"] >= 2 for d in apis)
