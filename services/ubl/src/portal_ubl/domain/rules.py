@@ -149,10 +149,16 @@ def _check_categories(invoice: Invoice) -> list[Problem]:
         problems.append(
             Problem("lines", "BR-O-11", "category O (not subject to VAT) cannot be mixed")
         )
-    if VatCategory.NOT_SUBJECT in used and invoice.seller.vat_number:
-        problems.append(
-            Problem("seller.vat_number", "BR-O-02", "with category O the seller has no VAT number")
-        )
+    if VatCategory.NOT_SUBJECT in used:
+        for role, party in (("seller", invoice.seller), ("buyer", invoice.buyer)):
+            if party.vat_number:
+                problems.append(
+                    Problem(
+                        f"{role}.vat_number",
+                        "BR-O-02",
+                        "with category O (not subject to VAT) no VAT number is stated",
+                    )
+                )
     for category, rule in (
         (VatCategory.REVERSE_CHARGE, "BR-AE-02"),
         (VatCategory.INTRA_COMMUNITY, "BR-IC-02"),

@@ -1,0 +1,415 @@
+"""The official CEN EN 16931 and Peppol BIS 3 rules (compiled schematron run with saxonche) over a
+corpus of what the service produces: zero fatal findings, plus totals checked exactly here, since
+the rules tolerate one unit of slack on VAT subtotals.
+
+The rules must not pass vacuously: each run must have fired rules, and broken documents must be
+reported with the rule id they break.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from portal_contracts.values import DocumentKind
+from portal_ubl.adapters.profiles.registry import names
+from portal_ubl.adapters.validation import SchematronRules, check_xsd, shared_rules
+from portal_ubl.domain.document import SubmitDocument
+from portal_ubl.service.conversion import Converted, convert
+from portal_ubl.testing import BUYER, facturx_pdf, make_pdf, sample_data
+
+CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
+CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
+
+
+@pytest.fixture(scope="module")
+def rules() -> SchematronRules:
+    return shared_rules()
+
+
+def _line(
+    desc: str, qty: str, price: str, cat: str = "S", rate: str = "21", **kw: Any
+) -> dict[str, Any]:
+    return {
+        "description": desc,
+        "quantity": qty,
+        "unit_price": price,
+        "vat_category": cat,
+        "vat_rate": rate,
+        **kw,
+    }
+
+
+def _convert(
+    data: dict[str, Any],
+    kind: DocumentKind = DocumentKind.SALES_INVOICE,
+    pdf: bytes | None = None,
+    profile: str | None = None,
+) -> Converted:
+    cmd = SubmitDocument(
+        "office",
+        "client",
+        kind,
+        pdf=pdf or make_pdf(),
+        pdf_filename="invoice.pdf",
+        data=json.dumps(data).encode(),
+        profile=profile,
+    )
+    return convert(cmd, None)
+
+
+def _totals(xml: bytes) -> dict[str, str]:
+    root = etree.fromstring(xml)
+    total = root.find(CAC + "LegalMonetaryTotal")
+    assert total is not None
+    values = {child.tag.removeprefix(CBC): child.text or "" for child in total}
+    values["TaxAmount"] = root.findtext(f"{CAC}TaxTotal/{CBC}TaxAmount") or ""
+    return values
+
+
+def _breakdown(xml: bytes) -> set[tuple[str, str, str, str]]:
+    root = etree.fromstring(xml)
+    return {
+        (
+            s.findtext(f"{CAC}TaxCategory/{CBC}ID") or "",
+            s.findtext(f"{CAC}TaxCategory/{CBC}Percent") or "",
+            s.findtext(CBC + "TaxableAmount") or "",
+            s.findtext(CBC + "TaxAmount") or "",
+        )
+        for s in root.iter(CAC + "TaxSubtotal")
+    }
+
+
+NL_BUYER = {
+    "name": "Koper BV",
+    "vat_number": "NL004495445B01",
+    "address": {"street": "Damrak 1", "city": "Amsterdam", "postal_code": "1012", "country": "NL"},
+}
+
+CASES: dict[str, tuple[dict[str, Any], dict[str, str], set[tuple[str, str, str, str]] | None]] = {
+    "rates 21/12/6/0": (
+        sample_data(lines=0, number="MIX-1")
+        | {
+            "lines": [
+                _line("Conseil", "3", "33.33"),
+                _line("Livres", "2", "12.345", rate="12"),
+                _line("Repas", "1", "7.5", rate="6"),
+                _line("Journal", "1", "10", "Z", "0"),
+            ]
+        },
+        {
+            "LineExtensionAmount": "142.18",
+            "TaxExclusiveAmount": "142.18",
+            "TaxAmount": "24.41",
+            "TaxInclusiveAmount": "166.59",
+            "PayableAmount": "166.59",
+        },
+        {
+            ("S", "21", "99.99", "21.00"),
+            ("S", "12", "24.69", "2.96"),
+            ("S", "6", "7.50", "0.45"),
+            ("Z", "0", "10.00", "0.00"),
+        },
+    ),
+    "reverse charge": (
+        sample_data(lines=0, number="AE-1", notes=["Autoliquidation - art. 51 §2 CTVA"])
+        | {"lines": [_line("Travaux immobiliers", "10", "55", "AE", "0")]},
+        {"PayableAmount": "550.00", "TaxAmount": "0.00"},
+        {("AE", "0", "550.00", "0.00")},
+    ),
+    "exempt with reason": (
+        sample_data(
+            lines=0,
+            number="E-1",
+            exemptions={"E": {"reason": "Exemption art. 44 CTVA", "code": "VATEX-EU-132"}},
+        )
+        | {"lines": [_line("Formation", "1", "500", "E", "0")]},
+        {"PayableAmount": "500.00"},
+        {("E", "0", "500.00", "0.00")},
+    ),
+    "allowances and charges, both levels": (
+        sample_data(
+            lines=0,
+            number="AC-1",
+            allowances_charges=[
+                {
+                    "kind": "allowance",
+                    "amount": "5",
+                    "reason": "Remise fidélité",
+                    "vat_category": "S",
+                    "vat_rate": "21",
+                },
+                {
+                    "kind": "charge",
+                    "percent": "2",
+                    "reason_code": "FC",
+                    "reason": "Transport",
+                    "vat_category": "S",
+                    "vat_rate": "21",
+                },
+            ],
+        )
+        | {
+            "lines": [
+                _line(
+                    "Chaises",
+                    "4",
+                    "25",
+                    allowances_charges=[
+                        {"kind": "allowance", "percent": "10", "reason": "Promo"},
+                        {"kind": "charge", "amount": "2.50", "reason": "Emballage"},
+                    ],
+                ),
+                _line("Tables", "1", "100"),
+            ]
+        },
+        # lines 92.50 + 100 = 192.50; charge 2 % of 192.50 = 3.85; excl 191.35; VAT 40.18
+        {
+            "LineExtensionAmount": "192.50",
+            "AllowanceTotalAmount": "5.00",
+            "ChargeTotalAmount": "3.85",
+            "TaxExclusiveAmount": "191.35",
+            "TaxAmount": "40.18",
+            "TaxInclusiveAmount": "231.53",
+            "PayableAmount": "231.53",
+        },
+        {("S", "21", "191.35", "40.18")},
+    ),
+    "prepayment": (
+        sample_data(lines=1, number="PP-1", prepaid_amount="50"),
+        {"TaxInclusiveAmount": "110.11", "PrepaidAmount": "50.00", "PayableAmount": "60.11"},
+        None,
+    ),
+    "intra-community supply": (
+        sample_data(
+            lines=0,
+            number="IC-1",
+            buyer=NL_BUYER,
+            delivery={"date": "2026-01-10", "address": {"city": "Amsterdam", "country": "NL"}},
+        )
+        | {"lines": [_line("Machine", "1", "1200", "K", "0")]},
+        {"PayableAmount": "1200.00"},
+        {("K", "0", "1200.00", "0.00")},
+    ),
+    "export": (
+        sample_data(lines=0, number="G-1") | {"lines": [_line("Export", "2", "80", "G", "0")]},
+        {"PayableAmount": "160.00"},
+        {("G", "0", "160.00", "0.00")},
+    ),
+    "not subject to VAT": (
+        sample_data(
+            lines=0,
+            number="O-1",
+            seller={
+                "name": "ASBL Culture",
+                "enterprise_number": "0417497106",
+                "address": {"city": "Liège", "country": "BE"},
+            },
+            buyer={k: v for k, v in BUYER.items() if k != "vat_number"},
+        )
+        | {"lines": [_line("Cotisation", "1", "40", "O", "0")]},
+        {"PayableAmount": "40.00"},
+        {("O", "", "40.00", "0.00")},
+    ),
+    "non-ASCII names": (
+        sample_data(
+            lines=1,
+            number="NA-1",
+            seller={
+                "name": "Brasserie Œuvre & Fils — Ærø Ñandú Łódź 日本",
+                "vat_number": "BE0403170701",
+                "address": {"street": "Chaussée de Louvain 5", "city": "Liège", "country": "BE"},
+            },
+            buyer=BUYER | {"name": "Bäckerei Müller & Straße GmbH"},
+        ),
+        {"PayableAmount": "110.11"},
+        None,
+    ),
+    "500 lines": (
+        sample_data(lines=500, number="BIG-500"),
+        {"LineExtensionAmount": "45500.00", "TaxAmount": "9555.00", "PayableAmount": "55055.00"},
+        {("S", "21", "45500.00", "9555.00")},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_corpus_passes_the_official_rules_with_exact_totals(
+    rules: SchematronRules, case: str
+) -> None:
+    data, expected_totals, expected_breakdown = CASES[case]
+    converted = _convert(data)
+    assert converted.ubl is not None
+    assert converted.xsd_problems == []
+    report = rules.check(converted.ubl)
+    assert report.fired_rules > 50, "the stylesheets did not run"
+    assert report.fatal == [], case
+    totals = _totals(converted.ubl)
+    assert {k: totals.get(k) for k in expected_totals} == expected_totals
+    if expected_breakdown is not None:
+        assert _breakdown(converted.ubl) == expected_breakdown
+
+
+def test_credit_note(rules: SchematronRules) -> None:
+    data = sample_data(
+        lines=2,
+        number="CN-1",
+        billing_references=[{"number": "F-2026-0001", "issue_date": "2026-01-15"}],
+    )
+    converted = _convert(data, DocumentKind.CREDIT_NOTE)
+    assert converted.ubl is not None
+    root = etree.fromstring(converted.ubl)
+    assert root.tag.endswith("}CreditNote")
+    assert root.findtext(f"{CAC}BillingReference/{CAC}InvoiceDocumentReference/{CBC}ID") == (
+        "F-2026-0001"
+    )
+    assert rules.check(converted.ubl).fatal == []
+    assert _totals(converted.ubl)["PayableAmount"] == "220.22"
+
+
+def test_embedded_multi_page_pdf_is_kept_byte_for_byte(rules: SchematronRules) -> None:
+    import base64
+
+    pdf = make_pdf(pages=5, padding=50_000)
+    converted = _convert(sample_data(lines=3, number="PDF-5"), pdf=pdf)
+    assert converted.ubl is not None
+    assert rules.check(converted.ubl).fatal == []
+    embedded = etree.fromstring(converted.ubl).find(f".//{CBC}EmbeddedDocumentBinaryObject")
+    assert embedded is not None
+    assert embedded.get("mimeCode") == "application/pdf"
+    assert embedded.get("filename") == "invoice.pdf"
+    assert base64.b64decode(embedded.text or "") == pdf
+
+
+def test_facturx_pdf_converted_to_ubl(rules: SchematronRules) -> None:
+    pdf = facturx_pdf(CII, pages=2)
+    cmd = SubmitDocument(
+        "office", "client", DocumentKind.PURCHASE_INVOICE, pdf=pdf, pdf_filename="fx.pdf"
+    )
+    converted = convert(cmd, None)
+    assert converted.ubl is not None
+    assert not converted.needs_data_entry
+    report = rules.check(converted.ubl)
+    assert report.fired_rules > 50
+    assert report.fatal == []
+    totals = _totals(converted.ubl)
+    assert (totals["TaxAmount"], totals["PayableAmount"]) == ("42.00", "242.00")
+    assert converted.invoice is not None
+    assert converted.invoice.seller.name == "Société Générale de Conseil"
+    assert converted.invoice.lines[0].quantity == D(2)
+
+
+def test_peppol_ubl_read_and_written_again(rules: SchematronRules) -> None:
+    first = _convert(CASES["allowances and charges, both levels"][0])
+    assert first.ubl is not None
+    cmd = SubmitDocument("office", "client", DocumentKind.PURCHASE_INVOICE, xml=first.ubl)
+    again = convert(cmd, None)
+    assert again.ubl is not None
+    assert rules.check(again.ubl).fatal == []
+    assert _totals(again.ubl) == _totals(first.ubl)
+    assert again.pdf == make_pdf()  # the PDF inside the UBL became the document's PDF
+
+
+@pytest.mark.parametrize("profile", names())
+def test_every_profile_passes_its_rules(rules: SchematronRules, profile: str) -> None:
+    data = sample_data(lines=3)
+    data["lines"][0]["ledger_account"] = "700000"
+    converted = _convert(data, profile=profile)
+    assert converted.ubl is not None
+    assert converted.xsd_problems == []
+    report = rules.check(converted.ubl, peppol=converted.profile.peppol_rules)
+    assert report.fired_rules > 50
+    assert report.fatal == [], profile
+
+
+def _tamper(xml: bytes, path: str, value: str | None) -> bytes:
+    root = etree.fromstring(xml)
+    element = root.find(path)
+    assert element is not None
+    if value is None:
+        parent = element.getparent()
+        assert parent is not None
+        parent.remove(element)
+    else:
+        element.text = value
+    return etree.tostring(root)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "rule"),
+    [
+        (f"{CAC}LegalMonetaryTotal/{CBC}PayableAmount", "999.99", "BR-CO-16"),
+        (f"{CAC}LegalMonetaryTotal/{CBC}TaxInclusiveAmount", "1.00", "BR-CO-15"),
+        (f"{CAC}TaxTotal/{CBC}TaxAmount", "0.01", "BR-CO-14"),
+        (f"{CBC}BuyerReference", None, "PEPPOL-EN16931-R003"),
+        (f"{CBC}CustomizationID", "urn:example", "PEPPOL-EN16931-R004"),
+        (
+            f"{CAC}AccountingSupplierParty/{CAC}Party/{CBC}EndpointID",
+            "0403170702",
+            "PEPPOL-COMMON-R043",
+        ),
+    ],
+)
+def test_broken_documents_are_reported_with_their_rule(
+    rules: SchematronRules, path: str, value: str | None, rule: str
+) -> None:
+    good = _convert(sample_data(lines=2)).ubl
+    assert good is not None
+    report = rules.check(_tamper(good, path, value))
+    assert rule in report.rule_ids(), report.fatal
+
+
+def test_xsd_reports_a_document_in_the_wrong_order() -> None:
+    good = _convert(sample_data(lines=1)).ubl
+    assert good is not None
+    root = etree.fromstring(good)
+    issue = root.find(CBC + "IssueDate")
+    assert issue is not None
+    root.remove(issue)
+    root.append(issue)  # IssueDate after the lines breaks the UBL 2.1 sequence
+    problems = check_xsd(root)
+    assert problems
+    assert problems[0].rule == "UBL-XSD"
+    assert "IssueDate" in problems[0].message
+
+
+CII = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">
+<rsm:ExchangedDocumentContext><ram:GuidelineSpecifiedDocumentContextParameter><ram:ID>urn:cen.eu:en16931:2017</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter></rsm:ExchangedDocumentContext>
+<rsm:ExchangedDocument><ram:ID>FX-2026-001</ram:ID><ram:TypeCode>380</ram:TypeCode>
+<ram:IssueDateTime><udt:DateTimeString format="102">20260115</udt:DateTimeString></ram:IssueDateTime>
+<ram:IncludedNote><ram:Content>Merci</ram:Content></ram:IncludedNote></rsm:ExchangedDocument>
+<rsm:SupplyChainTradeTransaction>
+<ram:IncludedSupplyChainTradeLineItem>
+<ram:AssociatedDocumentLineDocument><ram:LineID>1</ram:LineID></ram:AssociatedDocumentLineDocument>
+<ram:SpecifiedTradeProduct><ram:Name>Conseil</ram:Name></ram:SpecifiedTradeProduct>
+<ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice><ram:ChargeAmount>100.00</ram:ChargeAmount></ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>
+<ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode="HUR">2</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery>
+<ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>S</ram:CategoryCode><ram:RateApplicablePercent>21</ram:RateApplicablePercent></ram:ApplicableTradeTax>
+<ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>200.00</ram:LineTotalAmount></ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement>
+</ram:IncludedSupplyChainTradeLineItem>
+<ram:ApplicableHeaderTradeAgreement><ram:BuyerReference>REF-1</ram:BuyerReference>
+<ram:SellerTradeParty><ram:Name>Soci\xc3\xa9t\xc3\xa9 G\xc3\xa9n\xc3\xa9rale de Conseil</ram:Name>
+<ram:SpecifiedLegalOrganization><ram:ID schemeID="0208">0403170701</ram:ID></ram:SpecifiedLegalOrganization>
+<ram:PostalTradeAddress><ram:PostcodeCode>1000</ram:PostcodeCode><ram:LineOne>Rue Neuve 1</ram:LineOne><ram:CityName>Bruxelles</ram:CityName><ram:CountryID>BE</ram:CountryID></ram:PostalTradeAddress>
+<ram:URIUniversalCommunication><ram:URIID schemeID="0208">0403170701</ram:URIID></ram:URIUniversalCommunication>
+<ram:SpecifiedTaxRegistration><ram:ID schemeID="VA">BE0403170701</ram:ID></ram:SpecifiedTaxRegistration></ram:SellerTradeParty>
+<ram:BuyerTradeParty><ram:Name>Client NV</ram:Name>
+<ram:PostalTradeAddress><ram:PostcodeCode>9000</ram:PostcodeCode><ram:LineOne>Veldstraat 2</ram:LineOne><ram:CityName>Gent</ram:CityName><ram:CountryID>BE</ram:CountryID></ram:PostalTradeAddress>
+<ram:URIUniversalCommunication><ram:URIID schemeID="0208">0202239951</ram:URIID></ram:URIUniversalCommunication>
+<ram:SpecifiedTaxRegistration><ram:ID schemeID="VA">BE0202239951</ram:ID></ram:SpecifiedTaxRegistration></ram:BuyerTradeParty>
+</ram:ApplicableHeaderTradeAgreement>
+<ram:ApplicableHeaderTradeDelivery/>
+<ram:ApplicableHeaderTradeSettlement><ram:PaymentReference>+++090/9337/55493+++</ram:PaymentReference>
+<ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>
+<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>30</ram:TypeCode><ram:PayeePartyCreditorFinancialAccount><ram:IBANID>BE68539007547034</ram:IBANID></ram:PayeePartyCreditorFinancialAccount></ram:SpecifiedTradeSettlementPaymentMeans>
+<ram:ApplicableTradeTax><ram:CalculatedAmount>42.00</ram:CalculatedAmount><ram:TypeCode>VAT</ram:TypeCode><ram:BasisAmount>200.00</ram:BasisAmount><ram:CategoryCode>S</ram:CategoryCode><ram:RateApplicablePercent>21</ram:RateApplicablePercent></ram:ApplicableTradeTax>
+<ram:SpecifiedTradePaymentTerms><ram:DueDateDateTime><udt:DateTimeString format="102">20260214</udt:DateTimeString></ram:DueDateDateTime></ram:SpecifiedTradePaymentTerms>
+<ram:SpecifiedTradeSettlementHeaderMonetarySummation><ram:LineTotalAmount>200.00</ram:LineTotalAmount><ram:TaxBasisTotalAmount>200.00</ram:TaxBasisTotalAmount><ram:TaxTotalAmount currencyID="EUR">42.00</ram:TaxTotalAmount><ram:GrandTotalAmount>242.00</ram:GrandTotalAmount><ram:DuePayableAmount>242.00</ram:DuePayableAmount></ram:SpecifiedTradeSettlementHeaderMonetarySummation>
+</ram:ApplicableHeaderTradeSettlement>
+</rsm:SupplyChainTradeTransaction>
+</rsm:CrossIndustryInvoice>"""
