@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
     http_port: int = 8103
     database: str = "invitations"
-    consumer_group: str = "invitations"
+    consumer_group: str = "portal-invitations.clients"
 
     # The SMTP relay. Defaults suit the local catcher (`make up`); production sets all of them.
     smtp_host: str = "127.0.0.1"

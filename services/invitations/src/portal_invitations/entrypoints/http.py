@@ -1,0 +1,198 @@
+"""The HTTP API: invite, resend, revoke, status and activate (accountants, behind the gateway's
+JWT), accept (the client, public: the token is the credential), and the office's name (admin).
+
+Run: ``uvicorn --factory portal_invitations.entrypoints.http:create_app --port 8103``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from math import ceil
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+
+from portal_contracts.identity import Caller, Role
+from portal_invitations.bootstrap import Service, bootstrap
+from portal_invitations.config import Settings
+from portal_invitations.domain import errors
+from portal_invitations.domain.headers import is_header_safe
+from portal_invitations.domain.passwords import MAX_LENGTH, MIN_LENGTH
+from portal_invitations.entrypoints.messages import MESSAGES, POLICY_RULES
+from portal_invitations.entrypoints.schemas import (
+    AcceptedPublic,
+    AcceptInvitationRequest,
+    ClientAccessPublic,
+    OfficeName,
+    PasswordPolicyPublic,
+)
+from portal_invitations.service import commands, handlers
+from portal_servicekit.app import create_service_app
+from portal_servicekit.identity import CallerLanguage, CurrentCaller
+from portal_servicekit.mongo import ping
+from portal_servicekit.problems import FieldProblem, ProblemError, message, register_messages
+
+register_messages(MESSAGES)
+
+_STATUS: dict[type[errors.InvitationError], int] = {
+    errors.ClientAlreadyActive: 409,
+    errors.NoOpenInvitation: 409,
+    errors.NotAccountantManaged: 409,
+    errors.InvitationLinkInvalid: 400,
+}
+
+
+def problem(exc: Exception) -> ProblemError:
+    """The one place domain refusals become problem+json."""
+    if isinstance(exc, handlers.ClientNotFound):
+        return ProblemError(404, "not_found")
+    if isinstance(exc, handlers.TooManyAttempts):
+        seconds = str(max(1, ceil(exc.retry_after.total_seconds())))
+        return ProblemError(429, "invitation.too_many_attempts", headers={"Retry-After": seconds})
+    if isinstance(exc, errors.HeaderInjection):
+        return ProblemError(422, exc.code, fields=[FieldProblem(field=exc.field, code=exc.code)])
+    if isinstance(exc, errors.MobileMismatch):
+        return ProblemError(
+            422, exc.code, fields=[FieldProblem(field="mobile_phone", code=exc.code)]
+        )
+    if isinstance(exc, errors.WeakPassword):
+        fields = [FieldProblem(field="password", code=code) for code in exc.codes]
+        return ProblemError(422, exc.code, fields=fields)
+    if isinstance(exc, errors.InvitationError):
+        return ProblemError(_STATUS.get(type(exc), 409), exc.code)
+    raise exc
+
+
+async def _run(call: Awaitable[Any]) -> Any:
+    try:
+        return await call
+    except (errors.InvitationError, handlers.ClientNotFound, handlers.TooManyAttempts) as exc:
+        raise problem(exc) from exc
+
+
+def current_service(request: Request) -> Service:
+    svc: Service = request.app.state.service
+    return svc
+
+
+ServiceDep = Annotated[Service, Depends(current_service)]
+
+
+def accountant(caller: Caller) -> commands.Accountant:
+    groups = None if caller.role is Role.ADMIN else frozenset(caller.groups)
+    return commands.Accountant(caller.office_id, caller.user_id, groups)
+
+
+def _view(svc: Service, access: Any) -> ClientAccessPublic:
+    return ClientAccessPublic.of(access, svc.deps.clock.now())
+
+
+clients = APIRouter(prefix="/v1/clients/{client_id}", tags=["invitations"])
+
+
+@clients.get("/invitation")
+async def invitation_status(
+    client_id: str, caller: CurrentCaller, svc: ServiceDep
+) -> ClientAccessPublic:
+    """The client's invitation (a failed one shows its reason) and earlier ones."""
+    access = await _run(handlers.client_access(client_id, accountant(caller), svc.deps))
+    return _view(svc, access)
+
+
+@clients.post("/invitation", status_code=202)
+async def invite(client_id: str, caller: CurrentCaller, svc: ServiceDep) -> ClientAccessPublic:
+    """Invite the client; if an invitation is open, it is voided and a new one is sent."""
+    cmd = commands.InviteClient(client_id, accountant(caller))
+    return _view(svc, await _run(handlers.invite_client(cmd, svc.deps)))
+
+
+@clients.post("/invitation/resend", status_code=202)
+async def resend(client_id: str, caller: CurrentCaller, svc: ServiceDep) -> ClientAccessPublic:
+    return await invite(client_id, caller, svc)
+
+
+@clients.delete("/invitation", status_code=204)
+async def revoke(client_id: str, caller: CurrentCaller, svc: ServiceDep) -> Response:
+    cmd = commands.RevokeInvitation(client_id, accountant(caller))
+    await _run(handlers.revoke_invitation(cmd, svc.deps))
+    return Response(status_code=204)
+
+
+@clients.post("/activation")
+async def activate(client_id: str, caller: CurrentCaller, svc: ServiceDep) -> ClientAccessPublic:
+    """Managed by the accountant: active now, no e-mail, the client is not told."""
+    cmd = commands.ActivateClient(client_id, accountant(caller))
+    return _view(svc, await _run(handlers.activate_client(cmd, svc.deps)))
+
+
+invitations = APIRouter(prefix="/v1/invitations", tags=["invitations"])
+
+
+@invitations.post("/accept")
+async def accept(
+    body: AcceptInvitationRequest, request: Request, svc: ServiceDep
+) -> AcceptedPublic:
+    """The client's first login: the link's token, a new password, the mobile number on record."""
+    client_ip = request.client.host if request.client else "unknown"
+    cmd = commands.AcceptInvitation(body.token, body.password, body.mobile_phone, client_ip)
+    access = await _run(handlers.accept_invitation(cmd, svc.deps))
+    login = access.login.email if access.login else access.profile.email
+    return AcceptedPublic(client_id=access.client_id, login=login)
+
+
+@invitations.get("/password-policy")
+async def password_policy(lang: CallerLanguage) -> PasswordPolicyPublic:
+    rules = [message(code, lang.value) for code in POLICY_RULES]
+    return PasswordPolicyPublic(min_length=MIN_LENGTH, max_length=MAX_LENGTH, rules=rules)
+
+
+office = APIRouter(prefix="/v1/office", tags=["office"])
+
+
+@office.get("/name")
+async def office_name(caller: CurrentCaller, svc: ServiceDep) -> OfficeName | None:
+    name = await svc.deps.offices.name_of(caller.office_id)
+    return OfficeName(name=name) if name else None
+
+
+@office.put("/name")
+async def set_office_name(body: OfficeName, caller: CurrentCaller, svc: ServiceDep) -> OfficeName:
+    """The name invitations show (until ClientCreated carries it); admins only."""
+    if caller.role is not Role.ADMIN:
+        raise ProblemError(403, "forbidden")
+    name = body.name.strip()
+    if not name or not is_header_safe(name):
+        code = errors.HeaderInjection.code
+        raise ProblemError(422, code, fields=[FieldProblem(field="name", code=code)])
+    await svc.deps.offices.set_name(caller.office_id, name)
+    return OfficeName(name=name)
+
+
+def create_app(settings: Settings | None = None, *, service: Service | None = None) -> FastAPI:
+    """From the environment by default; tests pass settings or a ready service (kept open)."""
+    if service is not None:
+        settings = service.settings
+    settings = settings or Settings()
+    svc = service or bootstrap(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await svc.prepare()
+        yield
+        if service is None:
+            await svc.close()
+
+    async def mongo_ready() -> None:
+        await ping(svc.db)
+
+    app = create_service_app(
+        title="Invitations",
+        jwt_key=settings.platform.jwt_key.get_secret_value(),
+        lifespan=lifespan,
+        readiness_checks={"mongodb": mongo_ready},
+    )
+    app.state.service = svc
+    for router in (clients, invitations, office):
+        app.include_router(router)
+    return app

@@ -1,0 +1,89 @@
+"""The worker process: Kafka consumers, the invitation sender and the outbox relay.
+
+Run: ``python -m portal_invitations.entrypoints.worker``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import timedelta
+
+from faststream.kafka import KafkaBroker
+
+from portal_contracts.broker import build_broker
+from portal_invitations.adapters.mongo import ACCESS
+from portal_invitations.bootstrap import Service, bootstrap
+from portal_invitations.config import Settings
+from portal_invitations.entrypoints.consumers import build_router
+from portal_servicekit.outbox import OutboxRelay
+
+logger = logging.getLogger(__name__)
+_PRUNE_EVERY_S = 600.0
+
+
+class Worker:
+    def __init__(self, service: Service, broker: KafkaBroker | None = None) -> None:
+        settings = service.settings
+        self.service = service
+        self.broker = broker or build_broker(
+            settings.platform.kafka_bootstrap_servers, client_id="portal-invitations-worker"
+        )
+        self.broker.include_router(
+            build_router(service.topics, settings.consumer_group, service.deps)
+        )
+        self.relay = OutboxRelay(self.broker, service.topics, [service.db[ACCESS]])
+        service.deps.notify = self._notify
+        service.sender.on_recorded = self.relay.wake
+        self._prune: asyncio.Task[None] | None = None
+
+    def _notify(self) -> None:
+        self.relay.wake()
+        self.service.sender.wake()
+
+    async def start(self) -> None:
+        await self.service.prepare()
+        await self.broker.start()
+        self.relay.start()
+        self.service.sender.start()
+        self._prune = asyncio.create_task(self._prune_guesses(), name="prune-accept-guesses")
+
+    async def stop(self) -> None:
+        if self._prune is not None:
+            self._prune.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._prune
+        await self.service.sender.stop()
+        await self.relay.stop()
+        await self.broker.stop()
+
+    async def _prune_guesses(self) -> None:
+        window = timedelta(seconds=self.service.settings.accept_window_s)
+        while True:
+            await asyncio.sleep(_PRUNE_EVERY_S)
+            with contextlib.suppress(Exception):
+                now = self.service.deps.clock.now()
+                await self.service.guesses.forget_before(now - 2 * window)
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    service = bootstrap(Settings())
+    worker = Worker(service)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    await worker.start()
+    logger.info("invitations worker started")
+    try:
+        await stopping.wait()
+    finally:
+        await worker.stop()
+        await service.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
