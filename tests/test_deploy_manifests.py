@@ -7,6 +7,7 @@ workspace members in the root pyproject.toml — so a drift fails here rather th
 
 from __future__ import annotations
 
+import importlib
 import re
 import shutil
 import subprocess
@@ -204,6 +205,15 @@ def test_the_delivery_worker_scales_on_document_ready_lag(base: list[Doc]) -> No
     assert 1 <= scaled["spec"]["minReplicaCount"] <= scaled["spec"]["maxReplicaCount"] <= partitions
 
 
+def test_the_scaler_watches_the_delivery_workers_consumer_group(base: list[Doc]) -> None:
+    delivery_config = pytest.importorskip("portal_delivery.config")
+    configured = (_of_kind(base, "ConfigMap")["delivery-config"].get("data") or {}).get(
+        "DELIVERY_CONSUMER_GROUP", delivery_config.Settings.model_fields["consumer_group"].default
+    )
+    (trigger,) = _of_kind(base, "ScaledObject")["delivery-worker"]["spec"]["triggers"]
+    assert trigger["metadata"]["consumerGroup"] == configured
+
+
 # ---- docker-compose.yml -------------------------------------------------------------------------
 
 
@@ -237,6 +247,29 @@ def test_compose_runs_the_api_and_the_worker_of_every_service(compose: Doc, serv
     assert api["ports"] == [f"127.0.0.1:{PORTS[service]}:{PORTS[service]}"]
     assert "/readyz" in " ".join(api["healthcheck"]["test"])
     assert worker["command"] == ["python", "-m", f"portal_{service}.entrypoints.worker"]
+
+
+def _assert_real_settings(service: str, names: set[str]) -> None:
+    """A misspelt <SERVICE>_ variable would be silently ignored (extra="ignore"): catch it."""
+    try:
+        config = importlib.import_module(f"portal_{service}.config")
+    except ModuleNotFoundError:
+        pytest.skip(f"portal_{service}.config is not written yet")
+    prefix = f"{service.upper()}_"
+    fields = set(config.Settings.model_fields)
+    for name in sorted(n for n in names if n.startswith(prefix)):
+        assert name.removeprefix(prefix).lower() in fields, name
+
+
+@pytest.mark.parametrize("service", PORTS)
+def test_service_variables_name_real_settings(compose: Doc, base: list[Doc], service: str) -> None:
+    names = set(compose["services"][f"{service}-api"]["environment"])
+    names |= set(compose["services"][f"{service}-worker"]["environment"])
+    names |= set(_of_kind(base, "ConfigMap")[f"{service}-config"].get("data") or {})
+    for example in K8S.rglob(f"{service}.env.example"):
+        text = example.read_text(encoding="utf-8")
+        names |= set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", text, re.MULTILINE))
+    _assert_real_settings(service, names)
 
 
 def test_compose_secrets_come_from_the_environment(compose: Doc) -> None:
@@ -355,3 +388,12 @@ def test_the_prod_overlay_defines_no_secret(rendered: dict[str, list[Doc]]) -> N
     assert not _of_kind(rendered["prod"], "Secret")
     apis = [d for n, d in _of_kind(rendered["prod"], "Deployment").items() if n.endswith("-api")]
     assert all(d["spec"]["replicas"] >= 2 for d in apis)
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+@pytest.mark.parametrize("service", PORTS)
+def test_overlay_settings_name_real_settings(
+    rendered: dict[str, list[Doc]], overlay: str, service: str
+) -> None:
+    config = _of_kind(rendered[overlay], "ConfigMap")[f"{service}-config"]
+    _assert_real_settings(service, set(config.get("data") or {}))
