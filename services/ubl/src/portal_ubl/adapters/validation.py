@@ -30,18 +30,23 @@ class RulesUnavailable(RuntimeError):
 
 
 def rules_dir() -> Path:
+    """``PEPPOL_RULES_DIR`` when set (and then it must hold the artefacts), else the first
+    ``../shared/peppol-rules`` next to the checkout that does."""
     configured = os.environ.get("PEPPOL_RULES_DIR")
-    candidates = [Path(configured)] if configured else []
     here = Path(__file__).resolve()
-    # services/ubl/src/portal_ubl/adapters/validation.py -> the checkout root is parents[5].
-    candidates += [p / ".." / "shared" / "peppol-rules" for p in here.parents[4:7]]
+    # services/ubl/src/portal_ubl/adapters/validation.py: the checkout root is parents[5].
+    candidates = (
+        [Path(configured)]
+        if configured
+        else [p / ".." / "shared" / "peppol-rules" for p in here.parents[4:7]]
+    )
     for candidate in candidates:
         if (candidate / "ubl-2.1" / "maindoc" / "UBL-Invoice-2.1.xsd").is_file():
             return candidate.resolve()
     raise RulesUnavailable(
-        "no Peppol rules directory: set PEPPOL_RULES_DIR (looked in "
+        "no Peppol rules (ubl-2.1/maindoc/UBL-Invoice-2.1.xsd) in "
         + ", ".join(str(c) for c in candidates)
-        + ")"
+        + "; set PEPPOL_RULES_DIR to a copy of the OpenPeppol validation artefacts"
     )
 
 

@@ -1,0 +1,130 @@
+"""The HTTP edge against the app wired with fakes (httpx, no server)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from portal_contracts.identity import Caller, Role, issue_token
+from portal_contracts.values import Language
+from portal_ubl.entrypoints.http import create_app
+from portal_ubl.testing import fake_dependencies, make_pdf, sample_data
+
+KEY = "k" * 40
+PDF = make_pdf(1)
+
+
+def _headers(office: str = "office-1", lang: Language = Language.FR) -> dict[str, str]:
+    caller = Caller(office_id=office, user_id="u1", role=Role.ADMIN, language=lang)
+    return {"Authorization": f"Bearer {issue_token(caller, KEY)}"}
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(deps=fake_dependencies(), jwt_key=KEY)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ubl") as http:
+        yield http
+
+
+def _form(data: object, kind: str = "sales_invoice") -> dict[str, str]:
+    return {"kind": kind, "client_id": "client-1", "data": json.dumps(data)}
+
+
+async def test_intake_then_fetch_the_ubl_and_the_pdf(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/documents",
+        data=_form(sample_data(lines=2)),
+        files={"pdf": ("facture.pdf", PDF, "application/pdf")},
+        headers=_headers(),
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["profile"] == "peppol-bis3"
+    assert response.headers["location"] == f"/v1/documents/{body['document_id']}"
+    ubl = await client.get(f"/v1/documents/{body['document_id']}/ubl", headers=_headers())
+    assert ubl.status_code == 200
+    assert ubl.content.startswith(b"<?xml")
+    assert ubl.headers["x-content-sha256"] == body["ubl"]["sha256"]
+    pdf = await client.get(f"/v1/documents/{body['document_id']}/pdf", headers=_headers())
+    assert pdf.content == PDF
+    again = await client.post(
+        "/v1/documents",
+        data=_form(sample_data(lines=2)),
+        files={"pdf": ("facture.pdf", PDF, "application/pdf")},
+        headers=_headers(),
+    )
+    assert again.json()["document_id"] == body["document_id"]
+
+
+async def test_another_office_sees_nothing(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/documents",
+        data=_form(sample_data(lines=1)),
+        files={"pdf": ("f.pdf", PDF, "application/pdf")},
+        headers=_headers(),
+    )
+    document_id = response.json()["document_id"]
+    other = await client.get(f"/v1/documents/{document_id}", headers=_headers("office-2"))
+    assert other.status_code == 404
+    assert other.headers["content-type"] == "application/problem+json"
+
+
+async def test_bad_input_is_problem_json_with_field_and_rule(client: httpx.AsyncClient) -> None:
+    data = sample_data(lines=1)
+    data["lines"][0]["vat_category"] = "X"
+    response = await client.post(
+        "/v1/documents",
+        data=_form(data),
+        files={"pdf": ("f.pdf", PDF, "application/pdf")},
+        headers=_headers(lang=Language.NL),
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "document.rejected"
+    assert problem["title"] == "Het document kan niet worden aanvaard."
+    [error] = problem["errors"]
+    assert error["field"] == "lines.0.vat_category"
+    assert error["code"] == "BR-CL-17"
+    assert error["message"].startswith("Onbekende btw-categorie")
+
+
+async def test_a_file_that_is_not_a_pdf(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/documents",
+        data=_form(sample_data(lines=1)),
+        files={"pdf": ("f.pdf", b"PK\x03\x04zip", "application/pdf")},
+        headers=_headers(lang=Language.EN),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "UBL-PDF-02"
+
+
+async def test_unknown_profile_lists_the_known_ones(client: httpx.AsyncClient) -> None:
+    form = _form(sample_data(lines=1)) | {"profile": "sage-bob"}
+    response = await client.post(
+        "/v1/documents",
+        data=form,
+        files={"pdf": ("f.pdf", PDF, "application/pdf")},
+        headers=_headers(lang=Language.EN),
+    )
+    assert response.status_code == 422
+    assert "ubl-be" in response.json()["title"]
+
+
+async def test_unknown_kind_and_missing_token(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/documents", data=_form({}, kind="receipt"), headers=_headers()
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "kind"
+    assert (await client.post("/v1/documents", data=_form({}))).status_code == 401
+
+
+async def test_health(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/readyz")).status_code == 200
