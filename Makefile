@@ -3,7 +3,8 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := $(UV) run --frozen
 
-.PHONY: up down infra-up infra-down token test lint typecheck unit bench install uv
+# `up` runs in the foreground (Ctrl-C stops all); `up-detached` + `down` for a background run.
+.PHONY: up up-detached down infra-up infra-down token test lint typecheck unit bench install uv
 
 uv:
 	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -18,7 +19,8 @@ infra-down: install
 	@$(PY) python -m portal_infra down
 
 token: install
-	@$(PY) python -m portal_infra token --office "$(OFFICE)" --user "$(USER_ID)$(if $(USER_ID),,$(USER))" --role "$(or $(ROLE),admin)" --groups "$(GROUPS)"
+	@test -n "$(OFFICE)" || { echo "usage: make token OFFICE=<id> USER=<id> ROLE=admin|staff [GROUPS=a,b]"; exit 2; }
+	@$(PY) python -m portal_infra token --office "$(OFFICE)" --user "$(USER)" --role "$(or $(ROLE),admin)" --groups "$(GROUPS)"
 
 lint: install
 	$(PY) ruff check .
@@ -30,3 +32,11 @@ typecheck: install
 test: install lint typecheck
 	$(PY) pytest
 
+up: install
+	@$(PY) python -m portal_infra.stack up
+
+up-detached: install
+	@$(PY) python -m portal_infra.stack up --detach
+
+down: install
+	@$(PY) python -m portal_infra.stack down

@@ -114,7 +114,9 @@ class ServerRecord:
         (state_dir / f"{name}.json").unlink(missing_ok=True)
 
 
-def spawn(cmd: list[str], log_path: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+def spawn(
+    cmd: list[str], log_path: Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start a server in its own session so Ctrl-C in a terminal does not reach it directly."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
@@ -124,6 +126,7 @@ def spawn(cmd: list[str], log_path: Path, cwd: Path | None = None) -> subprocess
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=cwd,
+            env=env,
             start_new_session=True,
         )
 

@@ -1,0 +1,209 @@
+"""`make up` / `make down`: the whole system on this machine, without Docker.
+
+Starts (or reuses) the local Kafka and FerretDB, then every service that exists — its HTTP API on a
+fixed port and its worker — plus the SMTP catcher that stores outgoing mail under `.data/mail/`.
+In the foreground Ctrl-C stops everything it started; with `--detach` it returns and `make down`
+stops the run by the pids it recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from portal_infra import local
+from portal_infra.__main__ import DEV_JWT_KEY
+from portal_infra.process import data_dir, pid_alive, project_root, spawn, stop_pid, stop_process
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    port: int
+
+    @property
+    def package(self) -> str:
+        return f"portal_{self.name}"
+
+    @property
+    def port_env(self) -> str:
+        return f"{self.name.upper()}_HTTP_PORT"
+
+
+SERVICES = (
+    ServiceSpec("clients", 8101),
+    ServiceSpec("importer", 8102),
+    ServiceSpec("invitations", 8103),
+    ServiceSpec("ubl", 8104),
+    ServiceSpec("delivery", 8105),
+)
+SMTP_CATCHER_PORT = 8025
+
+
+def _exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _state_file() -> Path:
+    return data_dir() / "stack" / "processes.json"
+
+
+def _environment(urls: dict[str, str]) -> dict[str, str]:
+    mail_port = os.environ.get("SMTP_CATCHER_PORT", str(SMTP_CATCHER_PORT))
+    defaults = {
+        "PORTAL_JWT_KEY": DEV_JWT_KEY,
+        "INVITATIONS_SMTP_HOST": "127.0.0.1",
+        "INVITATIONS_SMTP_PORT": mail_port,
+        "INVITATIONS_SMTP_STARTTLS": "false",
+        "IMPORTER_CLIENTS_URL": f"http://127.0.0.1:{os.environ.get('CLIENTS_HTTP_PORT', '8101')}",
+        "PEPPOL_RULES_DIR": str(project_root().parent / "shared" / "peppol-rules"),
+    }
+    return {**defaults, **os.environ, **urls}
+
+
+def _commands() -> list[tuple[str, list[str], int | None]]:
+    """(name, command, http port) of every process to run, for the services that exist."""
+    commands: list[tuple[str, list[str], int | None]] = []
+    if _exists("portal_invitations.entrypoints.mail_catcher"):
+        mail_dir = data_dir() / "mail"
+        port = int(os.environ.get("SMTP_CATCHER_PORT", SMTP_CATCHER_PORT))
+        commands.append(
+            (
+                "smtp-catcher",
+                [
+                    sys.executable,
+                    "-m",
+                    "portal_invitations.entrypoints.mail_catcher",
+                    "--port",
+                    str(port),
+                    "--dir",
+                    str(mail_dir),
+                ],
+                None,
+            )
+        )
+    for spec in SERVICES:
+        port = int(os.environ.get(spec.port_env, spec.port))
+        if _exists(f"{spec.package}.entrypoints.http"):
+            commands.append(
+                (
+                    f"{spec.name}-api",
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        "--factory",
+                        f"{spec.package}.entrypoints.http:create_app",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--log-level",
+                        "warning",
+                    ],
+                    port,
+                )
+            )
+        if _exists(f"{spec.package}.entrypoints.worker"):
+            commands.append(
+                (
+                    f"{spec.name}-worker",
+                    [sys.executable, "-m", f"{spec.package}.entrypoints.worker"],
+                    None,
+                )
+            )
+    return commands
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def up(detach: bool) -> int:
+    if _running():
+        print("# the stack already runs (make down stops it)")
+        return 0
+    urls = local.up()
+    for key, value in urls.items():
+        print(f"{key}={value}")
+    env = _environment(urls)
+    logs = data_dir() / "logs"
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    ports: dict[str, int | None] = {}
+    for name, command, port in _commands():
+        processes[name] = spawn(command, logs / f"{name}.log", env=env)
+        ports[name] = port
+    _state_file().parent.mkdir(parents=True, exist_ok=True)
+    _state_file().write_text(json.dumps({n: p.pid for n, p in processes.items()}))
+    deadline = time.monotonic() + 60
+    for name, port in ports.items():
+        while port and not _healthy(port) and time.monotonic() < deadline:
+            if processes[name].poll() is not None:
+                break
+            time.sleep(0.3)
+    for name, process in processes.items():
+        port = ports[name]
+        state = "exited — see its log" if process.poll() is not None else "running"
+        where = f"http://127.0.0.1:{port} (docs: /docs)" if port else ""
+        print(f"  {name:<20} {state:<22} {where}  log: {logs / (name + '.log')}")
+    if detach:
+        print("# running in the background; `make down` stops it")
+        return 0
+    print("# Ctrl-C stops everything")
+    try:
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    except KeyboardInterrupt:
+        pass
+    for process in processes.values():
+        stop_process(process)
+    _state_file().unlink(missing_ok=True)
+    local.down()
+    return 0
+
+
+def _running() -> bool:
+    if not _state_file().exists():
+        return False
+    pids = json.loads(_state_file().read_text())
+    return any(pid_alive(pid) for pid in pids.values())
+
+
+def down() -> int:
+    if _state_file().exists():
+        for name, pid in json.loads(_state_file().read_text()).items():
+            stop_pid(pid)
+            print(f"# {name}: stopped (pid {pid})")
+        _state_file().unlink()
+    local.down()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="portal_infra.stack")
+    parser.add_argument("command", choices=["up", "down"])
+    parser.add_argument("--detach", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        return up(args.detach)
+    return down()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
