@@ -186,6 +186,16 @@ def real_services() -> Iterator[RealServices]:
     shutil.rmtree(home, ignore_errors=True)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
+    """With CI / REQUIRE_REAL_SERVICES=1 a skipped integration test is a failure, not a pass."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and _require_real() and item.get_closest_marker("integration") is not None:
+        report.outcome = "failed"
+        report.longrepr = f"integration test skipped while real services are required: {report.longrepr}"
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _WATCHDOG is not None and _WATCHDOG.died is not None:
         died = _WATCHDOG.died
