@@ -1,0 +1,50 @@
+"""How the importer compares what people type: headers and drop-down labels match whatever the
+case, the accents or the punctuation (``"Numéro de TVA *"`` and ``"numero de tva"`` are one)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+# Excel and copy-pasted web text bring non-breaking and zero-width spaces along.
+_INVISIBLE = str.maketrans(
+    {"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": "", "\ufeff": ""}
+)
+
+
+def match_key(text: str) -> str:
+    """Lower-case ASCII words separated by single spaces: the key headers and labels match on."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_INVISIBLE))
+    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_ALNUM.sub(" ", ascii_only.casefold()).strip()
+
+
+def cell_text(value: Any) -> str:
+    """A cell as the accountant meant it, trimmed; numbers Excel typed keep their digits.
+
+    ``470123456.0`` (a phone typed as a number) reads ``"470123456"``; a date reads ISO 8601.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.translate(_INVISIBLE).strip()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e17:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value).strip()
