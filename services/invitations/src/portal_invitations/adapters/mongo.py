@@ -105,8 +105,8 @@ class MongoOfficeNames:
 class MongoOfficeSendLimit:
     """At most ``per_hour`` invitations per office and clock hour (0: no limit).
 
-    The conditional upsert is atomic: when the hour's counter is at the limit the filter does
-    not match, the upsert collides with the existing ``_id`` and the slot is refused.
+    A conditional ``$inc`` on the hour's counter is atomic, so concurrent senders (threads or
+    replicas) never exceed the quota; the first slot of an hour creates the counter.
     """
 
     def __init__(self, db: AsyncDatabase[Document], per_hour: int) -> None:
@@ -118,17 +118,22 @@ class MongoOfficeSendLimit:
             return None
         start = hour_window(now)
         key = f"{office_id}|{start.isoformat()}"
-        try:
-            await self.collection.update_one(
-                {"_id": key, "count": {"$lt": self.per_hour}},
-                {"$inc": {"count": 1}, "$setOnInsert": {"office_id": office_id, "hour": start}},
-                upsert=True,
+        for _ in range(2):
+            taken = await self.collection.update_one(
+                {"_id": key, "count": {"$lt": self.per_hour}}, {"$inc": {"count": 1}}
             )
-        except Exception as exc:
-            if is_duplicate_key(exc):
-                return start + timedelta(hours=1)
-            raise
-        return None
+            if taken.matched_count == 1:
+                return None
+            try:
+                await self.collection.insert_one(
+                    {"_id": key, "count": 1, "office_id": office_id, "hour": start}
+                )
+                return None
+            except Exception as exc:
+                if not is_duplicate_key(exc):
+                    raise
+                # The hour's counter exists (full, or created by a concurrent sender): re-check.
+        return start + timedelta(hours=1)
 
 
 class MongoGuessLimiter:

@@ -1,0 +1,295 @@
+"""Invite → e-mail (real aiosmtpd) → accept, on the real FerretDB, through the HTTP API.
+
+The sender is driven pass by pass (``send_due``) and time by a settable clock, so retries and
+expiry are checked without waiting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from portal_invitations.testing import (
+    bearer,
+    client_created,
+    client_updated,
+    token_in,
+)
+
+pytestmark = pytest.mark.integration
+
+OFFICE = "office-a"
+PASSWORD = "cheval correct agrafe pile"
+MOBILE = "0470 12 34 56"  # the number on record, written the local way
+
+
+async def invited_and_sent(h: Any, client_id: str = "c-1", **kw: Any) -> str:
+    await h.record(client_created(OFFICE, client_id, **kw))
+    response = await h.http.post(f"/v1/clients/{client_id}/invitation", headers=bearer(OFFICE))
+    assert response.status_code == 202, response.text
+    before = len(h.smtp.handler.received)
+    assert await h.send_due() >= 1
+    received = await h.smtp.handler.wait_for(before + 1)
+    return token_in(received[-1])
+
+
+async def accept(h: Any, token: str, **overrides: str) -> Any:
+    body = {"token": token, "password": PASSWORD, "mobile_phone": MOBILE, **overrides}
+    return await h.http.post("/v1/invitations/accept", json=body)
+
+
+async def status(h: Any, client_id: str = "c-1", office: str = OFFICE) -> Any:
+    return await h.http.get(f"/v1/clients/{client_id}/invitation", headers=bearer(office))
+
+
+async def test_the_e_mail_is_in_the_client_s_language_with_the_office_name(
+    make_harness: Any,
+) -> None:
+    h = await make_harness()
+    await invited_and_sent(h, language="nl", first_name="Jan")
+    (received,) = h.smtp.handler.received
+    message = received.message
+    assert received.rcpt_tos == ["marie@example.be"]
+    assert str(message["Subject"]) == "Fiduciaire Dupont nodigt u uit op uw klantenportaal"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Beste Jan," in text
+    assert "Mijn toegang activeren" in html
+    assert "https://portal.example/invitation?token=" in html
+    state = (await status(h)).json()["invitation"]
+    assert message["Message-ID"] == f"<invitation.{state['invitation_id']}@portal.example>"
+    assert state["state"] == "sent"
+    assert state["expires_at"] is not None
+
+
+async def test_the_link_works_once(make_harness: Any) -> None:
+    h = await make_harness()
+    token = await invited_and_sent(h)
+    doc = await h.service.db["client_access"].find_one({"_id": "c-1"})
+    assert token not in str(doc)  # only the hash is stored
+
+    first = await accept(h, token)
+    assert first.status_code == 200, first.text
+    assert first.json() == {"client_id": "c-1", "login": "marie@example.be", "active": True}
+    second = await accept(h, token)
+    assert second.status_code == 400
+    assert second.json()["code"] == "invitation.link_invalid"
+
+    body = (await status(h)).json()
+    assert body["active"] is True
+    assert body["activated_by"] == "client"
+    assert body["invitation"]["state"] == "accepted"
+    doc = await h.service.db["client_access"].find_one({"_id": "c-1"})
+    assert doc["login"]["password_hash"].startswith("$argon2id$")
+    assert [e["event_type"] for e in doc["outbox"]] == ["ClientInvited", "ClientActivated"]
+    assert doc["outbox"][1]["body"]["payload"] == {"client_id": "c-1", "by": "client"}
+
+
+async def test_resend_voids_the_old_link(make_harness: Any) -> None:
+    h = await make_harness()
+    old = await invited_and_sent(h)
+    response = await h.http.post("/v1/clients/c-1/invitation/resend", headers=bearer(OFFICE))
+    assert response.status_code == 202
+    await h.send_due()
+    new = token_in((await h.smtp.handler.wait_for(2))[-1])
+    assert (await accept(h, old)).status_code == 400
+    assert (await accept(h, new)).status_code == 200
+    past = (await status(h)).json()["previous_invitations"]
+    assert [(p["state"], p["end_reason"]) for p in past] == [("revoked", "resent")]
+
+
+async def test_the_link_expires(make_harness: Any) -> None:
+    h = await make_harness(token_ttl_days=14)
+    token = await invited_and_sent(h)
+    h.clock.advance(days=14)
+    response = await accept(h, token)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invitation.link_invalid"
+    assert (await status(h)).json()["invitation"]["state"] == "expired"
+
+
+async def test_revoke_voids_the_link(make_harness: Any) -> None:
+    h = await make_harness()
+    token = await invited_and_sent(h)
+    response = await h.http.delete("/v1/clients/c-1/invitation", headers=bearer(OFFICE))
+    assert response.status_code == 204
+    assert (await accept(h, token)).status_code == 400
+    assert (await status(h)).json()["invitation"]["state"] == "revoked"
+    again = await h.http.delete("/v1/clients/c-1/invitation", headers=bearer(OFFICE))
+    assert again.status_code == 409
+
+
+async def test_a_4xx_is_retried_then_delivered(make_harness: Any) -> None:
+    h = await make_harness(retry_base_s=10)
+    await h.record(client_created(OFFICE, "c-1"))
+    await h.http.post("/v1/clients/c-1/invitation", headers=bearer(OFFICE))
+    h.smtp.handler.refuse_rcpt.extend(["451 4.3.0 Mailbox busy", "421 4.7.0 Try later"])
+    await h.send_due()
+    first = (await status(h)).json()["invitation"]
+    assert first["state"] == "pending"
+    assert first["last_error"] == "smtp 451: 4.3.0 Mailbox busy"
+    assert await h.send_due() == 0  # not yet due: backing off
+    h.clock.advance(seconds=5)  # base 10 s, jitter 0 → 5 s
+    await h.send_due()
+    h.clock.advance(seconds=10)  # second failure → 10 s
+    await h.send_due()
+    (received,) = await h.smtp.handler.wait_for(1)
+    final = (await status(h)).json()["invitation"]
+    assert final["state"] == "sent"
+    assert final["attempts"] == 3
+    assert (await accept(h, token_in(received))).status_code == 200
+
+
+async def test_a_5xx_is_marked_failed_without_blocking_others(make_harness: Any) -> None:
+    h = await make_harness(send_concurrency=1)
+    await h.record(client_created(OFFICE, "c-1"))
+    await h.record(client_created(OFFICE, "c-2", email="paul@example.be"))
+    for client in ("c-1", "c-2"):
+        await h.http.post(f"/v1/clients/{client}/invitation", headers=bearer(OFFICE))
+    h.smtp.handler.refuse_rcpt.append("550 5.1.1 No such user here")
+    assert await h.send_due() == 2
+    (received,) = await h.smtp.handler.wait_for(1)
+    assert received.rcpt_tos == ["paul@example.be"]
+    failed = (await status(h, "c-1")).json()["invitation"]
+    assert failed["state"] == "failed"
+    assert failed["failure_reason"] == "smtp 550: 5.1.1 No such user here"
+    assert await h.send_due() == 0
+    h.clock.advance(hours=2)
+    assert await h.send_due() == 0  # never retried
+
+
+async def test_redelivered_client_created_sends_nothing_new(make_harness: Any) -> None:
+    h = await make_harness()
+    event = client_created(OFFICE, "c-1", invite=True)
+    await h.record(event)
+    await h.record(event)
+    await h.send_due()
+    await h.record(event)
+    await h.send_due()
+    await h.smtp.handler.wait_for(1)
+    assert len(h.smtp.handler.received) == 1
+    assert (await status(h)).json()["previous_invitations"] == []
+
+
+async def test_an_e_mail_change_voids_the_old_link_and_invites_the_new_address(
+    make_harness: Any,
+) -> None:
+    h = await make_harness()
+    old = await invited_and_sent(h)
+    await h.record(client_updated(OFFICE, "c-1", email="marie.dubois@example.be", version=2))
+    await h.send_due()
+    received = await h.smtp.handler.wait_for(2)
+    assert received[-1].rcpt_tos == ["marie.dubois@example.be"]
+    assert (await accept(h, old)).status_code == 400
+    accepted = await accept(h, token_in(received[-1]))
+    assert accepted.json()["login"] == "marie.dubois@example.be"
+
+
+async def test_activation_sends_nothing(make_harness: Any) -> None:
+    h = await make_harness()
+    await h.record(client_created(OFFICE, "c-1", mode="accountant_managed"))
+    response = await h.http.post("/v1/clients/c-1/activation", headers=bearer(OFFICE))
+    assert response.status_code == 200, response.text
+    assert response.json()["activated_by"] == "accountant"
+    assert await h.send_due() == 0
+    assert h.smtp.handler.received == []
+    (event,) = await h.outbox("c-1")
+    assert event["body"]["payload"] == {"client_id": "c-1", "by": "accountant"}
+    await h.record(client_created(OFFICE, "c-2"))
+    refused = await h.http.post("/v1/clients/c-2/activation", headers=bearer(OFFICE))
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "activation.not_accountant_managed"
+
+
+async def test_another_office_s_client_is_not_found(make_harness: Any) -> None:
+    h = await make_harness()
+    await h.record(client_created(OFFICE, "c-1", group_id="group-1"))
+    other = bearer("office-b")
+    assert (await h.http.get("/v1/clients/c-1/invitation", headers=other)).status_code == 404
+    assert (await h.http.post("/v1/clients/c-1/invitation", headers=other)).status_code == 404
+    assert (await h.http.post("/v1/clients/c-1/activation", headers=other)).status_code == 404
+    staff = bearer(OFFICE, role="staff", groups=("group-2",))
+    assert (await h.http.post("/v1/clients/c-1/invitation", headers=staff)).status_code == 404
+    assert (await status(h)).json()["invitation"] is None
+
+
+async def test_header_injection_is_refused_before_anything_is_queued(make_harness: Any) -> None:
+    h = await make_harness()
+    await h.record(client_created(OFFICE, "c-1", last_name="Dubois\r\nBcc: victim@example.com"))
+    response = await h.http.post("/v1/clients/c-1/invitation", headers=bearer(OFFICE))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "user.last_name"
+    assert await h.send_due() == 0
+    await h.record(client_created(OFFICE, "c-2", invite=True, first_name="Eve\nBcc: x@y.z"))
+    failed = (await status(h, "c-2")).json()["invitation"]
+    assert failed["state"] == "failed"
+    assert failed["failure_reason"] == "mail.header_injection: user.first_name"
+    assert h.smtp.handler.received == []
+
+
+async def test_a_refused_accept_changes_nothing(make_harness: Any) -> None:
+    h = await make_harness()
+    token = await invited_and_sent(h)
+    wrong_mobile = await accept(h, token, mobile_phone="+32470999999")
+    assert wrong_mobile.status_code == 422
+    assert wrong_mobile.json()["errors"][0]["field"] == "mobile_phone"
+    weak = await accept(h, token, password="marie1234567")
+    assert weak.status_code == 422
+    assert {e["code"] for e in weak.json()["errors"]} == {"password.personal_data"}
+    assert (await status(h)).json()["invitation"]["state"] == "sent"
+    assert (await accept(h, token)).status_code == 200
+
+
+async def test_guesses_are_rate_limited(make_harness: Any) -> None:
+    h = await make_harness(accept_ip_limit=5)
+    codes = [(await accept(h, f"guess-{n:02d}-" + "x" * 40)).status_code for n in range(7)]
+    assert codes[:5] == [400] * 5
+    assert codes[5:] == [429, 429]
+    limited = await accept(h, "another-" + "y" * 40)
+    assert int(limited.headers["Retry-After"]) > 0
+    assert limited.json()["code"] == "invitation.too_many_attempts"
+
+
+async def test_the_office_limit_delays_and_never_drops(make_harness: Any) -> None:
+    h = await make_harness(office_hourly_limit=2)
+    h.clock.moment = h.clock.moment.replace(minute=10)
+    for n in range(3):
+        await h.record(client_created(OFFICE, f"a-{n}", email=f"a{n}@example.be", invite=True))
+    await h.record(client_created("office-b", "b-0", email="b0@example.be", invite=True))
+    await h.send_due()
+    await h.send_due()
+    received = await h.smtp.handler.wait_for(3)
+    addresses = sorted(r.rcpt_tos[0] for r in received)
+    assert addresses.count("b0@example.be") == 1  # another office is not held back
+    states = [(await status(h, f"a-{n}")).json()["invitation"]["state"] for n in range(3)]
+    assert sorted(states) == ["pending", "sent", "sent"]
+    h.clock.advance(hours=1)
+    await h.send_due()
+    received = await h.smtp.handler.wait_for(4)
+    assert sorted(r.rcpt_tos[0] for r in received) == [
+        "a0@example.be",
+        "a1@example.be",
+        "a2@example.be",
+        "b0@example.be",
+    ]
+
+
+async def test_the_office_name_is_set_by_an_admin(make_harness: Any) -> None:
+    h = await make_harness()
+    staff = bearer("office-c", role="staff")
+    assert (
+        await h.http.put("/v1/office/name", json={"name": "X"}, headers=staff)
+    ).status_code == 403
+    bad = await h.http.put(
+        "/v1/office/name", json={"name": "X\r\nBcc: y"}, headers=bearer("office-c")
+    )
+    assert bad.status_code == 422
+    ok = await h.http.put(
+        "/v1/office/name", json={"name": "Cabinet Lemaire"}, headers=bearer("office-c")
+    )
+    assert ok.status_code == 200
+    await h.record(client_created("office-c", "c-9", invite=True))
+    await h.send_due()
+    (received,) = await h.smtp.handler.wait_for(1)
+    assert str(received.message["Subject"]).startswith("Cabinet Lemaire vous invite")
