@@ -49,8 +49,8 @@ async def make_harness(
 
     made: list[Harness] = []
 
-    async def make(**overrides: Any) -> Harness:
-        settings = settings_for("127.0.0.1:1", mongodb_uri, database_name, smtp_server, **overrides)
+    async def make(kafka: str = "127.0.0.1:1", prefix: str = "", **overrides: Any) -> Harness:
+        settings = settings_for(kafka, mongodb_uri, database_name, smtp_server, prefix, **overrides)
         service = bootstrap(settings, clock=clock)
         service.sender.jitter = lambda: 0.0
         await service.prepare()

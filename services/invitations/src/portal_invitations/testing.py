@@ -90,11 +90,17 @@ class SmtpServer:
 
 
 class SettableClock:
+    """A fixed moment moved by hand, or (``follow_real_time``) the wall clock."""
+
     def __init__(self, now: datetime | None = None) -> None:
         self.moment = now or datetime.now(UTC)
+        self.real = False
+
+    def follow_real_time(self) -> None:
+        self.real = True
 
     def now(self) -> datetime:
-        return self.moment
+        return datetime.now(UTC) if self.real else self.moment
 
     def advance(self, **delta: Any) -> None:
         self.moment += timedelta(**delta)

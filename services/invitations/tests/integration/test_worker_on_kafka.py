@@ -1,0 +1,94 @@
+"""On the REAL broker: ClientCreated(invite) consumed → e-mail received by a real aiosmtpd →
+accepted over HTTP → ClientInvited and ClientActivated published (through the outbox)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from portal_contracts.broker import build_broker, publish_event
+from portal_contracts.clients import ClientActivated, ClientInvited
+from portal_contracts.topics import Topics
+from portal_invitations.entrypoints.worker import Worker
+from portal_invitations.testing import client_created, token_in
+
+pytestmark = pytest.mark.integration
+
+OFFICE = "office-a"
+
+
+async def events_on(kafka: str, topic: str, count: int, within_s: float = 40.0) -> list[Any]:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        async with asyncio.timeout(within_s):
+            while len(found) < count:
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    found.extend(json.loads(r.value) for r in records)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def until_recorded(h: Any, client_id: str, last_name: str, within_s: float = 60.0) -> None:
+    async with asyncio.timeout(within_s):
+        while True:
+            doc = await h.service.db["client_access"].find_one({"_id": client_id})
+            if doc is not None and doc["client"]["last_name"] == last_name:
+                return
+            await asyncio.sleep(0.1)
+
+
+async def test_client_created_with_invite_to_client_activated(
+    make_harness: Any, kafka_bootstrap: str, topics: Topics, clock: Any
+) -> None:
+    clock.follow_real_time()
+    h = await make_harness(kafka=kafka_bootstrap, prefix=topics.prefix)
+    worker = Worker(h.service)
+    await worker.start()
+    producer = build_broker(kafka_bootstrap, client_id="test-clients-service")
+    await producer.start()
+    try:
+        event = client_created(OFFICE, "c-1", invite=True, language="en")
+        await publish_event(producer, topics, event)
+        await publish_event(producer, topics, event)  # redelivered: still one e-mail
+        # Same key, so same partition, consumed after the duplicate: once its change is visible
+        # the duplicate has been handled too.
+        marker = client_created(OFFICE, "c-1", version=2, last_name="Dubois-Marker")
+        await publish_event(producer, topics, marker)
+        await until_recorded(h, "c-1", "Dubois-Marker")
+        (received,) = await h.smtp.handler.wait_for(1, within_s=60)
+        assert (
+            str(received.message["Subject"])
+            == "Fiduciaire Dupont invites you to your client portal"
+        )
+
+        (invited,) = await events_on(kafka_bootstrap, topics.of(ClientInvited), 1)
+        assert invited["payload"]["client_id"] == "c-1"
+        assert invited["payload"]["email"] == "marie@example.be"
+        assert invited["correlation_id"] == str(event.correlation_id)
+        assert invited["causation_id"] == str(event.event_id)
+
+        body = {
+            "token": token_in(received),
+            "password": "cheval correct agrafe pile",
+            "mobile_phone": "+32 470 12 34 56",
+        }
+        accepted = await h.http.post("/v1/invitations/accept", json=body)
+        assert accepted.status_code == 200, accepted.text
+
+        (activated,) = await events_on(kafka_bootstrap, topics.of(ClientActivated), 1)
+        assert activated["office_id"] == OFFICE
+        assert activated["payload"] == {"client_id": "c-1", "by": "client"}
+        assert len(h.smtp.handler.received) == 1
+    finally:
+        await producer.stop()
+        await worker.stop()
