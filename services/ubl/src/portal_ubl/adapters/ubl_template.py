@@ -21,7 +21,7 @@ from portal_ubl.domain.model import (
     Party,
     VatCategory,
 )
-from portal_ubl.domain.totals import Totals, format_amount, format_number
+from portal_ubl.domain.totals import Totals, format_amount, format_number, line_gross
 
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
@@ -195,7 +195,7 @@ def invoice_template(invoice: Invoice, totals: Totals, profile: Profile) -> tupl
 def _line(
     tag: str, qty_tag: str, line: Line, net: Decimal, cur: dict[str, str], profile: Profile
 ) -> Node:
-    gross = line.quantity * line.unit_price / line.base_quantity
+    gross = line_gross(line) if line.allowances_charges else Decimal(0)
     return (
         tag,
         [

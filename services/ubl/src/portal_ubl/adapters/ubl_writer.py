@@ -27,16 +27,16 @@ def render(root_tag: str, children: list[Node]) -> etree._Element:
     root = etree.Element(root_tag, nsmap=nsmap)  # type: ignore[dict-item]
     stack: list[tuple[etree._Element, list[Node]]] = [(root, children)]
     sub = etree.SubElement
+    push = stack.append
     while stack:
         parent, nodes = stack.pop()
         for tag, value, attrs in nodes:
             if not value:
                 continue
-            element = sub(parent, tag, attrs) if attrs else sub(parent, tag)
-            if isinstance(value, str):
-                element.text = value
+            if type(value) is str:  # exact type check: the hot loop of every build
+                (sub(parent, tag, attrs) if attrs else sub(parent, tag)).text = value
             else:
-                stack.append((element, value))
+                push((sub(parent, tag, attrs) if attrs else sub(parent, tag), value))  # type: ignore[arg-type]
     return root
 
 
