@@ -22,4 +22,4 @@ class Settings(BaseSettings):
     relay_interval_s: float = Field(default=1.0, gt=0)
 
     def platform(self) -> PlatformSettings:
-        return PlatformSettings()  # type: ignore[call-arg]
+        return PlatformSettings()

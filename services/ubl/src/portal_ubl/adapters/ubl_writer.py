@@ -5,12 +5,8 @@ from __future__ import annotations
 from lxml import etree
 
 from portal_ubl.adapters.profiles.base import Profile
-from portal_ubl.adapters.ubl_template import (
-    CREDIT_NOTE_NS,
-    INVOICE_NS,
-    Node,
-    invoice_template,
-)
+from portal_ubl.adapters.ubl_parts import Node
+from portal_ubl.adapters.ubl_template import CREDIT_NOTE_NS, INVOICE_NS, invoice_template
 from portal_ubl.domain.model import Invoice
 from portal_ubl.domain.totals import Totals, compute_totals
 
@@ -24,7 +20,7 @@ def render(root_tag: str, children: list[Node]) -> etree._Element:
     """The one place a template becomes XML: None values and empty texts are left out, which
     is how Peppol wants optional elements (PEPPOL-EN16931-R008: no empty elements)."""
     nsmap = _NSMAP_CREDIT if root_tag.startswith("{" + CREDIT_NOTE_NS) else _NSMAP_INVOICE
-    root = etree.Element(root_tag, nsmap=nsmap)  # type: ignore[dict-item]
+    root = etree.Element(root_tag, nsmap=nsmap)
     stack: list[tuple[etree._Element, list[Node]]] = [(root, children)]
     sub = etree.SubElement
     push = stack.append
@@ -47,7 +43,7 @@ def build_tree(invoice: Invoice, profile: Profile, totals: Totals | None = None)
 
 
 def serialize(root: etree._Element) -> bytes:
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
 def build_ubl(invoice: Invoice, profile: Profile, totals: Totals | None = None) -> bytes:

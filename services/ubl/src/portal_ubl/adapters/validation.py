@@ -71,10 +71,7 @@ def check_xsd(root: etree._Element) -> list[Problem]:
     schema = _schema(root.tag == CREDIT_NOTE_ROOT)
     if schema.validate(root):
         return []
-    return [
-        Problem(f"ubl:line {e.line}", "UBL-XSD", e.message)
-        for e in schema.error_log  # type: ignore[attr-defined]
-    ]
+    return [Problem(f"ubl:line {e.line}", "UBL-XSD", e.message) for e in schema.error_log]
 
 
 @dataclass
