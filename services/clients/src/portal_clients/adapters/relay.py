@@ -1,0 +1,151 @@
+"""Publishes the events stored in client and import documents, driven by outbox markers.
+
+Why not servicekit's OutboxRelay: it finds work with ``{outbox_pending: true}``, a full scan of the
+clients collection on FerretDB 1.24 at every poll, and removes published events with ``$pull``,
+an unlocked read-modify-write that can lose an event a writer appends at the same moment. This
+relay never writes an aggregate: it reads the document a marker points to, publishes that
+marker's events in order, then deletes the marker. Writers drop published events later.
+
+A crash before the publish leaves the marker: the events go out when the relay runs again. A
+crash between the publish and the marker's deletion publishes them again (same ``event_id``);
+consumers are idempotent on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+Document = dict[str, Any]
+Publish = Callable[[Document], Awaitable[None]]
+
+logger = logging.getLogger(__name__)
+
+
+class MarkerRelay:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        publish: Publish,
+        *,
+        grace: timedelta = timedelta(seconds=30),
+        poll_interval_s: float = 0.2,
+        batch: int = 500,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.clients = db["clients"]
+        self.imports = db["imports"]
+        self.markers = db["outbox_markers"]
+        self.publish = publish
+        self.grace = grace
+        self.poll_interval_s = poll_interval_s
+        self.batch = batch
+        self.clock = clock
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    async def relay_once(self) -> int:
+        markers = await self.markers.find({}).sort("created_at", 1).limit(self.batch).to_list()
+        published = 0
+        blocked: set[str] = set()  # clients with an unresolved earlier marker keep their order
+        for marker in markers:
+            if marker["kind"] == "import":
+                published += await self._relay_import(marker)
+                continue
+            client_id = marker["client_id"]
+            if client_id in blocked:
+                continue
+            done = await self._relay_client(marker)
+            if done is None:
+                blocked.add(client_id)
+            else:
+                published += done
+        return published
+
+    async def _relay_client(self, marker: Document) -> int | None:
+        head = await self.clients.find_one({"_id": marker["client_id"]})
+        entries = [e for e in (head or {}).get("outbox", []) if e.get("marker") == marker["_id"]]
+        if not entries or not (head or {}).get("visible", True):
+            if self._expired(marker):
+                await self.markers.delete_one({"_id": marker["_id"]})  # its write never landed
+                return 0
+            return None
+        for entry in entries:
+            await self.publish(entry)
+        await self.markers.delete_one({"_id": marker["_id"]})
+        return len(entries)
+
+    async def _relay_import(self, marker: Document) -> int:
+        record = await self.imports.find_one({"_id": marker["import_key"]})
+        state = (record or {}).get("state")
+        if state not in {"committed", "rejected"}:
+            if self._expired(marker) and record is None:
+                await self.markers.delete_one({"_id": marker["_id"]})
+            return 0
+        entries: list[Document] = []
+        if state == "committed":
+            cursor = self.clients.find({"import_ref": marker["import_key"]}, {"outbox": 1})
+            heads = await cursor.to_list()
+            for head in heads:
+                entries.extend(e for e in head.get("outbox", []) if e["marker"] == marker["_id"])
+        entries.extend(e for e in record["outbox"] if e["marker"] == marker["_id"])  # type: ignore[index]
+        for start in range(0, len(entries), 200):
+            # Different clients: their order does not matter; the import's answer goes last.
+            await asyncio.gather(*(self.publish(e) for e in entries[start : start + 200]))
+        await self.markers.delete_one({"_id": marker["_id"]})
+        return len(entries)
+
+    def _expired(self, marker: Document) -> bool:
+        created = marker["created_at"]
+        created = created if created.tzinfo is not None else created.replace(tzinfo=UTC)
+        return bool(self.clock() - created > self.grace)
+
+    # --- running --------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                count = await self.relay_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("outbox relay pass failed; retrying")
+                count = 0
+            if count == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
+                self._wake.clear()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="clients-outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+def kafka_publisher(broker: Any, topics: Any) -> Publish:
+    """Publish a stored outbox entry on its topic, keyed by its aggregate id."""
+
+    async def publish(entry: Document) -> None:
+        await broker.publish(
+            entry["body"],
+            topic=topics.of(entry["event_type"]),
+            key=entry["key"].encode(),
+            headers={"event_id": entry["event_id"], "event_type": entry["event_type"]},
+            correlation_id=entry["correlation_id"],
+        )
+
+    return publish

@@ -1,0 +1,62 @@
+"""Small named failures the domain and handlers raise; the HTTP edge maps them in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as _field
+
+
+@dataclass(frozen=True)
+class FieldIssue:
+    """One broken rule on one field, with a stable code (and params for its message)."""
+
+    field: str
+    code: str
+    params: Mapping[str, str] = _field(default_factory=dict)
+
+
+class ClientsError(Exception):
+    """Base of the service's named failures."""
+
+
+class NotFound(ClientsError):
+    """Unknown here, or belongs to another office, or hidden from this caller (all look alike)."""
+
+
+class StaleVersion(ClientsError):
+    """The If-Match version is not the current one."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(f"current version is {current}")
+        self.current = current
+
+
+class Conflict(ClientsError):
+    """A uniqueness or state rule refused the change (409)."""
+
+    def __init__(self, code: str, issues: list[FieldIssue] | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.issues = issues or []
+
+
+class Invalid(ClientsError):
+    """Field rules refused the input (422); every issue is listed."""
+
+    def __init__(self, issues: list[FieldIssue]) -> None:
+        super().__init__("; ".join(f"{i.field}: {i.code}" for i in issues))
+        self.issues = issues
+
+
+class Forbidden(ClientsError):
+    """The caller may not do this (a staff member outside the group, an admin-only action)."""
+
+    def __init__(self, code: str, field_name: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.field_name = field_name
+
+
+class Busy(ClientsError):
+    """Another writer holds the record for longer than we are willing to wait; retry."""

@@ -1,0 +1,179 @@
+"""The Client aggregate: a client's data, status and register check, and the events it records.
+
+The aggregate never awaits: handlers load it, call one of its methods, and the repository saves its
+new state together with the events it recorded (the outbox, in the same document write).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from portal_contracts.clients import (
+    ActivatedBy,
+    ClientCreated,
+    ClientCreatedPayload,
+    ClientData,
+    ClientSnapshot,
+    ClientUpdated,
+    ClientUpdatedPayload,
+    ImportOrigin,
+    VatCheck,
+)
+from portal_contracts.envelope import Envelope
+from portal_contracts.values import ClientStatus
+
+ClientEvent = ClientCreated | ClientUpdated
+
+# Sections whose changes are reported field by field in ClientUpdated.changed ("user.email");
+# the others are reported as a whole ("bank_accounts").
+_DETAILED_SECTIONS = ("company", "user", "integration", "task_list")
+
+_IMPORT_NAMESPACE = uuid.UUID("5b0e3c1e-6f1a-4d8e-9a57-0c1e2d3f4a5b")
+
+
+def new_client_id() -> str:
+    return uuid.uuid4().hex
+
+
+def imported_client_id(import_id: str, version: int, row_number: int) -> str:
+    """The same import row always yields the same client id: re-consuming creates nothing new."""
+    return uuid.uuid5(_IMPORT_NAMESPACE, f"{import_id}:{version}:{row_number}").hex
+
+
+def changed_paths(before: ClientData, after: ClientData) -> list[str]:
+    old = before.model_dump(mode="json")
+    new = after.model_dump(mode="json")
+    paths: list[str] = []
+    for key in new:
+        if old.get(key) == new[key]:
+            continue
+        if key in _DETAILED_SECTIONS and isinstance(new[key], dict):
+            inner_old = old.get(key) or {}
+            paths.extend(
+                f"{key}.{sub}" for sub in new[key] if inner_old.get(sub) != new[key].get(sub)
+            )
+        else:
+            paths.append(key)
+    return paths
+
+
+@dataclass
+class Client:
+    client_id: str
+    office_id: str
+    version: int
+    status: ClientStatus
+    vat_check: VatCheck
+    data: ClientData
+    created_at: datetime
+    updated_at: datetime
+    origin: ImportOrigin | None = None
+    events: list[ClientEvent] = field(default_factory=list)
+
+    # --- creation -------------------------------------------------------------------------------
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        client_id: str,
+        office_id: str,
+        data: ClientData,
+        vat_check: VatCheck,
+        now: datetime,
+        invite: bool = False,
+        origin: ImportOrigin | None = None,
+        caused_by: Envelope[Any] | None = None,
+    ) -> Client:
+        client = cls(
+            client_id=client_id,
+            office_id=office_id,
+            version=1,
+            status=ClientStatus.NOT_INVITED,
+            vat_check=vat_check,
+            data=data,
+            created_at=now,
+            updated_at=now,
+            origin=origin,
+        )
+        payload = ClientCreatedPayload(client=client.snapshot(), invite=invite, origin=origin)
+        client.events.append(
+            ClientCreated.new(office_id=office_id, payload=payload, caused_by=caused_by)
+        )
+        return client
+
+    # --- changes --------------------------------------------------------------------------------
+
+    def edit(self, data: ClientData, vat_check: VatCheck, now: datetime) -> list[str]:
+        """Replace the accountant's data; returns what changed (nothing: no new version)."""
+        changed = changed_paths(self.data, data)
+        if vat_check is not self.vat_check:
+            changed.append("vat_check")
+        if changed:
+            self.data = data
+            self.vat_check = vat_check
+            self._updated(changed, now)
+        return changed
+
+    def mark_invited(self, now: datetime, caused_by: Envelope[Any] | None = None) -> bool:
+        """An invitation went out: not_invited -> inactive. Later or repeated ones change nothing."""
+        if self.status is not ClientStatus.NOT_INVITED:
+            return False
+        self.status = ClientStatus.INACTIVE
+        self._updated(["status"], now, caused_by)
+        return True
+
+    def mark_activated(
+        self, by: ActivatedBy, now: datetime, caused_by: Envelope[Any] | None = None
+    ) -> bool:
+        """Onboarded (or activated by the accountant): -> active, whatever came before."""
+        if self.status is ClientStatus.ACTIVE:
+            return False
+        self.status = ClientStatus.ACTIVE
+        self._updated(["status"], now, caused_by)
+        return True
+
+    def record_vat_check(self, vat_check: VatCheck, now: datetime) -> bool:
+        """The register answered a pending check."""
+        if vat_check is self.vat_check:
+            return False
+        self.vat_check = vat_check
+        self._updated(["vat_check"], now)
+        return True
+
+    def move_to_group(self, group_id: str, now: datetime) -> bool:
+        if self.data.group_id == group_id:
+            return False
+        self.data = self.data.model_copy(update={"group_id": group_id})
+        self._updated(["group_id"], now)
+        return True
+
+    def _updated(
+        self, changed: list[str], now: datetime, caused_by: Envelope[Any] | None = None
+    ) -> None:
+        self.version += 1
+        self.updated_at = now
+        payload = ClientUpdatedPayload(client=self.snapshot(), changed=changed)
+        self.events.append(
+            ClientUpdated.new(office_id=self.office_id, payload=payload, caused_by=caused_by)
+        )
+
+    # --- views ----------------------------------------------------------------------------------
+
+    def snapshot(self) -> ClientSnapshot:
+        return ClientSnapshot(
+            **self.data.model_dump(),
+            client_id=self.client_id,
+            version=self.version,
+            status=self.status,
+            vat_check=self.vat_check,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
+    def pull_events(self) -> list[ClientEvent]:
+        events, self.events = self.events, []
+        return events

@@ -1,0 +1,64 @@
+"""An office's general settings, and the groups its clients and staff are divided into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from portal_contracts.clients import CreditCardStatements, SendTiming, Timing
+from portal_contracts.values import AccountingSoftware, TransferMethod
+
+EVERYONE = "everyone"
+EVERYONE_NAME = "Everyone"
+
+
+class OfficeSettings(BaseModel):
+    """The office's "general settings": what clients may use and their defaults.
+
+    ``manual`` is always allowed (no link with the software); it cannot be switched off.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled_transfer_methods: frozenset[TransferMethod] = frozenset({TransferMethod.MANUAL})
+    default_timing: Timing = Field(default_factory=lambda: Timing(when=SendTiming.AFTER_PROCESSING))
+    credit_card_statements: CreditCardStatements = CreditCardStatements.WITH_PURCHASES
+    accounting_softwares: tuple[AccountingSoftware, ...] = ()
+
+    @field_validator("enabled_transfer_methods")
+    @classmethod
+    def _manual_always(cls, value: frozenset[TransferMethod]) -> frozenset[TransferMethod]:
+        return value | {TransferMethod.MANUAL}
+
+    @model_validator(mode="after")
+    def _coherent(self) -> OfficeSettings:
+        if self.default_timing.when is SendTiming.DELAYED and not self.default_timing.delay_days:
+            raise ValueError("timing.delay_days")
+        if self.default_timing.when is not SendTiming.DELAYED and self.default_timing.delay_days:
+            raise ValueError("timing.delay_without_delayed")
+        return self
+
+
+@dataclass
+class Group:
+    """Clients are in exactly one group; staff see the clients of the groups they belong to."""
+
+    group_id: str
+    office_id: str
+    name: str
+    staff: set[str] = field(default_factory=set)
+    version: int = 1
+
+    @property
+    def is_everyone(self) -> bool:
+        return self.group_id == EVERYONE
+
+    @classmethod
+    def everyone(cls, office_id: str) -> Group:
+        return cls(group_id=EVERYONE, office_id=office_id, name=EVERYONE_NAME)
+
+
+def name_key(name: str) -> str:
+    """Group names are unique in an office regardless of case and surrounding spaces."""
+    return " ".join(name.split()).casefold()

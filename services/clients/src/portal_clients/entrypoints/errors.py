@@ -1,0 +1,138 @@
+"""The one place where the service's named failures become problem+json (404/409/412/422...)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from portal_client_rules import messages as rule_messages
+from portal_clients.domain.errors import (
+    Busy,
+    ClientsError,
+    Conflict,
+    FieldIssue,
+    Forbidden,
+    Invalid,
+    NotFound,
+    StaleVersion,
+)
+from portal_clients.domain.listing import InvalidCursor
+from portal_servicekit.identity import request_language
+from portal_servicekit.problems import (
+    FieldProblem,
+    ProblemError,
+    message,
+    problem_response,
+    register_messages,
+)
+
+CLIENTS_MESSAGES: dict[str, dict[str, str]] = {
+    "client.conflict": {
+        "fr": "Ce client ne peut pas être enregistré : une donnée unique est déjà utilisée.",
+        "nl": "Deze klant kan niet bewaard worden: een unieke gegeven is al in gebruik.",
+        "en": "This client cannot be saved: a unique value is already in use.",
+    },
+    "company.on_platform": {
+        "fr": "Cette entreprise est déjà cliente d'un autre bureau sur la plateforme ; elle n'est pas dupliquée. Une demande de connexion sera bientôt possible.",
+        "nl": "Deze onderneming is al klant van een ander kantoor op het platform; ze wordt niet gedupliceerd. Een koppelingsverzoek wordt binnenkort mogelijk.",
+        "en": "This company is already a client of another office on the platform; it is not duplicated. A connection request will be possible later.",
+    },
+    "vat.taken_in_office": {
+        "fr": "Votre bureau a déjà un client avec ce numéro de TVA ; modifiez ce client-là plutôt que d'en créer un second.",
+        "nl": "Uw kantoor heeft al een klant met dit btw-nummer; wijzig die klant in plaats van een tweede aan te maken.",
+        "en": "Your office already has a client with this VAT number; edit that client instead of adding a second one.",
+    },
+    "reference.taken": {
+        "fr": "Cette référence interne est déjà utilisée pour un autre client de votre bureau.",
+        "nl": "Deze interne referentie wordt al gebruikt voor een andere klant van uw kantoor.",
+        "en": "This internal reference is already used for another client of your office.",
+    },
+    "group.forbidden": {
+        "fr": "Vous n'avez pas accès à ce groupe ; choisissez un de vos groupes.",
+        "nl": "U hebt geen toegang tot deze groep; kies een van uw groepen.",
+        "en": "You have no access to this group; choose one of your groups.",
+    },
+    "group.conflict": {
+        "fr": "Ce groupe ne peut pas être enregistré.",
+        "nl": "Deze groep kan niet bewaard worden.",
+        "en": "This group cannot be saved.",
+    },
+    "group.name_taken": {
+        "fr": "Un groupe porte déjà ce nom.",
+        "nl": "Er bestaat al een groep met deze naam.",
+        "en": "A group with this name already exists.",
+    },
+    "group.not_empty": {
+        "fr": "Ce groupe contient encore {count} client(s) : indiquez vers quel groupe les déplacer (move_to).",
+        "nl": "Deze groep bevat nog {count} klant(en): geef aan naar welke groep ze moeten (move_to).",
+        "en": "This group still holds {count} client(s): say which group to move them to (move_to).",
+    },
+    "group.everyone_fixed": {
+        "fr": "Le groupe « Everyone » ne peut être ni renommé ni supprimé.",
+        "nl": "De groep « Everyone » kan niet hernoemd of verwijderd worden.",
+        "en": "The “Everyone” group cannot be renamed or deleted.",
+    },
+    "client.busy": {
+        "fr": "Ce client est en cours de modification ; réessayez dans un instant.",
+        "nl": "Deze klant wordt net gewijzigd; probeer zo meteen opnieuw.",
+        "en": "This client is being changed; try again in a moment.",
+    },
+    "cursor.invalid": {
+        "fr": "Curseur de page invalide ; recommencez depuis la première page.",
+        "nl": "Ongeldige paginacursor; begin opnieuw bij de eerste pagina.",
+        "en": "Invalid page cursor; start again from the first page.",
+    },
+    "settings.invalid": {
+        "fr": "Paramètres invalides.",
+        "nl": "Ongeldige instellingen.",
+        "en": "Invalid settings.",
+    },
+}
+
+
+def register_catalogues() -> None:
+    register_messages(rule_messages.CATALOGUE)
+    register_messages(CLIENTS_MESSAGES)
+
+
+def _fields(issues: list[FieldIssue], lang: str) -> list[FieldProblem]:
+    return [
+        FieldProblem(
+            field=i.field,
+            code=i.code,
+            message=rule_messages.message(i.code, lang, dict(i.params))
+            if i.code in rule_messages.CATALOGUE
+            else message(i.code, lang, **i.params),
+        )
+        for i in issues
+    ]
+
+
+def to_problem(exc: Exception, lang: str) -> ProblemError:
+    if isinstance(exc, NotFound):
+        return ProblemError(404, "not_found")
+    if isinstance(exc, StaleVersion):
+        return ProblemError(412, "precondition.failed", headers={"ETag": f'"{exc.current}"'})
+    if isinstance(exc, Invalid):
+        return ProblemError(422, "validation", fields=_fields(exc.issues, lang))
+    if isinstance(exc, Conflict):
+        status = 422 if exc.code == "validation" else 409
+        return ProblemError(status, exc.code, fields=_fields(exc.issues, lang))
+    if isinstance(exc, Forbidden):
+        fields = _fields([FieldIssue(exc.field_name, exc.code)], lang) if exc.field_name else None
+        return ProblemError(403, exc.code, fields=fields)
+    if isinstance(exc, Busy):
+        return ProblemError(503, "client.busy", headers={"Retry-After": "1"})
+    if isinstance(exc, InvalidCursor):
+        return ProblemError(
+            422, "validation", fields=_fields([FieldIssue("cursor", "cursor.invalid")], lang)
+        )
+    return ProblemError(500, "internal")
+
+
+def install(app: FastAPI) -> None:
+    async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(request, to_problem(exc, request_language(request).value))
+
+    app.add_exception_handler(ClientsError, on_error)
+    app.add_exception_handler(InvalidCursor, on_error)

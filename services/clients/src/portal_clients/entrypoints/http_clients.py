@@ -1,0 +1,118 @@
+"""/v1/clients: add, read, edit (If-Match), list, and the batch availability check."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+
+from portal_clients.domain.listing import MAX_PAGE, ClientQuery, Cursor, SortKey
+from portal_clients.domain.model import Client
+from portal_clients.entrypoints.schemas import (
+    AvailabilityIn,
+    AvailabilityOut,
+    ClientForm,
+    ClientLine,
+    ClientPageOut,
+    ClientPublic,
+)
+from portal_clients.service import clients as handlers
+from portal_clients.service.deps import Deps
+from portal_contracts.values import ClientStatus, SubscriptionMode
+from portal_servicekit.identity import CurrentCaller
+from portal_servicekit.problems import ProblemError
+
+router = APIRouter(prefix="/v1/clients", tags=["clients"])
+
+
+def get_deps(request: Request) -> Deps:
+    deps: Deps = request.app.state.deps
+    return deps
+
+
+Services = Annotated[Deps, Depends(get_deps)]
+
+
+def expected_version(if_match: str | None) -> int:
+    """The version an edit is based on, from ``If-Match: "7"`` (required)."""
+    if not if_match:
+        raise ProblemError(428, "precondition.required")
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise ProblemError(412, "precondition.failed")
+    return int(text)
+
+
+def _public(client: Client, response: Response) -> ClientPublic:
+    response.headers["ETag"] = f'"{client.version}"'
+    return ClientPublic.model_validate(client.snapshot().model_dump())
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ClientPublic)
+async def create_client(
+    form: ClientForm, caller: CurrentCaller, deps: Services, response: Response
+) -> ClientPublic:
+    command = handlers.ClientInput(raw=form.raw(), skip_vat_check=form.skip_vat_check)
+    client = await handlers.create_client(command, caller, deps)
+    response.headers["Location"] = f"/v1/clients/{client.client_id}"
+    return _public(client, response)
+
+
+@router.post("/availability", response_model=AvailabilityOut)
+async def check_availability(
+    body: AvailabilityIn, caller: CurrentCaller, deps: Services
+) -> AvailabilityOut:
+    emails, vats = await handlers.check_availability(body.emails, body.vat_numbers, caller, deps)
+    return AvailabilityOut(emails=dict(emails), vat_numbers=dict(vats))
+
+
+@router.get("/{client_id}", response_model=ClientPublic)
+async def get_client(
+    client_id: str, caller: CurrentCaller, deps: Services, response: Response
+) -> ClientPublic:
+    return _public(await handlers.get_client(client_id, caller, deps), response)
+
+
+@router.put("/{client_id}", response_model=ClientPublic)
+async def update_client(
+    client_id: str,
+    form: ClientForm,
+    caller: CurrentCaller,
+    deps: Services,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ClientPublic:
+    version = expected_version(if_match)
+    command = handlers.ClientInput(raw=form.raw(), skip_vat_check=form.skip_vat_check)
+    client = await handlers.update_client(client_id, command, version, caller, deps)
+    return _public(client, response)
+
+
+@router.get("", response_model=ClientPageOut)
+async def list_clients(
+    caller: CurrentCaller,
+    deps: Services,
+    status_: Annotated[ClientStatus | None, Query(alias="status")] = None,
+    group: str | None = None,
+    subscription_mode: SubscriptionMode | None = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="name, VAT, reference, e-mail")
+    ] = None,
+    sort: SortKey = SortKey.COMPANY_NAME,
+    order: Annotated[str, Query(pattern="^(asc|desc)$")] = "asc",
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> ClientPageOut:
+    query = ClientQuery(
+        office_id=caller.office_id,
+        status=status_,
+        group_id=group,
+        subscription_mode=subscription_mode,
+        text=q,
+        sort=sort,
+        descending=order == "desc",
+        limit=limit,
+        after=Cursor.decode(cursor) if cursor else None,
+    )
+    page = await handlers.list_clients(query, caller, deps)
+    return ClientPageOut(items=[ClientLine.of(r) for r in page.items], next_cursor=page.next_cursor)

@@ -1,0 +1,184 @@
+"""Request and response bodies of the HTTP API (kept apart from the event contracts).
+
+Client forms accept values as typed by a person ("0403.170.701", "+32 470 12 34 56"): the shared
+client rules normalise and check them, and answer every broken rule at once. So the form types
+here are deliberately loose; the response types are the normalised ones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from portal_clients.domain.listing import ClientSummary
+from portal_clients.domain.office import Group, OfficeSettings
+from portal_contracts.clients import ClientSnapshot, Timing, VatCheck
+from portal_contracts.values import AccountingSoftware, ClientStatus, SubscriptionMode
+
+Loose = str | int | float | bool | None
+
+
+class _Form(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CompanyForm(_Form):
+    vat_number: Loose = None
+    name: Loose = None
+    vat_frequency: Loose = Field(None, description="monthly | quarterly | not_liable")
+    internal_reference: Loose = None
+    subscription_mode: Loose = Field(
+        None, description="full_follow_up | delivery_only | accountant_managed"
+    )
+    coda_plus: Loose = None
+
+
+class UserForm(_Form):
+    first_name: Loose = None
+    last_name: Loose = None
+    email: Loose = None
+    mobile_phone: Loose = None
+    language: Loose = Field(None, description="fr | nl | en")
+
+
+class TargetForm(_Form):
+    kind: Loose = Field(None, description="manual | email | sftp | onedrive | api | agent")
+    all: Loose = None
+    purchase: Loose = None
+    sales: Loose = None
+    misc: Loose = None
+    connection: Loose = None
+    folder: Loose = None
+
+
+class TimingForm(_Form):
+    when: Loose = Field(None, description="immediately | after_processing | delayed")
+    delay_days: Loose = None
+
+
+class IntegrationForm(_Form):
+    target: TargetForm | None = None
+    timing: TimingForm | None = Field(None, description="absent: follow the office settings")
+    accounting_software: Loose = None
+    credit_card_statements: Loose = Field(None, description="with_purchases | with_misc")
+
+
+class LedgerAccountForm(_Form):
+    code: Loose = None
+    label: Loose = None
+    default: Loose = None
+
+
+class TaskListForm(_Form):
+    follow_from: Loose = Field(None, description="YYYY-MM-DD; absent: the registration date")
+    follow_transactions_without_documents: Loose = Field(
+        None, description="no | expenses_only | all"
+    )
+    hide_documents_without_transactions: Loose = None
+
+
+class ClientForm(_Form):
+    """The "+ Add client" form (also the full body of an edit)."""
+
+    company: CompanyForm = Field(default_factory=CompanyForm)
+    user: UserForm = Field(default_factory=UserForm)
+    bank_accounts: list[Loose] = Field(default_factory=list)
+    group_id: Loose = Field(None, description='absent: "everyone"')
+    integration: IntegrationForm = Field(default_factory=IntegrationForm)
+    sales_ledger_accounts: list[LedgerAccountForm] = Field(default_factory=list)
+    task_list: TaskListForm = Field(default_factory=TaskListForm)
+    skip_vat_check: bool = Field(
+        False, description="Don't ask the VAT register (the checksum is still checked)."
+    )
+
+    def raw(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"skip_vat_check"}, exclude_none=True)
+
+
+class ClientPublic(ClientSnapshot):
+    model_config = ConfigDict(title="Client")
+
+
+class ClientLine(BaseModel):
+    client_id: str
+    company_name: str
+    vat_number: str
+    internal_reference: str | None
+    email: str
+    first_name: str
+    last_name: str
+    status: ClientStatus
+    group_id: str
+    subscription_mode: SubscriptionMode
+    vat_check: VatCheck
+    version: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: ClientSummary) -> ClientLine:
+        return cls.model_validate(row, from_attributes=True)
+
+
+class ClientPageOut(BaseModel):
+    items: list[ClientLine]
+    next_cursor: str | None = Field(None, description="pass as ?cursor= for the next page")
+
+
+class AvailabilityIn(_Form):
+    emails: list[str] = Field(default_factory=list, max_length=20_000)
+    vat_numbers: list[str] = Field(default_factory=list, max_length=20_000)
+
+
+class AvailabilityOut(BaseModel):
+    emails: dict[str, str] = Field(description="available | taken | invalid")
+    vat_numbers: dict[str, str] = Field(
+        description="available | taken_in_office | on_platform | invalid"
+    )
+
+
+class GroupIn(_Form):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class StaffIn(_Form):
+    user_ids: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class GroupOut(BaseModel):
+    group_id: str
+    name: str
+    staff: list[str]
+    version: int
+
+    @classmethod
+    def of(cls, group: Group) -> GroupOut:
+        return cls(
+            group_id=group.group_id,
+            name=group.name,
+            staff=sorted(group.staff),
+            version=group.version,
+        )
+
+
+class SettingsOut(BaseModel):
+    settings: OfficeSettings
+    version: int
+
+
+__all__ = [
+    "AccountingSoftware",
+    "AvailabilityIn",
+    "AvailabilityOut",
+    "ClientForm",
+    "ClientLine",
+    "ClientPageOut",
+    "ClientPublic",
+    "GroupIn",
+    "GroupOut",
+    "OfficeSettings",
+    "SettingsOut",
+    "StaffIn",
+    "Timing",
+]

@@ -1,0 +1,117 @@
+"""Handlers for groups (create, rename, delete, staff) and the office's general settings."""
+
+from __future__ import annotations
+
+import uuid
+
+from portal_clients.domain.errors import Conflict, FieldIssue, Forbidden, NotFound, StaleVersion
+from portal_clients.domain.office import Group, OfficeSettings, name_key
+from portal_clients.service.deps import Deps, sees
+from portal_contracts.identity import Caller, Role
+
+EVERYONE_FIXED = Conflict("group.everyone_fixed")
+
+
+def _admin(caller: Caller) -> None:
+    if caller.role is not Role.ADMIN:
+        raise Forbidden("forbidden")
+
+
+async def list_groups(caller: Caller, deps: Deps) -> list[Group]:
+    groups = await deps.groups.all(caller.office_id)
+    return [g for g in groups if sees(caller, g.group_id)]
+
+
+async def create_group(name: str, caller: Caller, deps: Deps) -> Group:
+    _admin(caller)
+    name = " ".join(name.split())
+    if not name:
+        raise Conflict("validation", [FieldIssue("name", "field.required")])
+    existing = await deps.groups.all(caller.office_id)
+    if any(name_key(g.name) == name_key(name) for g in existing):
+        raise Conflict("group.conflict", [FieldIssue("name", "group.name_taken")])
+    group = Group(group_id=uuid.uuid4().hex, office_id=caller.office_id, name=name)
+    await deps.groups.add(group)
+    return group
+
+
+async def rename_group(
+    group_id: str, name: str, expected_version: int, caller: Caller, deps: Deps
+) -> Group:
+    _admin(caller)
+    name = " ".join(name.split())
+    if not name:
+        raise Conflict("validation", [FieldIssue("name", "field.required")])
+    async with deps.groups.edit(caller.office_id, group_id) as group:
+        if group is None:
+            raise NotFound("group")
+        if group.is_everyone:
+            raise EVERYONE_FIXED
+        if group.version != expected_version:
+            raise StaleVersion(group.version)
+        if group.name != name:
+            group.name = name
+            group.version += 1
+    return group
+
+
+async def set_group_staff(
+    group_id: str, staff: list[str], expected_version: int, caller: Caller, deps: Deps
+) -> Group:
+    _admin(caller)
+    async with deps.groups.edit(caller.office_id, group_id) as group:
+        if group is None:
+            raise NotFound("group")
+        if group.version != expected_version:
+            raise StaleVersion(group.version)
+        if group.staff != set(staff):
+            group.staff = set(staff)
+            group.version += 1
+    return group
+
+
+async def delete_group(group_id: str, move_to: str | None, caller: Caller, deps: Deps) -> int:
+    """Delete a group; its clients must be moved (``move_to``) or the group must be empty.
+
+    Returns how many clients were moved. Moving is one client write each (with ClientUpdated), so
+    an interrupted deletion can be repeated: moved clients stay moved.
+    """
+    _admin(caller)
+    groups = {g.group_id: g for g in await deps.groups.all(caller.office_id)}
+    if group_id not in groups:
+        raise NotFound("group")
+    if groups[group_id].is_everyone:
+        raise EVERYONE_FIXED
+    members = await deps.clients.ids_in_group(caller.office_id, group_id)
+    if members and move_to is None:
+        raise Conflict(
+            "group.not_empty",
+            [FieldIssue("move_to", "group.not_empty", {"count": str(len(members))})],
+        )
+    if members and (move_to not in groups or move_to == group_id):
+        raise Conflict("group.conflict", [FieldIssue("move_to", "group.unknown")])
+    for client_id in members:
+        async with deps.clients.edit(client_id) as client:
+            if client is not None and client.office_id == caller.office_id:
+                client.move_to_group(move_to or "", deps.clock.now())
+    await deps.groups.delete(caller.office_id, group_id)
+    return len(members)
+
+
+async def groups_of_staff(user_id: str, caller: Caller, deps: Deps) -> list[str]:
+    """The groups a staff member belongs to (what the gateway puts in their token)."""
+    if caller.role is not Role.ADMIN and caller.user_id != user_id:
+        raise Forbidden("forbidden")
+    groups = await deps.groups.all(caller.office_id)
+    return [g.group_id for g in groups if user_id in g.staff]
+
+
+async def get_settings(caller: Caller, deps: Deps) -> tuple[OfficeSettings, int]:
+    return await deps.settings.get(caller.office_id)
+
+
+async def save_settings(
+    settings: OfficeSettings, expected_version: int, caller: Caller, deps: Deps
+) -> int:
+    _admin(caller)
+    return await deps.settings.save(caller.office_id, settings, expected_version)

@@ -1,0 +1,86 @@
+"""Fixtures of the clients service tests: the service wired on the real FerretDB (one database
+per test), a fake VIES server, an HTTP client on the app, and tokens for callers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from portal_clients.adapters.vies import ViesRegister
+from portal_clients.bootstrap import ClientsService, build_deps
+from portal_clients.config import Settings
+from portal_clients.entrypoints.http import create_app
+from portal_clients.testing.vies_fake import FakeVies
+from portal_contracts.identity import Caller, Role, issue_token
+from portal_contracts.topics import Topics
+from portal_servicekit.settings import PlatformSettings
+
+JWT_KEY = "clients-tests-signing-key-0123456789abcdef"
+
+Headers = dict[str, str]
+
+
+def make_settings(kafka: str, mongodb: str, database: str, topics: Topics, vies: str) -> Settings:
+    platform = PlatformSettings.model_validate(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": kafka,
+            "MONGODB_URI": mongodb,
+            "PORTAL_JWT_KEY": JWT_KEY,
+            "PORTAL_TOPIC_PREFIX": topics.prefix,
+        }
+    )
+    return Settings(platform=platform, database=database, vies_endpoint=vies, vies_timeout_s=1.0)
+
+
+@pytest.fixture
+async def fake_vies() -> AsyncIterator[FakeVies]:
+    async with FakeVies(slow_s=2.0).running() as vies:
+        yield vies
+
+
+@pytest.fixture
+async def service(
+    mongo_db: Any, mongodb_uri: str, kafka_bootstrap: str, topics: Topics, fake_vies: FakeVies
+) -> AsyncIterator[ClientsService]:
+    settings = make_settings(
+        kafka_bootstrap, mongodb_uri, mongo_db.name, topics, fake_vies.endpoint
+    )
+    register = ViesRegister(fake_vies.endpoint, timeout_s=1.0)
+    service = ClientsService(
+        settings=settings,
+        mongo=mongo_db.client,
+        db=mongo_db,
+        deps=build_deps(mongo_db, register),
+        topics=topics,
+    )
+    await service.prepare()
+    yield service
+    await register.aclose()
+
+
+@pytest.fixture
+async def api(service: ClientsService) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(service=service)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://clients") as client:
+        yield client
+
+
+@pytest.fixture
+def auth() -> Callable[..., Headers]:
+    def headers(
+        office: str = "office-a",
+        role: str = "admin",
+        groups: tuple[str, ...] = (),
+        user: str = "accountant-1",
+        lang: str = "en",
+    ) -> Headers:
+        caller = Caller(
+            office_id=office, user_id=user, role=Role(role), groups=groups, language=lang
+        )
+        return {"Authorization": f"Bearer {issue_token(caller, JWT_KEY)}"}
+
+    return headers
