@@ -19,6 +19,7 @@ from portal_contracts.values import DocumentKind
 from portal_ubl.adapters.profiles.registry import names
 from portal_ubl.adapters.validation import SchematronRules, check_xsd, shared_rules
 from portal_ubl.domain.document import SubmitDocument
+from portal_ubl.domain.errors import RejectedDocument
 from portal_ubl.service.conversion import Converted, convert
 from portal_ubl.testing import BUYER, facturx_pdf, make_pdf, sample_data
 
@@ -413,3 +414,47 @@ CII = b"""<?xml version="1.0" encoding="UTF-8"?>
 </ram:ApplicableHeaderTradeSettlement>
 </rsm:SupplyChainTradeTransaction>
 </rsm:CrossIndustryInvoice>"""
+
+
+def _restate_vat(xml: bytes, tax: str) -> bytes:
+    """The same invoice as a supplier whose software rounded VAT per line would send it."""
+    root = etree.fromstring(xml)
+    for path in (f"{CAC}TaxTotal/{CBC}TaxAmount", f"{CAC}TaxTotal/{CAC}TaxSubtotal/{CBC}TaxAmount"):
+        element = root.find(path)
+        assert element is not None
+        element.text = tax
+    total = root.find(CAC + "LegalMonetaryTotal")
+    assert total is not None
+    exclusive = D(total.findtext(CBC + "TaxExclusiveAmount") or "0")
+    for name in ("TaxInclusiveAmount", "PayableAmount"):
+        element = total.find(CBC + name)
+        assert element is not None
+        element.text = f"{exclusive + D(tax):.2f}"
+    return etree.tostring(root)
+
+
+def test_a_received_invoice_keeps_its_own_vat_within_the_allowed_unit(
+    rules: SchematronRules,
+) -> None:
+    sent = _convert(sample_data(lines=3, number="R-1")).ubl  # 273.00 at 21 % = 57.33
+    assert sent is not None
+    received = _restate_vat(sent, "57.34")
+    assert rules.check(received).fatal == []  # valid Peppol: within BR-CO-17's unit
+    cmd = SubmitDocument("office", "client", DocumentKind.PURCHASE_INVOICE, xml=received)
+    converted = convert(cmd, None)
+    assert converted.ubl is not None
+    assert _totals(converted.ubl)["TaxAmount"] == "57.34"
+    assert _totals(converted.ubl)["PayableAmount"] == "330.34"
+    assert rules.check(converted.ubl).fatal == []
+
+
+def test_a_received_invoice_with_wrong_vat_names_br_co_17() -> None:
+    sent = _convert(sample_data(lines=3, number="R-2")).ubl
+    assert sent is not None
+    cmd = SubmitDocument(
+        "office", "client", DocumentKind.PURCHASE_INVOICE, xml=_restate_vat(sent, "59.33")
+    )
+    with pytest.raises(RejectedDocument) as caught:
+        convert(cmd, None)
+    assert {p.rule for p in caught.value.problems} == {"BR-CO-17"}
+    assert caught.value.problems[0].field == "vat_breakdown.0.tax"

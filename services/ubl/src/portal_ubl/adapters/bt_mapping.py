@@ -106,6 +106,14 @@ def invoice_from_bt(data: Data) -> m.Invoice:
             if a.get("BT-125")
         ),
         exemptions=exemptions,
+        stated_vat=tuple(
+            m.StatedVat(
+                r.category(v.get("BT-118"), f"vat_breakdown.{i}.category"),
+                r.dec(v.get("BT-119"), f"vat_breakdown.{i}.rate", Decimal(0)) or Decimal(0),
+                r.dec(v.get("BT-117"), f"vat_breakdown.{i}.tax", Decimal(0)) or Decimal(0),
+            )
+            for i, v in enumerate(data.get("BG-23", []))
+        ),
         prepaid_amount=r.dec(data.get("BT-113"), "totals.prepaid", Decimal(0)) or Decimal(0),
         rounding_amount=r.dec(data.get("BT-114"), "totals.rounding", Decimal(0)) or Decimal(0),
         supplied_totals=m.SuppliedTotals(

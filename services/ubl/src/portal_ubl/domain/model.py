@@ -172,6 +172,15 @@ class SuppliedTotals:
 
 
 @dataclass(frozen=True, slots=True)
+class StatedVat:
+    """A VAT breakdown row as the sender's document states it (BG-23), for received invoices."""
+
+    category: VatCategory
+    rate: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class Invoice:
     type: DocumentType
     number: str
@@ -195,6 +204,7 @@ class Invoice:
     prepaid_amount: Decimal = Decimal(0)
     rounding_amount: Decimal = Decimal(0)
     supplied_totals: SuppliedTotals | None = None
+    stated_vat: tuple[StatedVat, ...] = ()
 
     @property
     def is_credit_note(self) -> bool:

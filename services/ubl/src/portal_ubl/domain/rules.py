@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from portal_ubl.domain.errors import Problem
 from portal_ubl.domain.model import EXEMPTION_DEFAULTS, Invoice, VatCategory
-from portal_ubl.domain.totals import Totals, format_amount
+from portal_ubl.domain.totals import Totals, format_amount, rate_key
 
 _STRUCTURED = re.compile(r"^\+\+\+(\d{3})/(\d{4})/(\d{5})\+\+\+$")
 _ZERO_RATE = {c for c in VatCategory if c is not VatCategory.STANDARD}
@@ -197,10 +197,22 @@ _SUPPLIED = (
 
 def check_supplied_totals(invoice: Invoice, totals: Totals) -> list[Problem]:
     """Totals the sender typed must equal ours to the cent; each mismatch names its rule."""
-    supplied = invoice.supplied_totals
-    if supplied is None:
-        return []
     problems: list[Problem] = []
+    computed = {(s.category, s.rate): s.tax for s in totals.subtotals}
+    for i, stated in enumerate(invoice.stated_vat):
+        ours = computed.get((stated.category, rate_key(stated.rate)))
+        if ours is not None and ours != stated.tax:
+            problems.append(
+                Problem(
+                    f"vat_breakdown.{i}.tax",
+                    "BR-CO-17",
+                    f"{format_amount(stated.tax)} stated, but the base times the rate is "
+                    f"{format_amount(ours)}",
+                )
+            )
+    supplied = invoice.supplied_totals
+    if supplied is None or problems:  # totals built on a wrong VAT row follow from it: one cause
+        return problems
     for name, rule, meaning in _SUPPLIED:
         given: Decimal | None = getattr(supplied, name)
         expected: Decimal = getattr(totals, name)

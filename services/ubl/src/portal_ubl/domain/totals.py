@@ -15,6 +15,7 @@ from portal_ubl.domain.model import AllowanceCharge, Invoice, Line, VatCategory
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 ZERO = Decimal("0.00")
+VAT_SLACK = Decimal(1)
 
 
 def round2(value: Decimal) -> Decimal:
@@ -75,7 +76,7 @@ def compute_totals(invoice: Invoice) -> Totals:
     line_extension = sum(line_nets, ZERO)
     taxable: dict[tuple[VatCategory, Decimal], Decimal] = {}
     for line, net in zip(invoice.lines, line_nets, strict=True):
-        key = (line.vat_category, _rate(line.vat_rate))
+        key = (line.vat_category, rate_key(line.vat_rate))
         taxable[key] = taxable.get(key, ZERO) + net
     allowance_total = charge_total = ZERO
     document_amounts: list[Decimal] = []
@@ -83,15 +84,16 @@ def compute_totals(invoice: Invoice) -> Totals:
         amount = allowance_charge_amount(item, line_extension)
         document_amounts.append(amount)
         category = item.vat_category or VatCategory.STANDARD
-        key = (category, _rate(item.vat_rate or Decimal(0)))
+        key = (category, rate_key(item.vat_rate or Decimal(0)))
         if item.is_charge:
             charge_total += amount
             taxable[key] = taxable.get(key, ZERO) + amount
         else:
             allowance_total += amount
             taxable[key] = taxable.get(key, ZERO) - amount
+    stated = {(v.category, rate_key(v.rate)): v.tax for v in invoice.stated_vat}
     subtotals = tuple(
-        VatSubtotal(category, rate, base, round2(base * rate / HUNDRED))
+        VatSubtotal(category, rate, base, _tax(base, rate, stated.get((category, rate))))
         for (category, rate), base in taxable.items()
     )
     tax_exclusive = line_extension - allowance_total + charge_total
@@ -115,7 +117,17 @@ def compute_totals(invoice: Invoice) -> Totals:
     )
 
 
-def _rate(rate: Decimal) -> Decimal:
+def _tax(base: Decimal, rate: Decimal, stated: Decimal | None) -> Decimal:
+    """Base × rate, rounded; a received invoice's own figure is kept when it is within the one
+    unit EN 16931 allows (BR-CO-17): Belgian software often rounds VAT per line, and the
+    supplier's document, not our arithmetic, is what was invoiced."""
+    computed = round2(base * rate / HUNDRED)
+    if stated is not None and abs(stated - computed) <= VAT_SLACK:
+        return round2(stated)
+    return computed
+
+
+def rate_key(rate: Decimal) -> Decimal:
     # 21, 21.0 and 21.00 are one VAT rate and must land in one breakdown row (BR-CO-17 groups).
     return rate.quantize(CENT, rounding=ROUND_HALF_UP).normalize() + 0
 
