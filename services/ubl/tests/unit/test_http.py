@@ -128,3 +128,48 @@ async def test_unknown_kind_and_missing_token(client: httpx.AsyncClient) -> None
 async def test_health(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_a_peppol_xml_purchase_invoice(client: httpx.AsyncClient) -> None:
+    from portal_contracts.values import DocumentKind
+    from portal_ubl.domain.document import SubmitDocument
+    from portal_ubl.service.conversion import convert
+
+    cmd = SubmitDocument(
+        "x",
+        "y",
+        DocumentKind.SALES_INVOICE,
+        pdf=PDF,
+        data=json.dumps(sample_data(lines=2)).encode(),
+    )
+    ubl = convert(cmd, None).ubl
+    assert ubl is not None
+    response = await client.post(
+        "/v1/documents",
+        data={"kind": "purchase_invoice", "client_id": "client-1"},
+        files={"xml": ("supplier.xml", ubl, "application/xml")},
+        headers=_headers(),
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["pdf"]["size"] == len(PDF)  # the PDF inside the supplier's UBL is kept
+
+
+async def test_an_upload_over_20_mb_is_refused_without_buffering_it(
+    client: httpx.AsyncClient,
+) -> None:
+    from portal_ubl.adapters.pdf import MAX_PDF_BYTES
+
+    big = b"%PDF-1.7\n" + b"0" * MAX_PDF_BYTES
+    response = await client.post(
+        "/v1/documents",
+        data=_form(sample_data(lines=1)),
+        files={"pdf": ("big.pdf", big, "application/pdf")},
+        headers=_headers(lang=Language.EN),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0] == {
+        "field": "pdf",
+        "code": "UBL-PDF-01",
+        "message": "The PDF is over 20 MB. (file over 20 MB)",
+    }
