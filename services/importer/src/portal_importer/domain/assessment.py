@@ -62,8 +62,12 @@ def assess(
     facts: FileFacts,
     rows: Sequence[CheckedRow],
     availability: Availability | None,
+    *,
+    offline: bool = True,
+    extra_errors: Iterable[Problem] = (),
 ) -> Report:
-    """The report of an import. ``availability=None``: offline, the platform was not asked."""
+    """The report of an import. ``availability=None``: the platform was not asked — a warning
+    offline (command line), an error in the service (the check could not be made)."""
     missing = facts.missing_keys
     found: dict[int, list[RowProblem]] = {}
     for checked in rows:
@@ -80,7 +84,7 @@ def assess(
     ):
         for row, problems in extra.items():
             found.setdefault(row, []).extend(problems)
-    errors = list(facts.errors)
+    errors = [*facts.errors, *extra_errors]
     for row, problems in found.items():
         errors += [
             Problem(row, facts.headers.get(p.key or ""), p.key, p.code, p.params) for p in problems
@@ -88,6 +92,8 @@ def assess(
     if not rows and not any(p.code == "sheet.no_header" for p in facts.errors):
         errors.append(Problem(None, None, None, "sheet.no_rows"))
     warnings = list(facts.warnings)
-    if availability is None:
+    if availability is None and offline:
         warnings.append(Problem(None, None, None, "uniqueness.offline"))
+    elif availability is None:
+        errors.append(Problem(None, None, None, "uniqueness.unavailable"))
     return Report.of(len(rows), errors, warnings, uniqueness_checked=availability is not None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -15,6 +16,7 @@ _INVISIBLE = str.maketrans(
 )
 
 
+@lru_cache(maxsize=8192)  # drop-down cells repeat the same few labels on every row
 def match_key(text: str) -> str:
     """Lower-case ASCII words separated by single spaces: the key headers and labels match on."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_INVISIBLE))

@@ -1,0 +1,104 @@
+"""The clients service over HTTP: platform-wide availability of e-mails and VAT numbers (one
+batch call), and the office's groups and enabled transfer methods.
+
+Assumed API (built by the clients engineer in parallel):
+``POST {CLIENTS_URL}/v1/clients/availability`` with ``{"emails": [...], "vat_numbers": [...]}``
+(normalised values) answers ``{"emails_taken": [...], "vat_numbers_taken": [...]}``;
+(the per-value status map the clients service also answers is read too, see availability_of);
+``GET {CLIENTS_URL}/v1/groups`` answers a list (or ``{"items": [...]}``) of ``{"group_id"|"id", "name"}``
+and ``GET {CLIENTS_URL}/v1/settings`` answers ``{"settings": {"enabled_transfer_methods": [...]}}``; the
+caller's bearer token is forwarded so the clients service applies its own tenancy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from portal_contracts.identity import Caller
+from portal_contracts.values import TransferMethod
+from portal_importer.domain.validation import Availability
+from portal_importer.ports import OfficeSettings, PlatformUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+class ClientsServiceHttp:
+    def __init__(
+        self, base_url: str, *, service_token: str | None = None, timeout_s: float = 10.0
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.service_token = service_token
+        self.timeout = httpx.Timeout(timeout_s)
+
+    async def check(
+        self, emails: Sequence[str], vat_numbers: Sequence[str], *, bearer_token: str | None = None
+    ) -> Availability:
+        if not emails and not vat_numbers:
+            return Availability()
+        token = bearer_token or self.service_token
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as http:
+                response = await http.post(
+                    f"{self.base_url}/v1/clients/availability",
+                    json={"emails": list(emails), "vat_numbers": list(vat_numbers)},
+                    headers=headers,
+                )
+                response.raise_for_status()
+                body = response.json()
+            return availability_of(body)
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            logger.warning("availability check failed: %r", exc)
+            raise PlatformUnavailable(str(exc)) from exc
+
+    async def settings(self, caller: Caller, bearer_token: str) -> OfficeSettings:
+        headers = {"authorization": f"Bearer {bearer_token}"}
+        groups: dict[str, str] | None = None
+        methods: frozenset[TransferMethod] | None = None
+        async with httpx.AsyncClient(timeout=self.timeout) as http:
+            try:
+                response = await http.get(f"{self.base_url}/v1/groups", headers=headers)
+                response.raise_for_status()
+                groups = _groups(response.json())
+            except (httpx.HTTPError, ValueError, AttributeError, KeyError, TypeError) as exc:
+                logger.warning("office groups unavailable for %s: %r", caller.office_id, exc)
+            try:
+                response = await http.get(f"{self.base_url}/v1/settings", headers=headers)
+                response.raise_for_status()
+                body = response.json()
+                body = body.get("settings", body)  # {"settings": {...}, "version": n}
+                methods = frozenset(TransferMethod(m) for m in body["enabled_transfer_methods"])
+            except (httpx.HTTPError, ValueError, AttributeError, KeyError, TypeError) as exc:
+                logger.warning("office settings unavailable for %s: %r", caller.office_id, exc)
+        return OfficeSettings(groups, methods)
+
+
+_TAKEN = frozenset({"taken", "taken_in_office", "on_platform"})
+
+
+def availability_of(body: Any) -> Availability:
+    """Both shapes: the agreed ``{"emails_taken": [...], "vat_numbers_taken": [...]}`` and a
+    per-value status map ``{"emails": {value: "taken"|...}, "vat_numbers": {value: ...}}``."""
+    if "emails_taken" in body or "vat_numbers_taken" in body:
+        return Availability(
+            frozenset(body.get("emails_taken") or ()),
+            frozenset(body.get("vat_numbers_taken") or ()),
+        )
+    emails = body.get("emails") or {}
+    vats = body.get("vat_numbers") or {}
+    return Availability(
+        frozenset(k for k, v in emails.items() if v in _TAKEN),
+        frozenset(k for k, v in vats.items() if v in _TAKEN),
+    )
+
+
+def _groups(body: Any) -> dict[str, str]:
+    items = body.get("items", []) if isinstance(body, dict) else body
+    return {
+        str(g.get("group_id") or g["id"]): str(g.get("name") or g.get("group_id") or g["id"])
+        for g in items
+    }

@@ -1,0 +1,289 @@
+"""Imports in MongoDB/FerretDB: one document per import (state, file facts, confirmation) and its
+rows in chunk documents of ``chunk_rows`` rows each, since a document is capped at 16 MB.
+
+Field names may not hold dots, and column keys do ("company.vat_number"): they are stored with
+":" instead (FerretDB also refuses nested arrays, so no lists of pairs). Every query filters on
+``office_id``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from portal_importer.domain.assessment import FileFacts
+from portal_importer.domain.model import (
+    Confirmation,
+    ImportRecord,
+    ImportStatus,
+    Rejection,
+    Upload,
+)
+from portal_importer.domain.report import Problem
+from portal_importer.domain.validation import Availability, CheckedRow, RowProblem
+
+Document = dict[str, Any]
+
+
+class MongoImports:
+    def __init__(self, db: AsyncDatabase[Document], *, chunk_rows: int = 1000) -> None:
+        self.imports = db["imports"]
+        self.chunks = db["import_rows"]
+        self.chunk_rows = chunk_rows
+
+    async def ensure_indexes(self) -> None:
+        await self.imports.create_index([("office_id", ASCENDING), ("created_at", DESCENDING)])
+        await self.imports.create_index([("status", ASCENDING), ("published", ASCENDING)])
+        await self.chunks.create_index(
+            [("import_id", ASCENDING), ("generation", ASCENDING), ("first_row", ASCENDING)]
+        )
+
+    async def add(self, record: ImportRecord, rows: Sequence[CheckedRow]) -> None:
+        # Rows first: a crash in between leaves unreferenced chunks, never an import without rows.
+        await self.replace_rows(record, rows)
+        await self.imports.insert_one(to_document(record))
+
+    async def get(self, office_id: str, import_id: str) -> ImportRecord | None:
+        found = await self.imports.find_one({"_id": import_id, "office_id": office_id})
+        return from_document(found) if found else None
+
+    async def recent(self, office_id: str, limit: int) -> list[ImportRecord]:
+        cursor = (
+            self.imports.find({"office_id": office_id}).sort("created_at", DESCENDING).limit(limit)
+        )
+        return [from_document(doc) async for doc in cursor]
+
+    async def save(self, record: ImportRecord) -> bool:
+        document = to_document(record)
+        document["revision"] = record.revision + 1
+        result = await self.imports.replace_one(
+            {"_id": record.import_id, "office_id": record.office_id, "revision": record.revision},
+            document,
+        )
+        return result.matched_count == 1
+
+    async def rows(self, record: ImportRecord) -> list[CheckedRow]:
+        cursor = self.chunks.find(
+            {
+                "import_id": record.import_id,
+                "office_id": record.office_id,
+                "generation": record.generation,
+            }
+        ).sort("first_row", ASCENDING)
+        found: list[CheckedRow] = []
+        async for chunk in cursor:
+            found.extend(row_from_document(row) for row in chunk["rows"])
+        return found
+
+    async def replace_rows(self, record: ImportRecord, rows: Sequence[CheckedRow]) -> None:
+        await self.chunks.delete_many(
+            {"import_id": record.import_id, "generation": record.generation}
+        )
+        documents = [
+            self._chunk(record, index, rows[start : start + self.chunk_rows])
+            for index, start in enumerate(range(0, len(rows), self.chunk_rows))
+        ]
+        if documents:
+            await self.chunks.insert_many(documents, ordered=True)
+        await self.chunks.delete_many(
+            {"import_id": record.import_id, "generation": {"$lt": record.generation}}
+        )
+
+    def _chunk(self, record: ImportRecord, index: int, rows: Sequence[CheckedRow]) -> Document:
+        return {
+            "_id": f"{record.import_id}:{record.generation}:{index}",
+            "import_id": record.import_id,
+            "office_id": record.office_id,
+            "generation": record.generation,
+            "first_row": rows[0].row,
+            "last_row": rows[-1].row,
+            "rows": [row_to_document(r) for r in rows],
+        }
+
+    async def put_row(self, record: ImportRecord, row: CheckedRow | None, number: int) -> bool:
+        chunk = await self.chunks.find_one(
+            {
+                "import_id": record.import_id,
+                "office_id": record.office_id,
+                "generation": record.generation,
+                "first_row": {"$lte": number},
+                "last_row": {"$gte": number},
+            }
+        )
+        if chunk is None:
+            return False
+        rows = chunk["rows"]
+        position = next((i for i, r in enumerate(rows) if r["row"] == number), None)
+        if position is None:
+            return False
+        if row is None:
+            del rows[position]
+        else:
+            rows[position] = row_to_document(row)
+        # The import document's revision guards concurrent edits; the chunk follows it.
+        await self.chunks.update_one({"_id": chunk["_id"]}, {"$set": {"rows": rows}})
+        return True
+
+    async def unpublished(self, limit: int) -> list[ImportRecord]:
+        cursor = self.imports.find(
+            {"status": ImportStatus.CONFIRMED.value, "published": False}
+        ).limit(limit)
+        return [from_document(doc) async for doc in cursor]
+
+    async def mark_published(self, record: ImportRecord) -> None:
+        await self.imports.update_one(
+            {
+                "_id": record.import_id,
+                "office_id": record.office_id,
+                "status": ImportStatus.CONFIRMED.value,
+                "version": record.version,
+            },
+            {"$set": {"published": True, "confirmation.published": True}},
+        )
+
+
+# --- documents -----------------------------------------------------------------------------------
+
+
+def row_to_document(row: CheckedRow) -> Document:
+    return {
+        "row": row.row,
+        "cells": _keyed(row.cells),
+        "problems": [
+            {"key": p.key, "code": p.code, "params": dict(p.params)} for p in row.problems
+        ],
+        "invite": row.invite,
+        "email": row.email,
+        "vat": row.vat,
+        "reference": row.reference,
+        "unreadable": list(row.unreadable),
+    }
+
+
+def row_from_document(doc: Document) -> CheckedRow:
+    return CheckedRow(
+        row=doc["row"],
+        cells=_unkeyed(doc["cells"]),
+        problems=tuple(RowProblem(p["key"], p["code"], dict(p["params"])) for p in doc["problems"]),
+        invite=doc["invite"],
+        email=doc.get("email"),
+        vat=doc.get("vat"),
+        reference=doc.get("reference"),
+        unreadable=tuple(doc.get("unreadable") or ()),
+    )
+
+
+def _keyed(mapping: Mapping[str, str]) -> Document:
+    return {key.replace(".", ":"): value for key, value in mapping.items()}
+
+
+def _unkeyed(document: Mapping[str, str]) -> dict[str, str]:
+    return {key.replace(":", "."): value for key, value in document.items()}
+
+
+def _problem(problem: Problem) -> Document:
+    return problem.to_document()
+
+
+def _problem_back(doc: Document) -> Problem:
+    return Problem(doc["row"], doc["column"], doc["key"], doc["code"], dict(doc["params"]))
+
+
+def to_document(record: ImportRecord) -> Document:
+    confirmation = record.confirmation
+    return {
+        "_id": record.import_id,
+        "office_id": record.office_id,
+        "created_by": record.created_by,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "status": record.status.value,
+        "version": record.version,
+        "generation": record.generation,
+        "revision": record.revision,
+        "headers": _keyed(record.facts.headers),
+        "file_errors": [_problem(p) for p in record.facts.errors],
+        "file_warnings": [_problem(p) for p in record.facts.warnings],
+        "availability": None
+        if record.availability is None
+        else {
+            "emails_taken": sorted(record.availability.emails_taken),
+            "vat_numbers_taken": sorted(record.availability.vat_numbers_taken),
+        },
+        "rows": record.rows,
+        "errors": record.errors,
+        "uploads": [
+            {
+                "version": u.version,
+                "filename": u.filename,
+                "uploaded_at": u.uploaded_at,
+                "rows": u.rows,
+            }
+            for u in record.uploads
+        ],
+        "rejections": [{"row": r.row, "field": r.field, "code": r.code} for r in record.rejections],
+        "confirmation": None
+        if confirmation is None
+        else {
+            "version": confirmation.version,
+            "correlation_id": confirmation.correlation_id,
+            "confirmed_at": confirmation.confirmed_at,
+            "published": confirmation.published,
+        },
+        "published": confirmation.published if confirmation else False,
+        "client_ids": {str(row): client_id for row, client_id in record.client_ids.items()},
+    }
+
+
+def from_document(doc: Document) -> ImportRecord:
+    availability = doc.get("availability")
+    confirmation = doc.get("confirmation")
+    return ImportRecord(
+        import_id=doc["_id"],
+        office_id=doc["office_id"],
+        created_by=doc["created_by"],
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        status=ImportStatus(doc["status"]),
+        version=doc["version"],
+        generation=doc["generation"],
+        revision=doc["revision"],
+        facts=FileFacts(
+            _unkeyed(doc["headers"]),
+            tuple(_problem_back(p) for p in doc["file_errors"]),
+            tuple(_problem_back(p) for p in doc["file_warnings"]),
+        ),
+        availability=None
+        if availability is None
+        else Availability(
+            frozenset(availability["emails_taken"]), frozenset(availability["vat_numbers_taken"])
+        ),
+        rows=doc["rows"],
+        errors=doc["errors"],
+        uploads=tuple(
+            Upload(u["version"], u["filename"], _aware(u["uploaded_at"]), u["rows"])
+            for u in doc["uploads"]
+        ),
+        rejections=tuple(Rejection(r["row"], r["field"], r["code"]) for r in doc["rejections"]),
+        confirmation=None
+        if confirmation is None
+        else Confirmation(
+            confirmation["version"],
+            confirmation["correlation_id"],
+            _aware(confirmation["confirmed_at"]),
+            confirmation["published"],
+        ),
+        client_ids={
+            int(row): client_id for row, client_id in (doc.get("client_ids") or {}).items()
+        },
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

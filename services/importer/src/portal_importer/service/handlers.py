@@ -1,0 +1,311 @@
+"""The importer's use cases: upload, report, fix or delete rows, new version, confirm, list.
+
+Blocking work (reading the workbook, checking rows) runs in a thread; the platform-wide
+uniqueness check is ONE batch call per validation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+
+from portal_client_rules import OfficeRules
+from portal_contracts.identity import Caller
+from portal_contracts.values import TransferMethod
+from portal_importer.adapters.xlsx_package import ReadLimits
+from portal_importer.adapters.xlsx_reader import read_workbook
+from portal_importer.domain.assessment import FileFacts, assess
+from portal_importer.domain.columns import BY_KEY, HEADERS
+from portal_importer.domain.model import ImportRecord, ImportStateError, ImportStatus, Upload
+from portal_importer.domain.report import Report
+from portal_importer.domain.rows import GroupNames
+from portal_importer.domain.validation import (
+    Availability,
+    CheckedRow,
+    RowContext,
+    check_row,
+    uniqueness_keys,
+)
+from portal_importer.ports import (
+    ImportRepository,
+    OfficeDirectory,
+    OfficeSettings,
+    PlatformAvailability,
+    PlatformUnavailable,
+)
+from portal_importer.service.engine import SheetCheck, check_sheet
+
+
+class ImportNotFound(Exception):
+    pass
+
+
+class RowNotFound(Exception):
+    pass
+
+
+class UnknownColumn(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class ConcurrentChange(Exception):
+    """Someone else changed the import meanwhile; reload and retry."""
+
+
+class ImportInvalid(Exception):
+    def __init__(self, record: ImportRecord, report: Report) -> None:
+        super().__init__("import.invalid")
+        self.record = record
+        self.report = report
+
+
+@dataclass
+class Importer:
+    repository: ImportRepository
+    platform: PlatformAvailability
+    directory: OfficeDirectory
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    executor: Executor | None = None
+    limits: ReadLimits = field(default_factory=ReadLimits)
+    wake_publisher: Callable[[], None] = lambda: None
+
+    # --- reading and checking ---------------------------------------------------------------
+
+    async def context_for(self, caller: Caller, token: str) -> RowContext:
+        settings = await self.directory.settings(caller, token)
+        return row_context(settings, self.now().date())
+
+    async def _check_file(
+        self, data: bytes, context: RowContext
+    ) -> tuple[SheetCheck, list[CheckedRow]]:
+        def work() -> tuple[SheetCheck, list[CheckedRow]]:
+            stored: list[CheckedRow] = []
+            sheet = read_workbook(data, self.limits)  # raises UnreadableWorkbook
+            checked = check_sheet(sheet, context, executor=self.executor, sink=stored.extend)
+            return checked, stored
+
+        return await asyncio.to_thread(work)
+
+    async def _availability(self, rows: Sequence[CheckedRow], token: str) -> Availability | None:
+        emails, vats = uniqueness_keys(rows)
+        try:
+            return await self.platform.check(emails, vats, bearer_token=token)
+        except PlatformUnavailable:
+            return None
+
+    @staticmethod
+    def assess(record: ImportRecord, rows: Sequence[CheckedRow]) -> Report:
+        return assess(
+            record.facts,
+            rows,
+            record.availability,
+            offline=False,
+            extra_errors=record.rejection_problems(),
+        )
+
+    # --- use cases --------------------------------------------------------------------------
+
+    async def upload(
+        self, caller: Caller, token: str, filename: str, data: bytes
+    ) -> tuple[ImportRecord, Report]:
+        context = await self.context_for(caller, token)
+        checked, rows = await self._check_file(data, context)
+        availability = await self._availability(rows, token)
+        now = self.now()
+        record = ImportRecord(
+            import_id=str(uuid.uuid4()),
+            office_id=caller.office_id,
+            created_by=caller.user_id,
+            created_at=now,
+            updated_at=now,
+            status=ImportStatus.PENDING,
+            version=1,
+            generation=1,
+            revision=0,
+            facts=checked.facts,
+            availability=availability,
+            uploads=(Upload(1, filename, now, len(rows)),),
+        )
+        report = self.assess(record, rows)
+        record = replace(record, rows=report.rows, errors=len(report.errors))
+        await self.repository.add(record, rows)
+        return record, report
+
+    async def get(self, caller: Caller, import_id: str) -> ImportRecord:
+        record = await self.repository.get(caller.office_id, import_id)
+        if record is None:
+            raise ImportNotFound(import_id)
+        return record
+
+    async def report(self, caller: Caller, import_id: str) -> tuple[ImportRecord, Report]:
+        record = await self.get(caller, import_id)
+        return record, self.assess(record, await self.repository.rows(record))
+
+    async def recent(self, caller: Caller, limit: int = 100) -> list[ImportRecord]:
+        return await self.repository.recent(caller.office_id, limit)
+
+    async def new_version(
+        self, caller: Caller, token: str, import_id: str, filename: str, data: bytes
+    ) -> tuple[ImportRecord, Report]:
+        record = await self.get(caller, import_id)
+        record.ensure_editable()
+        context = await self.context_for(caller, token)
+        checked, rows = await self._check_file(data, context)
+        availability = await self._availability(rows, token)
+        now = self.now()
+        updated = replace(
+            record.edited(now, rows=0, errors=0, availability=availability),
+            generation=record.generation + 1,
+            facts=checked.facts,
+            rejections=(),
+            uploads=(*record.uploads, Upload(record.version + 1, filename, now, len(rows))),
+        )
+        report = self.assess(updated, rows)
+        updated = replace(updated, rows=report.rows, errors=len(report.errors))
+        if not await self.repository.save(updated):
+            raise ConcurrentChange(import_id)
+        await self.repository.replace_rows(updated, rows)
+        return _next_revision(updated), report
+
+    async def edit_row(
+        self,
+        caller: Caller,
+        token: str,
+        import_id: str,
+        number: int,
+        changes: Mapping[str, str | None],
+    ) -> tuple[ImportRecord, Report]:
+        record = await self.get(caller, import_id)
+        record.ensure_editable()
+        rows = await self.repository.rows(record)
+        position = _position(rows, number)
+        cells = dict(rows[position].cells)
+        unreadable = set(rows[position].unreadable)
+        for name, value in changes.items():
+            key = column_key(name)
+            unreadable.discard(key)
+            text = (value or "").strip()
+            if text:
+                cells[key] = text
+            else:
+                cells.pop(key, None)
+        context = await self.context_for(caller, token)
+        rows[position] = check_row(number, cells, context, frozenset(unreadable))
+        return await self._save_rows(record, rows, token, changed=rows[position], number=number)
+
+    async def delete_row(
+        self, caller: Caller, token: str, import_id: str, number: int
+    ) -> tuple[ImportRecord, Report]:
+        record = await self.get(caller, import_id)
+        record.ensure_editable()
+        rows = await self.repository.rows(record)
+        del rows[_position(rows, number)]
+        return await self._save_rows(record, rows, token, changed=None, number=number)
+
+    async def revalidate(
+        self, caller: Caller, token: str, import_id: str
+    ) -> tuple[ImportRecord, Report]:
+        """Ask the platform again (and forget an old rejection: the fresh check says the truth)."""
+        record = await self.get(caller, import_id)
+        record.ensure_editable()
+        rows = await self.repository.rows(record)
+        updated = replace(record, rejections=())
+        return await self._save_rows(updated, rows, token, changed=None, number=None)
+
+    async def _save_rows(
+        self,
+        record: ImportRecord,
+        rows: list[CheckedRow],
+        token: str,
+        *,
+        changed: CheckedRow | None,
+        number: int | None,
+    ) -> tuple[ImportRecord, Report]:
+        availability = await self._availability(rows, token)
+        updated = record.edited(
+            self.now(),
+            rows=0,
+            errors=0,
+            availability=availability,
+            drop_rejections_of=[number] if number is not None else [],
+        )
+        report = self.assess(updated, rows)
+        updated = replace(updated, rows=report.rows, errors=len(report.errors))
+        if not await self.repository.save(updated):
+            raise ConcurrentChange(record.import_id)
+        if number is not None and not await self.repository.put_row(updated, changed, number):
+            raise RowNotFound(str(number))
+        return _next_revision(updated), report
+
+    async def confirm(self, caller: Caller, token: str, import_id: str) -> ImportRecord:
+        """Idempotent: a confirmed or done import answers as it is, nothing is sent twice."""
+        record = await self.get(caller, import_id)
+        if record.status is not ImportStatus.PENDING:
+            return record
+        rows = await self.repository.rows(record)
+        fresh = replace(record, availability=await self._availability(rows, token))
+        report = self.assess(fresh, rows)
+        fresh = replace(fresh, rows=report.rows, errors=len(report.errors))
+        if not report.valid:
+            if await self.repository.save(fresh):
+                fresh = _next_revision(fresh)
+            raise ImportInvalid(fresh, report)
+        confirmed = fresh.confirmed(self.now(), str(uuid.uuid4()))
+        if not await self.repository.save(confirmed):
+            latest = await self.get(caller, import_id)
+            if latest.status is ImportStatus.PENDING:
+                raise ConcurrentChange(import_id)
+            return latest  # a concurrent confirm won: same outcome, one publication
+        self.wake_publisher()
+        return _next_revision(confirmed)
+
+
+def _next_revision(record: ImportRecord) -> ImportRecord:
+    return replace(record, revision=record.revision + 1)
+
+
+def _position(rows: Sequence[CheckedRow], number: int) -> int:
+    for position, row in enumerate(rows):
+        if row.row == number:
+            return position
+    raise RowNotFound(str(number))
+
+
+def column_key(name: str) -> str:
+    """A column named by its key or by its header in any language."""
+    if name in BY_KEY:
+        return name
+    column = HEADERS.find(name)
+    if column is None:
+        raise UnknownColumn(name)
+    return column.key
+
+
+def row_context(settings: OfficeSettings, today: date) -> RowContext:
+    methods = settings.enabled_transfer_methods
+    return RowContext(
+        OfficeRules(
+            enabled_transfer_methods=methods if methods is not None else frozenset(TransferMethod),
+            group_ids=frozenset(settings.groups) if settings.groups is not None else None,
+            today=today,
+        ),
+        GroupNames.of(settings.groups or {}),
+    )
+
+
+__all__ = [
+    "ConcurrentChange",
+    "FileFacts",
+    "ImportInvalid",
+    "ImportNotFound",
+    "ImportStateError",
+    "Importer",
+    "RowNotFound",
+    "UnknownColumn",
+]
