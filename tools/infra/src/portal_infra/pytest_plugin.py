@@ -193,7 +193,9 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
     report = outcome.get_result()
     if report.skipped and _require_real() and item.get_closest_marker("integration") is not None:
         report.outcome = "failed"
-        report.longrepr = f"integration test skipped while real services are required: {report.longrepr}"
+        report.longrepr = (
+            f"integration test skipped while real services are required: {report.longrepr}"
+        )
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
