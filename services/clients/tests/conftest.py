@@ -84,3 +84,60 @@ def auth() -> Callable[..., Headers]:
         return {"Authorization": f"Bearer {issue_token(caller, JWT_KEY)}"}
 
     return headers
+
+
+@pytest.fixture
+async def worker(service: ClientsService, kafka_bootstrap: str, group_id: str):
+    """The worker (consumers, outbox relay, VAT re-checks) on the real Kafka, as in production."""
+    from portal_clients.adapters.relay import MarkerRelay, kafka_publisher
+    from portal_clients.entrypoints.worker import build
+    from portal_contracts.broker import build_broker
+
+    service.settings = service.settings.model_copy(update={"consumer_group": group_id})
+    service.broker = build_broker(kafka_bootstrap, client_id=f"clients-{group_id}")
+    service.relay = MarkerRelay(
+        service.db, kafka_publisher(service.broker, service.topics), poll_interval_s=0.05
+    )
+    stream = build(service)
+    await stream.start()
+    yield service
+    await stream.stop()
+
+
+@pytest.fixture
+def read_topic(kafka_bootstrap: str):
+    """Read ``count`` records of a topic from its beginning (bounded wait)."""
+    import asyncio
+    import json
+    import uuid
+
+    from aiokafka import AIOKafkaConsumer
+
+    async def read(topic: str, count: int, timeout: float = 45.0) -> list[dict[str, Any]]:
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=kafka_bootstrap,
+            group_id=f"reader-{uuid.uuid4().hex[:8]}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        records: list[dict[str, Any]] = []
+        try:
+            deadline = asyncio.get_running_loop().time() + timeout
+            while len(records) < count and asyncio.get_running_loop().time() < deadline:
+                batches = await consumer.getmany(timeout_ms=500)
+                for messages in batches.values():
+                    for m in messages:
+                        records.append(
+                            {
+                                "key": m.key.decode() if m.key else None,
+                                "value": json.loads(m.value),
+                                "headers": {k: v.decode() for k, v in m.headers},
+                            }
+                        )
+        finally:
+            await consumer.stop()
+        return records
+
+    return read

@@ -1,0 +1,105 @@
+"""Events on the real Kafka: ClientCreated / ClientUpdated relayed from the outbox, and the
+status moved by ClientInvited / ClientActivated (idempotent on redelivery)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from portal_clients.testing.samples import client_form
+from portal_contracts.broker import publish_event
+from portal_contracts.clients import (
+    ActivatedBy,
+    ClientActivated,
+    ClientActivatedPayload,
+    ClientCreated,
+    ClientInvited,
+    ClientInvitedPayload,
+    ClientUpdated,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+
+
+async def _wait_for(predicate, timeout: float = 45.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.1)
+
+
+async def test_created_and_updated_go_out_with_the_full_snapshot(
+    api, auth, worker, topics, read_topic
+) -> None:
+    created = (await api.post("/v1/clients", json=client_form(800), headers=auth())).json()
+    url = f"/v1/clients/{created['client_id']}"
+    edited = await api.put(
+        url,
+        json=client_form(800, company={"name": "Renamed"}, user={"language": "fr"}),
+        headers={**auth(), "If-Match": '"1"'},
+    )
+    assert edited.status_code == 200
+
+    [record] = await read_topic(topics.of(ClientCreated), 1)
+    event = ClientCreated.model_validate(record["value"])
+    assert record["key"] == created["client_id"]
+    assert record["headers"]["event_id"] == str(event.event_id)
+    assert event.office_id == "office-a"
+    assert event.payload.client.model_dump(mode="json") == created
+    [record] = await read_topic(topics.of(ClientUpdated), 1)
+    updated = ClientUpdated.model_validate(record["value"])
+    assert updated.payload.client.model_dump(mode="json") == edited.json()
+    assert sorted(updated.payload.changed) == ["company.name", "user.language"]
+
+    async def outbox_drained() -> bool:
+        markers = await worker.db["outbox_markers"].count_documents({})
+        return markers == 0
+
+    await _wait_for(outbox_drained)
+
+
+async def test_invitation_events_move_the_status_once(
+    api, auth, worker, topics, read_topic
+) -> None:
+    created = (await api.post("/v1/clients", json=client_form(810), headers=auth())).json()
+    client_id = created["client_id"]
+    invited = ClientInvited.new(
+        office_id="office-a",
+        payload=ClientInvitedPayload(
+            client_id=client_id,
+            invitation_id=uuid.uuid4().hex,
+            email=created["user"]["email"],
+            expires_at=datetime.now(UTC) + timedelta(days=7),
+        ),
+    )
+    assert worker.broker is not None
+    await publish_event(worker.broker, topics, invited)
+    await publish_event(worker.broker, topics, invited)  # redelivered
+
+    async def status_is(expected: str) -> bool:
+        body = (await api.get(f"/v1/clients/{client_id}", headers=auth())).json()
+        return body["status"] == expected
+
+    await _wait_for(lambda: status_is("inactive"))
+    activated = ClientActivated.new(
+        office_id="office-a",
+        payload=ClientActivatedPayload(client_id=client_id, by=ActivatedBy.CLIENT),
+    )
+    await publish_event(worker.broker, topics, activated)
+    await _wait_for(lambda: status_is("active"))
+    # A late ClientInvited (another partition, delivered after) does not step back.
+    await publish_event(worker.broker, topics, invited)
+    other_office = ClientActivated.new(
+        office_id="office-b",
+        payload=ClientActivatedPayload(client_id=client_id, by=ActivatedBy.ACCOUNTANT),
+    )
+    await publish_event(worker.broker, topics, other_office)
+    updates = await read_topic(topics.of(ClientUpdated), 2)
+    statuses = [ClientUpdated.model_validate(r["value"]).payload.client.status for r in updates]
+    assert [s.value for s in statuses] == ["inactive", "active"]
+    await asyncio.sleep(2)
+    body = (await api.get(f"/v1/clients/{client_id}", headers=auth())).json()
+    assert (body["status"], body["version"]) == ("active", 3)
