@@ -30,7 +30,7 @@ async def test_the_app_boots_from_its_settings_and_takes_a_document(
     monkeypatch.setenv("PORTAL_TOPIC_PREFIX", f"test.{test_id}.")
     monkeypatch.setenv("UBL_DATABASE", mongo_db.name)
     app = create_app()
-    token = issue_token(Caller(office_id="o1", user_id="u1", role=Role.STAFF), KEY)
+    token = issue_token(Caller(office_id="o1", user_id="u1", role=Role.ADMIN), KEY)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ubl") as client:

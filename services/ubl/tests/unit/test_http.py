@@ -173,3 +173,39 @@ async def test_an_upload_over_20_mb_is_refused_without_buffering_it(
         "code": "UBL-PDF-01",
         "message": "The PDF is over 20 MB. (file over 20 MB)",
     }
+
+
+async def test_staff_reach_only_the_clients_of_their_groups() -> None:
+    from portal_ubl.domain.document import ClientSettings
+
+    deps = fake_dependencies()
+    await deps.clients.save(ClientSettings("office-1", "client-1", 1, group_id="team-a"))
+    app = create_app(deps=deps, jwt_key=KEY)
+
+    def staff(*groups: str) -> dict[str, str]:
+        caller = Caller(office_id="office-1", user_id="s", role=Role.STAFF, groups=groups)
+        return {"Authorization": f"Bearer {issue_token(caller, KEY)}"}
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://ubl"
+    ) as http:
+        files = {"pdf": ("f.pdf", PDF, "application/pdf")}
+        denied = await http.post(
+            "/v1/documents", data=_form(sample_data(lines=1)), files=files, headers=staff("team-b")
+        )
+        assert denied.status_code == 404
+        allowed = await http.post(
+            "/v1/documents", data=_form(sample_data(lines=1)), files=files, headers=staff("team-a")
+        )
+        assert allowed.status_code == 201
+        document_id = allowed.json()["document_id"]
+        assert (
+            await http.get(f"/v1/documents/{document_id}", headers=staff("team-b"))
+        ).status_code == 404
+        assert (
+            await http.get(f"/v1/documents/{document_id}", headers=staff("team-a"))
+        ).status_code == 200
+        unknown = _form(sample_data(lines=1)) | {"client_id": "never-heard-of"}
+        assert (
+            await http.post("/v1/documents", data=unknown, files=files, headers=staff("team-a"))
+        ).status_code == 404

@@ -74,6 +74,7 @@ class MongoClients:
                 LedgerAccount(a["code"], a.get("label", ""), a.get("default", False))
                 for a in found.get("sales_ledger_accounts", [])
             ),
+            group_id=found.get("group_id"),
         )
 
     async def save(self, settings: ClientSettings) -> bool:
@@ -81,6 +82,7 @@ class MongoClients:
             "office_id": settings.office_id,
             "client_id": settings.client_id,
             "version": settings.version,
+            "group_id": settings.group_id,
             "accounting_software": settings.accounting_software,
             "sales_ledger_accounts": [
                 {"code": a.code, "label": a.label, "default": a.default}

@@ -71,6 +71,7 @@ class ClientSettings:
     version: int
     accounting_software: str | None = None
     sales_ledger_accounts: tuple[LedgerAccount, ...] = ()
+    group_id: str | None = None  # staff see only the clients of their groups
 
     def default_account(self) -> str | None:
         for account in self.sales_ledger_accounts:

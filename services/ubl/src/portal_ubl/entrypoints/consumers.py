@@ -27,6 +27,7 @@ def settings_from(office_id: str, client: ClientSnapshot) -> ClientSettings:
         sales_ledger_accounts=tuple(
             LedgerAccount(a.code, a.label, a.default) for a in client.sales_ledger_accounts
         ),
+        group_id=client.group_id,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel
 
+from portal_contracts.identity import Caller, Role
 from portal_contracts.values import DocumentKind
 from portal_servicekit.app import create_service_app
 from portal_servicekit.identity import CallerLanguage, CurrentCaller
@@ -86,6 +87,16 @@ async def _read(upload: UploadFile | None, limit: int, field: str) -> bytes | No
     return data
 
 
+async def _check_client_visible(request: Request, caller: Caller, client_id: str) -> None:
+    """Staff reach only the clients of their groups; a client this service has not heard of yet
+    is reachable by admins only. Anything else answers as if it did not exist."""
+    if caller.role is Role.ADMIN:
+        return
+    settings = await _deps(request).clients.get(caller.office_id, client_id)
+    if settings is None or settings.group_id is None or not caller.sees_group(settings.group_id):
+        raise ProblemError(404, "not_found")
+
+
 def _rejected(exc: RejectedDocument, language: str) -> ProblemError:
     return ProblemError(
         422,
@@ -112,6 +123,7 @@ async def submit(
     pdf: Annotated[UploadFile | None, File()] = None,
     xml: Annotated[UploadFile | None, File()] = None,
 ) -> DocumentPublic:
+    await _check_client_visible(request, caller, client_id)
     try:
         cmd = SubmitDocument(
             office_id=caller.office_id,
@@ -149,6 +161,7 @@ async def _owned(request: Request, caller: CurrentCaller, document_id: str) -> D
     document = await _deps(request).documents.get(caller.office_id, document_id)
     if document is None:  # another office's document answers the same as a missing one
         raise ProblemError(404, "not_found")
+    await _check_client_visible(request, caller, document.client_id)
     return document
 
 
