@@ -207,13 +207,15 @@ def create_app(deps: Dependencies | None = None, jwt_key: str | None = None) -> 
             await service.broker.start()
             app.state.deps = service.deps
             relay = asyncio.create_task(_relay_forever(service.deps, settings.relay_interval_s))
-            yield
-            relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay
-            await service.broker.stop()
-            if service.client is not None:
-                await service.client.close()
+            try:
+                yield
+            finally:  # also when the app stops on an error: no broker or client left open
+                relay.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay
+                await service.broker.stop()
+                if service.client is not None:
+                    await service.client.close()
 
         async def mongo_ready() -> None:
             await app.state.deps.documents.collection.database.command("ping")
