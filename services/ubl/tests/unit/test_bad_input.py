@@ -163,3 +163,8 @@ def test_nothing_handed_in() -> None:
     with pytest.raises(RejectedDocument) as caught:
         convert(SubmitDocument("o", "c", DocumentKind.SALES_INVOICE), None)
     assert caught.value.problems[0].rule == "UBL-IN-01"
+
+
+def test_a_party_without_any_electronic_address() -> None:
+    data = sample_data(lines=1, buyer={"name": "Particulier", "address": {"country": "BE"}})
+    assert _rejects(data) == {"buyer.peppol_id": "PEPPOL-EN16931-R010"}

@@ -31,19 +31,6 @@ Value = str | list["Node"] | None
 Attrs = dict[str, str]
 Node = tuple[str, Value, Attrs | None]
 
-# Peppol EAS scheme of a VAT number used as electronic address, per country (codes list 2026).
-_VAT_SCHEMES = {
-    "BE": "9925",
-    "DE": "9930",
-    "FR": "9957",
-    "NL": "9944",
-    "LU": "9938",
-    "AT": "9914",
-    "ES": "9920",
-    "IE": "9935",
-    "IT": "0211",
-}
-
 
 def invoice_line(
     tag: str, qty_tag: str, line: Line, net: Decimal, cur: dict[str, str], profile: Profile
@@ -185,10 +172,6 @@ def allowance_charge(
 
 def party(who: Party) -> Node:
     endpoint = who.endpoint()
-    if endpoint and endpoint[0] == "9925" and who.vat_number:
-        endpoint = (_VAT_SCHEMES.get(who.vat_number[:2], "9925"), endpoint[1])
-    elif endpoint is None and who.vat_number and who.vat_number[:2] in _VAT_SCHEMES:
-        endpoint = (_VAT_SCHEMES[who.vat_number[:2]], who.vat_number)
     return (
         CAC + "Party",
         [

@@ -43,6 +43,20 @@ EXEMPTION_DEFAULTS: dict[VatCategory, tuple[str, str]] = {
 }
 
 
+# Peppol EAS scheme of a VAT number used as electronic address, per country (EAS code list).
+VAT_ENDPOINT_SCHEMES = {
+    "BE": "9925",
+    "DE": "9930",
+    "FR": "9957",
+    "NL": "9944",
+    "LU": "9938",
+    "AT": "9914",
+    "ES": "9920",
+    "IE": "9935",
+    "IT": "0211",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Address:
     country_code: str  # ISO 3166-1 alpha-2 (BT-40, BT-55)
@@ -71,8 +85,8 @@ class Party:
             return scheme, value
         if self.enterprise_number:
             return "0208", self.enterprise_number
-        if self.vat_number and self.vat_number.startswith("BE"):
-            return "9925", self.vat_number
+        if self.vat_number and self.vat_number[:2] in VAT_ENDPOINT_SCHEMES:
+            return VAT_ENDPOINT_SCHEMES[self.vat_number[:2]], self.vat_number
         return None
 
 

@@ -58,6 +58,19 @@ def check_invoice(invoice: Invoice) -> list[Problem]:
                 "billing_references", "UBL-CN-01", "a credit note names the invoice it corrects"
             )
         )
+    for role, party, rule in (
+        ("seller", invoice.seller, "PEPPOL-EN16931-R020"),
+        ("buyer", invoice.buyer, "PEPPOL-EN16931-R010"),
+    ):
+        if party.endpoint() is None:
+            problems.append(
+                Problem(
+                    f"{role}.peppol_id",
+                    rule,
+                    "an electronic address is needed: a Peppol id, an enterprise number or a "
+                    "VAT number",
+                )
+            )
     if not (invoice.buyer_reference or invoice.order_reference):
         problems.append(
             Problem(
