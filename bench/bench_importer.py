@@ -109,7 +109,8 @@ def main() -> int:
             result = measure(mode, path, args.workers)
             assert result["rows"] == rows, result
             if mode == "validate":
-                assert result["exit"] == 0 and result["errors"] == 0, result
+                assert result["exit"] == 0, result
+                assert result["errors"] == 0, result
             print(
                 f"  {label:<28}{result['work_s']:>9.2f}{result['total_s']:>9.2f}{rows / result['work_s']:>10,.0f}{result['rss_mb']:>13.0f}"
             )
