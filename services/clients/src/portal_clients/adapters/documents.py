@@ -114,6 +114,25 @@ def summary_from_document(doc: Document) -> ClientSummary:
     )
 
 
+def summary_of(client: Client) -> ClientSummary:
+    company, user = client.data.company, client.data.user
+    return ClientSummary(
+        client_id=client.client_id,
+        company_name=company.name,
+        vat_number=company.vat_number,
+        internal_reference=company.internal_reference,
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        status=client.status,
+        group_id=client.data.group_id,
+        subscription_mode=company.subscription_mode,
+        vat_check=client.vat_check,
+        version=client.version,
+        created_at=client.created_at,
+    )
+
+
 SUMMARY_PROJECTION = {
     "data.company": 1,
     "data.user": 1,

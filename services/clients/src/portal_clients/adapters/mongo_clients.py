@@ -23,12 +23,14 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from portal_clients.adapters.client_list import ClientListCache, ClientListLog
 from portal_clients.adapters.documents import (
     SUMMARY_PROJECTION,
     Document,
     from_document,
     outbox_entry,
     summary_from_document,
+    summary_of,
     to_document,
 )
 from portal_clients.adapters.locks import Leases
@@ -53,8 +55,11 @@ class MongoClients:
         *,
         leases: Leases | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        list_from_memory: bool = True,
     ) -> None:
         self.clients = db["clients"]
+        self.list_log = ClientListLog(db)
+        self.list_cache = ClientListCache(db, self.list_log) if list_from_memory else None
         self.markers = db["outbox_markers"]
         self.vats = VatClaims(db["company_vats"], self.clients, clock=clock)
         self.leases = leases or Leases(db["locks"], clock=clock)
@@ -99,6 +104,12 @@ class MongoClients:
         return from_document(doc)
 
     async def page(self, query: ClientQuery) -> ClientPage:
+        if self.list_cache is not None:
+            return await self.list_cache.page(query)
+        return await self.page_by_query(query)
+
+    async def page_by_query(self, query: ClientQuery) -> ClientPage:
+        """The list as one MongoDB query (what MongoDB's indexes serve; FerretDB 1.24 scans)."""
         cursor = (
             self.clients.find(mongo_filter(query), SUMMARY_PROJECTION)
             .sort(
@@ -146,6 +157,7 @@ class MongoClients:
             await self.markers.delete_one({"_id": marker})
             await self.vats.release(vat, client.client_id)
             raise await self._which_conflict(client, exc) from exc
+        await self.list_log.append(client.office_id, [summary_of(client)])
 
     @contextlib.asynccontextmanager
     async def edit(self, client_id: str) -> AsyncIterator[Client | None]:
@@ -184,6 +196,7 @@ class MongoClients:
             raise await self._which_conflict(client, exc) from exc
         if new_vat != old_vat:
             await self.vats.release(old_vat, client.client_id)
+        await self.list_log.append(client.office_id, [summary_of(client)])
 
     async def _unpublished(self, entries: list[Document]) -> list[Document]:
         """Outbox entries whose marker still exists (the others were published)."""

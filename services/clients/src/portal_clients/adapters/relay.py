@@ -22,6 +22,9 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from portal_clients.adapters.client_list import ClientListLog
+from portal_clients.adapters.documents import summary_from_document
+
 Document = dict[str, Any]
 Publish = Callable[[Document], Awaitable[None]]
 
@@ -42,6 +45,7 @@ class MarkerRelay:
         self.clients = db["clients"]
         self.imports = db["imports"]
         self.markers = db["outbox_markers"]
+        self.list_log = ClientListLog(db)
         self.publish = publish
         self.grace = grace
         self.poll_interval_s = poll_interval_s
@@ -76,6 +80,9 @@ class MarkerRelay:
                 await self.markers.delete_one({"_id": marker["_id"]})  # its write never landed
                 return 0
             return None
+        assert head is not None  # noqa: S101 - entries come from it
+        # Repairs the list of a writer that died between its write and its own append.
+        await self.list_log.append(head["office_id"], [summary_from_document(head)])
         for entry in entries:
             await self.publish(entry)
         await self.markers.delete_one({"_id": marker["_id"]})
@@ -90,10 +97,14 @@ class MarkerRelay:
             return 0
         entries: list[Document] = []
         if state == "committed":
-            cursor = self.clients.find({"import_ref": marker["import_key"]}, {"outbox": 1})
-            heads = await cursor.to_list()
+            heads = await self.clients.find({"import_ref": marker["import_key"]}).to_list()
             for head in heads:
                 entries.extend(e for e in head.get("outbox", []) if e["marker"] == marker["_id"])
+            # The import's clients join the lists before ImportCommitted says they exist.
+            if heads:
+                await self.list_log.append(
+                    heads[0]["office_id"], [summary_from_document(h) for h in heads if h["visible"]]
+                )
         entries.extend(e for e in record["outbox"] if e["marker"] == marker["_id"])  # type: ignore[index]
         for start in range(0, len(entries), 200):
             # Different clients: their order does not matter; the import's answer goes last.

@@ -1,0 +1,185 @@
+"""The client list served from memory, kept fresh by a per-office change log read by key.
+
+Why: FerretDB 1.24 (SQLite) pushes no filter down except ``{_id: value}``, so a list query over
+an office of 10,000 clients reads every client document (about a second) whatever the indexes.
+The list instead comes from an in-memory copy of the office's client summaries, loaded once per
+process by one scan, then kept current by reading the office's change log *by key*:
+
+- ``client_list_log/<office>:<seq>`` holds the summaries of clients written at step ``seq``.
+  Appending is an insert of the next key, so two writers can never take the same step (the
+  insert of an existing key fails, the writer tries the next one).
+- A reader that knows the office up to step ``n`` asks for ``<office>:<n+1>`` (one lookup by
+  ``_id``, a few milliseconds); found, it applies it and asks for the next one.
+
+Writers append while still holding the client's lease, so one client's steps are in order; a
+summary older than the one held (a lower version) is ignored anyway. The outbox relay appends
+the client again when it relays its events, which repairs a writer that died between its write
+and its append. A copy older than ``reload_after`` is rebuilt from a fresh scan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from portal_clients.adapters.documents import SUMMARY_PROJECTION, summary_from_document
+from portal_clients.domain.listing import ClientPage, ClientQuery, ClientSummary, page_of
+from portal_contracts.clients import VatCheck
+from portal_contracts.values import ClientStatus, SubscriptionMode
+
+Document = dict[str, Any]
+ENTRY_SIZE = 500  # summaries per log entry (an import appends thousands at once)
+
+
+def _key(office_id: str, seq: int) -> str:
+    return f"{office_id}:{seq:012d}"
+
+
+def summary_to_json(row: ClientSummary) -> Document:
+    data = asdict(row)
+    data["status"] = row.status.value
+    data["subscription_mode"] = row.subscription_mode.value
+    data["vat_check"] = row.vat_check.value
+    return data
+
+
+def summary_from_json(data: Document) -> ClientSummary:
+    created = data["created_at"]
+    return ClientSummary(
+        **{
+            **data,
+            "status": ClientStatus(data["status"]),
+            "subscription_mode": SubscriptionMode(data["subscription_mode"]),
+            "vat_check": VatCheck(data["vat_check"]),
+            "created_at": created if created.tzinfo else created.replace(tzinfo=UTC),
+        }
+    )
+
+
+class ClientListLog:
+    """Appends to an office's change log (the writer's side)."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.log = db["client_list_log"]
+        self.hints = db["client_list_hint"]
+        self._last: dict[str, int] = {}
+
+    async def append(self, office_id: str, rows: list[ClientSummary]) -> None:
+        for start in range(0, len(rows), ENTRY_SIZE):
+            await self._append_one(office_id, rows[start : start + ENTRY_SIZE])
+
+    async def _append_one(self, office_id: str, rows: list[ClientSummary]) -> None:
+        seq = self._last.get(office_id)
+        if seq is None:
+            seq = await self.last_seq(office_id)
+        while True:
+            seq += 1
+            try:
+                await self.log.insert_one(
+                    {
+                        "_id": _key(office_id, seq),
+                        "rows": [summary_to_json(r) for r in rows],
+                        "at": datetime.now(UTC),
+                    }
+                )
+                break
+            except DuplicateKeyError:
+                continue  # another writer took this step: try the next one
+        self._last[office_id] = seq
+        if seq % 50 == 0:
+            # A lower bound for newcomers' search; a lost update only makes it older.
+            await self.hints.replace_one({"_id": office_id}, {"seq": seq}, upsert=True)
+
+    async def last_seq(self, office_id: str) -> int:
+        """The last step taken: galloping then binary search by key from the hint."""
+        hint = await self.hints.find_one({"_id": office_id})
+        low = hint["seq"] if hint else 0  # known to exist (or 0: nothing yet)
+        step = 1
+        high = low + step
+        while await self._exists(office_id, high):
+            low, step = high, step * 2
+            high = low + step
+        while high - low > 1:  # low exists, high does not
+            middle = (low + high) // 2
+            if await self._exists(office_id, middle):
+                low = middle
+            else:
+                high = middle
+        return low
+
+    async def _exists(self, office_id: str, seq: int) -> bool:
+        return await self.log.find_one({"_id": _key(office_id, seq)}, {"_id": 1}) is not None
+
+
+@dataclass
+class _OfficeCopy:
+    seq: int
+    rows: dict[str, ClientSummary] = field(default_factory=dict)
+    loaded_at: float = field(default_factory=time.monotonic)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def apply(self, row: ClientSummary) -> None:
+        held = self.rows.get(row.client_id)
+        if held is None or held.version <= row.version:
+            self.rows[row.client_id] = row
+
+
+class ClientListCache:
+    """The reader's side: pages of an office's clients from memory, caught up by key."""
+
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        log: ClientListLog,
+        *,
+        reload_after_s: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clients = db["clients"]
+        self.log = log
+        self.reload_after_s = reload_after_s
+        self.clock = clock
+        self._offices: dict[str, _OfficeCopy] = {}
+        self._loading: dict[str, asyncio.Lock] = {}
+
+    async def page(self, query: ClientQuery) -> ClientPage:
+        copy = await self._fresh(query.office_id)
+        return page_of(copy.rows.values(), query)
+
+    async def _fresh(self, office_id: str) -> _OfficeCopy:
+        copy = self._offices.get(office_id)
+        if copy is None or self.clock() - copy.loaded_at > self.reload_after_s:
+            copy = await self._load(office_id)
+        async with copy.lock:
+            while True:
+                entry = await self.log.log.find_one({"_id": _key(office_id, copy.seq + 1)})
+                if entry is None:
+                    break
+                for data in entry["rows"]:
+                    copy.apply(summary_from_json(data))
+                copy.seq += 1
+        return copy
+
+    async def _load(self, office_id: str) -> _OfficeCopy:
+        lock = self._loading.setdefault(office_id, asyncio.Lock())
+        async with lock:
+            held = self._offices.get(office_id)
+            if held is not None and self.clock() - held.loaded_at <= self.reload_after_s:
+                return held  # another request loaded it meanwhile
+            # The step is read BEFORE the scan: changes made during the scan are replayed after.
+            seq = await self.log.last_seq(office_id)
+            copy = _OfficeCopy(seq=seq)
+            cursor = self.clients.find(
+                {"office_id": office_id, "visible": True}, SUMMARY_PROJECTION
+            )
+            async for doc in cursor:
+                copy.apply(summary_from_document(doc))
+            self._offices[office_id] = copy
+            return copy
