@@ -1,12 +1,13 @@
 """UBL builder throughput next to a bare lxml build + serialize of the same tree, same run.
 
-    uv run python bench/bench_ubl.py [--seconds 2]
+    uv run python bench/bench_ubl.py [--seconds 4]
 
-Prints documents/second for a 10-line invoice, without and with a 200 KB PDF embedded, for
-(a) the bare lxml replay of the finished tree (SubElement calls with ready text, then
-tostring: the floor any lxml builder pays) and (b) our builder (Decimal totals, template,
-render, base64 of the PDF, serialize), then the per-document cost of the UBL 2.1 XSD check and
-of the full official rules (CEN EN 16931 + Peppol BIS 3 schematron via saxonche).
+Prints documents/second for a 10-line invoice, without and with a 200 KB PDF embedded, as the
+best of 7 alternating rounds (so load from other processes hits both sides alike) of (a) the bare
+lxml replay of the finished tree (SubElement calls with ready text, then tostring: the floor any
+lxml builder pays) and (b) our builder (Decimal totals, template, render, base64 of the PDF,
+serialize); then the per-document cost of the UBL 2.1 XSD check and of the full official rules
+(CEN EN 16931 + Peppol BIS 3 schematron via saxonche).
 """
 
 from __future__ import annotations
@@ -82,9 +83,21 @@ def _rate(fn: Callable[[], object], seconds: float) -> float:
     return count / elapsed
 
 
+def _best_rates(
+    a: Callable[[], object], b: Callable[[], object], seconds: float, rounds: int = 7
+) -> tuple[float, float]:
+    """Best-of-N rates of ``a`` and ``b`` measured in alternation, so that load from other
+    processes on a shared machine hits both alike instead of skewing their ratio."""
+    best_a = best_b = 0.0
+    for _ in range(rounds):
+        best_a = max(best_a, _rate(a, seconds / rounds))
+        best_b = max(best_b, _rate(b, seconds / rounds))
+    return best_a, best_b
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--seconds", type=float, default=4.0, help="per case and side")
     seconds = parser.parse_args().seconds
     profile = get_profile("peppol-bis3")
     pdf = make_pdf(2, padding=200_000)
@@ -92,8 +105,9 @@ def main() -> None:
     for label, attachment in (("10 lines", None), ("10 lines + 200 KB PDF", pdf)):
         invoice, xml = _invoice(attachment)
         assert build_ubl(invoice, profile) == _bare(*_replay_plan(xml))()  # the same tree
-        bare = _rate(_bare(*_replay_plan(xml)), seconds)
-        ours = _rate(lambda inv=invoice: build_ubl(inv, profile), seconds)
+        bare, ours = _best_rates(
+            _bare(*_replay_plan(xml)), lambda inv=invoice: build_ubl(inv, profile), seconds
+        )
         print(f"{label:<28}{bare:>12.0f}{ours:>12.0f}{ours / bare:>8.0%}")
 
     invoice, xml = _invoice(pdf)
