@@ -114,3 +114,69 @@ def test_safe_folders_stay_relative(parts: list[str]) -> None:
     folder = normalise_folder("/".join(clean))
     assert not folder.startswith("/")
     assert ".." not in folder.split("/")
+
+
+# --- The fast paths agree with the libraries they shortcut -------------------------------------
+
+from portal_contracts import values  # noqa: E402
+
+
+def _outcome(function, *args):  # type: ignore[no-untyped-def]
+    try:
+        return function(*args)
+    except InvalidValue as exc:
+        return f"error:{exc.code}"
+
+
+@given(
+    st.from_regex(r"[a-zA-Z0-9._%+\-]{1,20}@[a-zA-Z0-9.\-]{1,20}\.[a-zA-Z]{1,5}", fullmatch=True)
+)
+def test_the_email_fast_path_agrees_with_email_validator(address: str) -> None:
+    fast = _outcome(values.normalise_email, address)
+    library = _outcome(values._library_email, address)
+    assert fast == library or (fast.startswith("error") and library.startswith("error"))
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a@localhost.localhost",
+        "a@x.test",
+        "a@b.local",
+        "a@xn--bcher-kva.de",
+        "a..b@acme.be",
+        ".a@acme.be",
+        "a@-acme.be",
+        "a@acme-.be",
+        "a@acme.b",
+    ],
+)
+def test_the_email_fast_path_defers_edge_cases(address: str) -> None:
+    fast = _outcome(values.normalise_email, address)
+    library = _outcome(values._library_email, address)
+    assert fast == library or (fast.startswith("error") and library.startswith("error"))
+
+
+@given(st.from_regex(r"(\+32|0032|32|0|\+31|00)?[ ./]?[0-9][0-9 ./]{6,12}", fullmatch=True))
+def test_the_mobile_fast_path_agrees_with_phonenumbers(text: str) -> None:
+    if not text.strip():
+        return
+    assert _outcome(values.normalise_mobile_phone, text) == _outcome(
+        values._library_phone, text.strip(), "BE"
+    )
+
+
+@given(st.integers(min_value=0, max_value=10**14 - 1))
+def test_the_belgian_iban_fast_path_agrees_with_stdnum(number: int) -> None:
+    iban = f"BE{number:014d}"
+    fast = _outcome(values.normalise_iban, iban)
+    library = _outcome(values._library_iban, iban)
+    assert fast == library or (fast.startswith("error") and library.startswith("error"))
+
+
+@given(st.integers(min_value=0, max_value=1_999_999_999))
+def test_the_belgian_vat_fast_path_agrees_with_stdnum(number: int) -> None:
+    compact = f"BE{number:010d}"
+    fast = _outcome(values.normalise_vat_number, compact)
+    library = _outcome(values._library_vat, compact)
+    assert fast == library or (fast.startswith("error") and library.startswith("error"))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import unicodedata
+import functools
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from portal_contracts.clients import (
     AgentTarget,
@@ -46,6 +47,14 @@ MAX_FOLLOW_FROM_DAYS = 90
 DEFAULT_GROUP = "everyone"
 
 E = TypeVar("E", bound=StrEnum)
+
+# Unicode category Cc is exactly C0, DEL and C1: line breaks and tabs among them.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@functools.cache
+def _members(enum: type[E]) -> dict[str, E]:
+    return {member.value: member for member in enum}
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,7 @@ class _Checker:
                 self.add(path, "field.required")
             return None
         text = str(value).strip()
-        if any(unicodedata.category(ch) == "Cc" for ch in text):
+        if _CONTROL.search(text):
             self.add(path, "text.control_character")
             return None
         if len(text) > max_len:
@@ -123,9 +132,9 @@ class _Checker:
                 self.add(path, "field.required")
             return None
         text = str(value).strip().lower().replace(" ", "_").replace("-", "_").replace("/", "_")
-        for member in enum:
-            if text == member.value:
-                return member
+        member = cast("dict[str, E]", _members(enum)).get(text)
+        if member is not None:
+            return member
         self.add(path, "field.choice", choices=", ".join(m.value for m in enum))
         return None
 
