@@ -1,10 +1,11 @@
 # Two commands do everything on a fresh machine: `make up` (run the system) and `make test`.
 SHELL := /bin/bash
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
-PY := $(UV) run --frozen
+# Recursive (=) so it is looked up again after the `uv` target installed it.
+UV = $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PY = $(UV) run --frozen
 
 # `up` runs in the foreground (Ctrl-C stops all); `up-detached` + `down` for a background run.
-.PHONY: up up-detached down infra-up infra-down token test lint typecheck unit bench install uv
+.PHONY: up up-detached down infra-up infra-down token test lint typecheck bench install uv system-deps
 
 uv:
 	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -29,7 +30,17 @@ lint: install
 typecheck: install
 	$(PY) mypy contracts/src libs/client-rules/src $(wildcard services/*/src/portal_*/domain)
 
-test: install lint typecheck
+# LibreOffice is a real peer of the importer's tests (a workbook saved by `soffice`). Installed from
+# Debian's packages when missing and we may (root with apt-get); otherwise say how.
+system-deps:
+	@command -v soffice >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "# installing LibreOffice Calc (headless) for the importer's tests"; \
+	    (apt-get install -y -q --no-install-recommends libreoffice-calc-nogui >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends libreoffice-calc-nogui >/dev/null)); \
+	  else echo "# note: LibreOffice (soffice) is missing; install libreoffice-calc-nogui to run the importer's LibreOffice test"; fi; }
+
+test: install system-deps lint typecheck
 	$(PY) pytest
 
 up: install
@@ -40,3 +51,7 @@ up-detached: install
 
 down: install
 	@$(PY) python -m portal_infra.stack down
+
+# Every benchmark; each prints its figures next to the baseline measured in the same run.
+bench: install
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) python $$b || exit 1; done
