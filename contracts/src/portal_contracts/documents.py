@@ -30,6 +30,8 @@ class DocumentReadyPayload(Payload):
     ubl: BlobRef | None = None  # None for a PDF-only document
     pdf: BlobRef | None = None
     needs_data_entry: bool = False
+    metadata: BlobRef | None = None  # metadata.json of a PDF-only document
+    pdf_beside: bool = False  # the profile wants the PDF delivered as its own file too
 
 
 class DocumentReady(Envelope[DocumentReadyPayload]):

@@ -106,6 +106,8 @@ def document_ready(document: Document, correlation_id: uuid.UUID | None) -> Docu
             ubl=_ref(document.ubl),
             pdf=_ref(document.pdf),
             needs_data_entry=document.needs_data_entry,
+            metadata=_ref(document.metadata),
+            pdf_beside=document.pdf_beside,
         ),
     )
 
