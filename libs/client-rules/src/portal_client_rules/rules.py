@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from enum import StrEnum
-from typing import Any, TypeVar, cast
+from typing import Any
 
+from portal_client_rules.checker import ClientRulesError, OfficeRules, Violation, _as_text, _Checker
 from portal_contracts.clients import (
     AgentTarget,
     ApiTarget,
@@ -31,7 +27,6 @@ from portal_contracts.clients import (
 )
 from portal_contracts.values import (
     AccountingSoftware,
-    InvalidValue,
     Language,
     SubscriptionMode,
     TransferMethod,
@@ -46,118 +41,7 @@ from portal_contracts.values import (
 MAX_FOLLOW_FROM_DAYS = 90
 DEFAULT_GROUP = "everyone"
 
-E = TypeVar("E", bound=StrEnum)
-
-# Unicode category Cc is exactly C0, DEL and C1: line breaks and tabs among them.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-@functools.cache
-def _members(enum: type[E]) -> dict[str, E]:
-    return {member.value: member for member in enum}
-
-
-@dataclass(frozen=True)
-class Violation:
-    field: str  # ClientData path, e.g. "user.email" or "bank_accounts.0"
-    code: str  # stable, e.g. "email.syntax"; picks the message in messages.py
-    params: Mapping[str, str] = dataclasses.field(default_factory=dict)
-
-
-class ClientRulesError(ValueError):
-    def __init__(self, violations: list[Violation]) -> None:
-        super().__init__("; ".join(f"{v.field}: {v.code}" for v in violations))
-        self.violations = violations
-
-
-@dataclass(frozen=True)
-class OfficeRules:
-    """What the office's settings allow; ``group_ids=None`` skips the group-exists check."""
-
-    enabled_transfer_methods: frozenset[TransferMethod]
-    group_ids: frozenset[str] | None
-    today: date
-
-
-class _Checker:
-    def __init__(self, raw: Mapping[str, Any]) -> None:
-        self.raw = raw
-        self.violations: list[Violation] = []
-
-    def add(self, path: str, code: str, **params: str) -> None:
-        self.violations.append(Violation(path, code, params))
-
-    def section(self, name: str) -> Mapping[str, Any]:
-        value = self.raw.get(name)
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            self.add(name, "field.invalid")
-            return {}
-        return value
-
-    def text(
-        self, data: Mapping[str, Any], key: str, path: str, *, required: bool, max_len: int = 200
-    ) -> str | None:
-        value = data.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                self.add(path, "field.required")
-            return None
-        text = str(value).strip()
-        if _CONTROL.search(text):
-            self.add(path, "text.control_character")
-            return None
-        if len(text) > max_len:
-            self.add(path, "text.too_long", max=str(max_len))
-            return None
-        return text
-
-    def normalised(self, value: Any, path: str, normaliser: Callable[[str], str]) -> str | None:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            self.add(path, "field.required")
-            return None
-        try:
-            return normaliser(_as_text(value))
-        except InvalidValue as exc:
-            self.add(path, exc.code)
-            return None
-
-    def choice(
-        self, data: Mapping[str, Any], key: str, path: str, enum: type[E], *, required: bool
-    ) -> E | None:
-        value = data.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                self.add(path, "field.required")
-            return None
-        text = str(value).strip().lower().replace(" ", "_").replace("-", "_").replace("/", "_")
-        member = cast("dict[str, E]", _members(enum)).get(text)
-        if member is not None:
-            return member
-        self.add(path, "field.choice", choices=", ".join(m.value for m in enum))
-        return None
-
-    def flag(self, data: Mapping[str, Any], key: str, path: str, default: bool = False) -> bool:
-        value = data.get(key)
-        if value is None or value == "":
-            return default
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in {"true", "yes", "oui", "ja", "1", "y"}:
-            return True
-        if text in {"false", "no", "non", "nee", "0", "n"}:
-            return False
-        self.add(path, "field.boolean")
-        return default
-
-
-def _as_text(value: Any) -> str:
-    # Excel types phones and VAT numbers as numbers: 470123456.0 must read as "470123456".
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+__all__ = ["ClientRulesError", "OfficeRules", "Violation", "check_client"]
 
 
 def check_client(raw: Mapping[str, Any], office: OfficeRules) -> ClientData:
