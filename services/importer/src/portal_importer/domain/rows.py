@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from portal_importer.domain.columns import (
@@ -127,6 +128,11 @@ def _translate(column: Column, text: str, groups: GroupNames) -> str:
     return choices.get(key, text)
 
 
+@lru_cache(maxsize=256)
+def _path(key: str) -> tuple[str, ...]:
+    return tuple(key.split("."))
+
+
 def to_raw(cells: Cells, groups: GroupNames) -> RawRow:
     raw: dict[str, Any] = {}
     ledgers: dict[int, dict[str, str]] = {}
@@ -138,7 +144,7 @@ def to_raw(cells: Cells, groups: GroupNames) -> RawRow:
         if key == "invite":
             invite = {"yes": True, "no": False}.get(value)
             continue
-        parts = key.split(".")
+        parts = _path(key)
         if parts[0] == "bank_accounts":
             position = int(parts[1])
             banks.extend([None] * (position + 1 - len(banks)))

@@ -32,6 +32,8 @@ def cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
+        if value.isascii():  # nothing invisible to replace: skip the translation (hot path)
+            return value.strip()
         return value.translate(_INVISIBLE).strip()
     if isinstance(value, bool):
         return "yes" if value else "no"
