@@ -12,12 +12,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from portal_contracts.topics import Topics
 from portal_invitations.adapters import invitation_mail
+from portal_invitations.adapters.access_store import MongoClientAccess, ensure_indexes
+from portal_invitations.adapters.locks import RecordLocks
 from portal_invitations.adapters.mongo import (
-    MongoClientAccess,
     MongoGuessLimiter,
     MongoOfficeNames,
     MongoOfficeSendLimit,
-    ensure_indexes,
 )
 from portal_invitations.adapters.passwords import Argon2Hasher
 from portal_invitations.adapters.smtp import SmtpMailer, SmtpRelay
@@ -76,6 +76,7 @@ class Service:
     client: AsyncMongoClient[Document]
     db: AsyncDatabase[Document]
     deps: Dependencies
+    store: MongoClientAccess
     sender: InvitationSender
     mailer: MailSender
     guesses: MongoGuessLimiter
@@ -105,16 +106,19 @@ def bootstrap(
     client = mongo.connect(settings.platform.mongodb_uri, app_name="invitations")
     db = client[settings.database]
     window = timedelta(seconds=settings.accept_window_s)
-    access = MongoClientAccess(db)
+    locks = RecordLocks(db)
+    access = MongoClientAccess(db, locks)
     offices = MongoOfficeNames(db, settings.office_names)
-    ip_guesses = MongoGuessLimiter(db, prefix="ip", limit=settings.accept_ip_limit, window=window)
+    ip_guesses = MongoGuessLimiter(
+        db, locks, prefix="ip", limit=settings.accept_ip_limit, window=window
+    )
     deps = Dependencies(
         access=access,
         offices=offices,
         hasher=hasher or Argon2Hasher(),
         ip_guesses=ip_guesses,
         token_guesses=MongoGuessLimiter(
-            db, prefix="token", limit=settings.accept_token_limit, window=window
+            db, locks, prefix="token", limit=settings.accept_token_limit, window=window
         ),
         clock=clock,
     )
@@ -122,7 +126,7 @@ def bootstrap(
     sender = InvitationSender(
         access=access,
         offices=offices,
-        quota=MongoOfficeSendLimit(db, settings.office_hourly_limit),
+        quota=MongoOfficeSendLimit(db, settings.office_hourly_limit, locks),
         mailer=mailer,
         clock=clock,
         compose=composer(settings),
@@ -132,7 +136,7 @@ def bootstrap(
         batch=settings.send_batch,
         poll_interval_s=settings.send_poll_interval_s,
     )
-    return Service(settings, client, db, deps, sender, mailer, ip_guesses)
+    return Service(settings, client, db, deps, access, sender, mailer, ip_guesses)
 
 
 __all__ = ["Service", "SystemClock", "bootstrap"]

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Protocol
 
 from portal_invitations.domain.model import ClientAccess
+
+
+@dataclass(frozen=True)
+class DueEntry:
+    """A send-queue entry: a client whose invitation may be due (the document decides)."""
+
+    client_id: str
+    office_id: str
+    rev: str
 
 
 class Conflict(Exception):
@@ -31,12 +41,16 @@ class ClientAccessRepository(Protocol):
 
     async def by_token_hash(self, token_hash: str) -> ClientAccess | None: ...
 
-    async def save(self, access: ClientAccess) -> None:
-        """Insert (version 0) or update at the loaded version; raise :class:`Conflict`."""
+    async def save(self, access: ClientAccess) -> str | None:
+        """Insert (version 0) or update at the loaded version, or raise :class:`Conflict`;
+        returns the ``rev`` of the send-queue entry it wrote, if the invitation is queued."""
 
     async def due_for_sending(
         self, now: datetime, limit: int, skip_offices: frozenset[str]
-    ) -> list[ClientAccess]: ...
+    ) -> list[DueEntry]: ...
+
+    async def release_due(self, entry: DueEntry, due_at: datetime | None) -> None:
+        """Drop a stale queue entry (unless renewed since), or move it to ``due_at``."""
 
 
 class OfficeNames(Protocol):

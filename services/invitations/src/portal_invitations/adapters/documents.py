@@ -52,9 +52,6 @@ def _invitation(doc: Document) -> Invitation:
 def to_document(access: ClientAccess) -> Document:
     """Every field but ``_id``, ``version`` and the outbox (written by the repository)."""
     inv = access.invitation
-    due = None
-    if inv is not None and inv.state is InvitationState.PENDING:
-        due = inv.next_attempt_at
     return {
         "office_id": access.office_id,
         "client": asdict(access.profile),
@@ -63,7 +60,7 @@ def to_document(access: ClientAccess) -> Document:
         "activated_by": access.activated_by,
         "activated_at": access.activated_at,
         "login": asdict(access.login) if access.login is not None else None,
-        "send_due_at": due,
+        "send_due_at": access.send_due_at,
     }
 
 

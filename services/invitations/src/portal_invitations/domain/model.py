@@ -127,6 +127,14 @@ class ClientAccess:
     def is_active(self) -> bool:
         return self.activated_by is not None or self.profile.status == "active"
 
+    @property
+    def send_due_at(self) -> datetime | None:
+        """When the sender should look at this client again (None: nothing to send)."""
+        inv = self.invitation
+        if inv is None or inv.state is not InvitationState.PENDING:
+            return None
+        return inv.next_attempt_at
+
     def knows_invitation(self, invitation_id: str) -> bool:
         current = self.invitation is not None and self.invitation.invitation_id == invitation_id
         return current or any(p.invitation_id == invitation_id for p in self.past)

@@ -14,14 +14,15 @@ from datetime import timedelta
 from faststream.kafka import KafkaBroker
 
 from portal_contracts.broker import build_broker
-from portal_invitations.adapters.mongo import ACCESS
+from portal_invitations.adapters.access_store import ACCESS, OUTBOX_HINTS
+from portal_invitations.adapters.outbox_relay import HintedOutboxRelay
 from portal_invitations.bootstrap import Service, bootstrap
 from portal_invitations.config import Settings
 from portal_invitations.entrypoints.consumers import build_router
-from portal_servicekit.outbox import OutboxRelay
 
 logger = logging.getLogger(__name__)
 _PRUNE_EVERY_S = 600.0
+_RESTORE_EVERY_S = 60.0
 
 
 class Worker:
@@ -34,10 +35,16 @@ class Worker:
         self.broker.include_router(
             build_router(service.topics, settings.consumer_group, service.deps)
         )
-        self.relay = OutboxRelay(self.broker, service.topics, [service.db[ACCESS]])
+        self.relay = HintedOutboxRelay(
+            self.broker,
+            service.topics,
+            service.db[ACCESS],
+            service.db[OUTBOX_HINTS],
+            service.store.locks,
+        )
         service.deps.notify = self._notify
         service.sender.on_recorded = self.relay.wake
-        self._prune: asyncio.Task[None] | None = None
+        self._chores: list[asyncio.Task[None]] = []
 
     def _notify(self) -> None:
         self.relay.wake()
@@ -48,16 +55,32 @@ class Worker:
         await self.broker.start()
         self.relay.start()
         self.service.sender.start()
-        self._prune = asyncio.create_task(self._prune_guesses(), name="prune-accept-guesses")
+        self._chores = [
+            asyncio.create_task(self._prune_guesses(), name="prune-accept-guesses"),
+            asyncio.create_task(self._restore_side_entries(), name="restore-side-entries"),
+        ]
 
     async def stop(self) -> None:
-        if self._prune is not None:
-            self._prune.cancel()
+        for chore in self._chores:
+            chore.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._prune
+                await chore
         await self.service.sender.stop()
         await self.relay.stop()
         await self.broker.stop()
+
+    async def _restore_side_entries(self) -> None:
+        """After a crash between a document write and its side entry (see access_store)."""
+        while True:
+            try:
+                restored = await self.service.store.restore_side_entries()
+            except Exception:
+                logger.exception("restoring send-queue entries and outbox hints failed")
+            else:
+                if restored:
+                    logger.warning("restored %d missing queue entries / outbox hints", restored)
+                    self._notify()
+            await asyncio.sleep(_RESTORE_EVERY_S)
 
     async def _prune_guesses(self) -> None:
         window = timedelta(seconds=self.service.settings.accept_window_s)

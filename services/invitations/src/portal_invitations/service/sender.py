@@ -1,7 +1,8 @@
 """The sender: drains the queue of pending invitations (their state in MongoDB is the queue).
 
-Each attempt is claimed first (a versioned write that sets a lease and stores the new token's
-hash), then sent, then its outcome recorded. A crash between the send and the record leaves the
+Each due client comes from the small send queue; its document decides. An attempt is claimed
+first (a versioned write that sets a lease and stores the new token's hash), then sent, then its
+outcome recorded. A crash between the send and the record leaves the
 lease to expire, so the invitation is sent again with the same Message-ID (at least once, never
 lost). Offices over their hourly quota are skipped until it reopens: delayed, never dropped;
 other offices' invitations go on.
@@ -27,6 +28,7 @@ from portal_invitations.ports import (
     ClientAccessRepository,
     Clock,
     Conflict,
+    DueEntry,
     MailRefused,
     MailSender,
     OfficeNames,
@@ -66,26 +68,31 @@ class InvitationSender:
     _task: asyncio.Task[None] | None = None
 
     async def send_due(self) -> int:
-        """One pass over what is due now; returns how many invitations it looked at."""
+        """One pass over what is due now; returns how many queue entries it looked at."""
         now = self.clock.now()
         self._blocked = {office: t for office, t in self._blocked.items() if t > now}
         due = await self.access.due_for_sending(now, self.batch, frozenset(self._blocked))
         slots = asyncio.Semaphore(self.concurrency)
 
-        async def one(access: ClientAccess) -> None:
+        async def one(entry: DueEntry) -> None:
             async with slots:
                 try:
-                    await self._send_one(access)
+                    await self._send_one(entry)
                 except Exception:
                     # Never let one invitation stop the others; its lease brings it back.
-                    logger.exception("sending the invitation of %s failed", access.client_id)
+                    logger.exception("sending the invitation of %s failed", entry.client_id)
 
-        await asyncio.gather(*(one(a) for a in due))
+        await asyncio.gather(*(one(entry) for entry in due))
         return len(due)
 
-    async def _send_one(self, access: ClientAccess) -> None:
+    async def _send_one(self, entry: DueEntry) -> None:
+        if entry.office_id in self._blocked:
+            return
+        access = await self.access.get(entry.client_id)
         now = self.clock.now()
-        if access.office_id in self._blocked:
+        if access is None or not access.due_for_sending(now):
+            due_at = access.send_due_at if access is not None else None
+            await self.access.release_due(entry, due_at)
             return
         reopens = await self.quota.reserve(access.office_id, now)
         if reopens is not None:
@@ -96,11 +103,11 @@ class InvitationSender:
         hashed = token_hash(token)
         try:
             invitation = access.begin_sending(hashed, now, self.ttl, self.policy)
-            await self.access.save(access)  # the claim
+            claim_rev = await self.access.save(access)
         except (NoOpenInvitation, Conflict):
             return  # changed meanwhile (resent, revoked, claimed by another sender)
         outcome = await self._deliver(access, invitation, token, now)
-        await self._record(access.client_id, invitation.invitation_id, hashed, outcome)
+        await self._record(access.client_id, invitation.invitation_id, hashed, outcome, claim_rev)
 
     async def _deliver(
         self, access: ClientAccess, invitation: Invitation, token: str, now: datetime
@@ -119,7 +126,12 @@ class InvitationSender:
         return _Outcome()
 
     async def _record(
-        self, client_id: str, invitation_id: str, hashed: str, outcome: _Outcome
+        self,
+        client_id: str,
+        invitation_id: str,
+        hashed: str,
+        outcome: _Outcome,
+        claim_rev: str | None,
     ) -> None:
         for _ in range(5):
             access = await self.access.get(client_id)
@@ -137,9 +149,13 @@ class InvitationSender:
             if not changed:
                 return
             try:
-                await self.access.save(access)
+                queued_rev = await self.access.save(access)
             except Conflict:
                 continue
+            if queued_rev is None and claim_rev is not None:
+                # Done with it: drop our queue entry, unless a newer write renewed it.
+                entry = DueEntry(client_id, access.office_id, claim_rev)
+                await self.access.release_due(entry, None)
             self.on_recorded()
             return
         logger.warning("could not record the outcome for %s; its lease will retry", client_id)

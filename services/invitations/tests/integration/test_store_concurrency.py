@@ -1,0 +1,68 @@
+"""Compare-and-set on the real FerretDB, whose updates are not atomic on their own (see
+adapters/locks.py): concurrent writers of one client, one quota, one guess counter."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from portal_invitations.adapters.access_store import MongoClientAccess
+from portal_invitations.adapters.locks import RecordLocks
+from portal_invitations.adapters.mongo import MongoGuessLimiter, MongoOfficeSendLimit
+from portal_invitations.domain.events import Cause
+from portal_invitations.domain.model import ClientAccess, ClientProfile
+from portal_invitations.ports import Conflict
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 3, 2, 9, 10, tzinfo=UTC)
+
+
+def profile() -> ClientProfile:
+    return ClientProfile(
+        "c-1", "office-a", "everyone", "marie@example.be", "Marie", "Dubois", "fr",
+        "full_follow_up", "not_invited", "+32470123456", 1,
+    )  # fmt: skip
+
+
+async def test_only_one_of_concurrent_writers_of_a_version_wins(mongo_db: Any) -> None:
+    store = MongoClientAccess(mongo_db, RecordLocks(mongo_db))
+    await store.save(ClientAccess(profile=profile()))
+    for round_ in range(5):
+        loaded = [await store.get("c-1") for _ in range(8)]
+
+        async def write(access: ClientAccess | None, n: int, round_: int = round_) -> bool:
+            assert access is not None
+            access.invite(f"inv-{round_}-{n}", NOW, "accountant", Cause())
+            try:
+                await store.save(access)
+            except Conflict:
+                return False
+            return True
+
+        wins = await asyncio.gather(*(write(a, n) for n, a in enumerate(loaded)))
+        assert sum(wins) == 1
+        stored = await store.get("c-1")
+        assert stored is not None
+        assert stored.version == round_ + 2
+        winner = wins.index(True)
+        assert stored.invitation is not None
+        assert stored.invitation.invitation_id == f"inv-{round_}-{winner}"
+
+
+async def test_the_office_quota_holds_under_concurrent_senders(mongo_db: Any) -> None:
+    quota = MongoOfficeSendLimit(mongo_db, 5, RecordLocks(mongo_db))
+    answers = await asyncio.gather(*(quota.reserve("office-a", NOW) for _ in range(20)))
+    assert answers.count(None) == 5
+    assert set(answers) - {None} == {datetime(2026, 3, 2, 10, tzinfo=UTC)}
+
+
+async def test_concurrent_guesses_are_all_counted(mongo_db: Any) -> None:
+    limiter = MongoGuessLimiter(
+        mongo_db, RecordLocks(mongo_db), prefix="ip", limit=10, window=timedelta(minutes=15)
+    )
+    answers = await asyncio.gather(*(limiter.hit("203.0.113.7", NOW) for _ in range(30)))
+    assert answers.count(None) == 10
