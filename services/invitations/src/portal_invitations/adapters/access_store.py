@@ -85,6 +85,8 @@ class MongoClientAccess:
 
     async def save(self, access: ClientAccess) -> str | None:
         """Write the document, then its side entries; returns the send-queue ``rev`` written."""
+        if access.version == 0:
+            return await self._save(access)  # an insert is atomic: nobody else can hold it
         try:
             async with self.locks.hold(lock_key(access.client_id)):
                 return await self._save(access)
@@ -97,9 +99,11 @@ class MongoClientAccess:
         inv = access.invitation
         if inv is not None and inv.in_flight_until is not None:  # an attempt was just claimed
             for token_hash in inv.token_hashes:
-                await self.tokens.update_one(
-                    {"_id": token_hash}, {"$set": {"client_id": access.client_id}}, upsert=True
-                )
+                try:
+                    await self.tokens.insert_one({"_id": token_hash, "client_id": access.client_id})
+                except Exception as exc:
+                    if not is_duplicate_key(exc):  # kept from an earlier attempt: already there
+                        raise
         if had_events:
             await self.hints.update_one(
                 {"_id": access.client_id}, {"$set": {"rev": _rev()}}, upsert=True

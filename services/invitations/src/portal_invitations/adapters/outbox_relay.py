@@ -1,7 +1,7 @@
 """The outbox relay, led by ``outbox_hints`` instead of a scan of every client document.
 
-Publishing itself is servicekit's (same topics, keys, headers, exact-subdocument ``$pull``);
-only how pending documents are found differs — see access_store for why — and each document
+Events are published exactly as servicekit's relay does (same topics, keys, headers, order);
+what differs is how pending documents are found — see access_store for why — and each document
 is relayed under its client's lock, since FerretDB updates are not atomic (see locks).
 """
 
@@ -15,7 +15,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from portal_contracts.topics import Topics
 from portal_invitations.adapters.access_store import lock_key
 from portal_invitations.adapters.locks import RecordLocks
-from portal_servicekit.outbox import OutboxRelay
+from portal_servicekit.outbox import PENDING, OutboxRelay
 
 Document = dict[str, Any]
 
@@ -42,6 +42,23 @@ class HintedOutboxRelay(OutboxRelay):
             async with self.locks.hold(lock_key(hint["_id"])):
                 document = await self.collection.find_one({"_id": hint["_id"]}, {"outbox": 1})
                 if document is not None and document.get("outbox"):
-                    published += await self._relay_document(self.collection, document)
+                    published += await self._publish_all(document)
                 await self.hints.delete_one({"_id": hint["_id"], "rev": hint["rev"]})
         return published
+
+    async def _publish_all(self, document: Document) -> int:
+        """Publish in order, then clear the outbox in ONE update: under the lock nothing can
+        have been appended meanwhile, and on FerretDB each update costs a collection scan."""
+        entries: list[Document] = document["outbox"]
+        for entry in entries:
+            await self.broker.publish(
+                entry["body"],
+                topic=self.topics.of(entry["event_type"]),
+                key=entry["key"].encode(),
+                headers={"event_id": entry["event_id"], "event_type": entry["event_type"]},
+                correlation_id=entry["correlation_id"],
+            )
+        await self.collection.update_one(
+            {"_id": document["_id"]}, {"$set": {"outbox": [], PENDING: False}}
+        )
+        return len(entries)

@@ -1,0 +1,212 @@
+"""Invitations per second for N ClientCreated with the invite flag, next to raw aiosmtplib sends
+of the same messages to the same SMTP catcher, in the same run.
+
+    uv run python bench/bench_invitations.py [--n 10000] [--concurrency 8]
+
+Needs the local Kafka and FerretDB (`make infra-up`, or KAFKA_BOOTSTRAP_SERVERS / MONGODB_URI).
+Steps: start the mail catcher (`python -m portal_invitations.entrypoints.mail_catcher`, storing
+.eml files in a temporary directory); publish N ClientCreated(invite=true) events for one office
+on fresh topics; start the invitations worker (consumer → MongoDB → sender → SMTP, outbox relay)
+with the per-office limit lifted, and time until N e-mails sit in the catcher's directory; then
+send N messages rendered by the same templates with bare aiosmtplib over the same number of
+persistent connections to the same catcher, and time that. The service's figure includes
+everything the raw one does not: Kafka consumption and offset commits, the read model and queue
+writes, claiming each attempt, recording its outcome, and publishing ClientInvited.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+
+from portal_contracts.broker import build_broker, publish_event
+from portal_contracts.topics import Topics
+from portal_infra import local
+from portal_infra.process import ServerRecord, pid_alive
+from portal_invitations.adapters import invitation_mail
+from portal_invitations.bootstrap import bootstrap, mail_sender_identity
+from portal_invitations.domain.model import ClientAccess, ClientProfile, Invitation
+from portal_invitations.domain.tokens import new_token
+from portal_invitations.entrypoints.worker import Worker
+from portal_invitations.testing import (
+    JWT_KEY,
+    ScriptedHandler,
+    SmtpServer,
+    client_created,
+    free_port,
+    settings_for,
+)
+
+OFFICE = "bench-office"
+
+
+def server_url(env: str, name: str) -> str:
+    if os.environ.get(env):
+        return os.environ[env]
+    record = ServerRecord.load(local.state_dir(), name)
+    if record is None or not pid_alive(record.pid):
+        sys.exit(f"no {name}: run `make infra-up` or set {env}")
+    return record.url
+
+
+def eml_count(directory: Path) -> int:
+    with os.scandir(directory) as entries:
+        return sum(1 for e in entries if e.name.endswith(".eml"))
+
+
+async def wait_for_files(directory: Path, count: int, limit_s: float) -> float:
+    start = time.perf_counter()
+    while eml_count(directory) < count:
+        if time.perf_counter() - start > limit_s:
+            raise TimeoutError(f"{eml_count(directory)} of {count} e-mails after {limit_s} s")
+        await asyncio.sleep(0.05)
+    return time.perf_counter() - start
+
+
+def start_catcher(port: int, directory: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "portal_invitations.entrypoints.mail_catcher"]
+    process = subprocess.Popen(
+        [*command, "--port", str(port), "--dir", str(directory)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            asyncio.run(asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 1))
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    sys.exit("the mail catcher did not start")
+
+
+async def produce(kafka: str, topics: Topics, n: int) -> float:
+    producer = build_broker(kafka, client_id="bench-clients-service")
+    await producer.start()
+    start = time.perf_counter()
+    try:
+        for first in range(0, n, 500):
+            await asyncio.gather(
+                *(
+                    publish_event(
+                        producer,
+                        topics,
+                        client_created(
+                            OFFICE, f"bench-{i:06d}", email=f"client{i}@example.be", invite=True
+                        ),
+                    )
+                    for i in range(first, min(n, first + 500))
+                )
+            )
+    finally:
+        await producer.stop()
+    return time.perf_counter() - start
+
+
+async def run_service(settings: Any, directory: Path, n: int) -> tuple[float, float]:
+    service = bootstrap(settings)
+    await service.db.client.drop_database(settings.database)
+    worker = Worker(service)
+    start = time.perf_counter()
+    await worker.start()
+    try:
+        elapsed = await wait_for_files(directory, n, limit_s=max(600.0, n * 0.2))
+        hints = service.db["outbox_hints"]
+        while await hints.find_one({}) is not None:  # noqa: ASYNC110 - polling another process's work
+            await asyncio.sleep(0.1)
+        drained = time.perf_counter() - start
+    finally:
+        await worker.stop()
+        await service.client.drop_database(settings.database)
+        await service.close()
+    return elapsed, drained
+
+
+def raw_messages(settings: Any, n: int) -> list[Any]:
+    identity = mail_sender_identity(settings)
+    now = datetime.now(UTC)
+    messages = []
+    for i in range(n):
+        profile = ClientProfile(
+            f"raw-{i:06d}", OFFICE, "everyone", f"client{i}@example.be", "Marie", "Dubois",
+            "fr", "full_follow_up", "not_invited", "+32470123456", 1,
+        )  # fmt: skip
+        inv = Invitation(str(uuid.uuid4()), profile.email, now, "import",
+                         expires_at=now + timedelta(days=14))  # fmt: skip
+        access = ClientAccess(profile=profile, invitation=inv)
+        messages.append(
+            invitation_mail.compose(access, inv, new_token(), "Fiduciaire Bench", identity, now)
+        )
+    return messages
+
+
+async def run_raw(port: int, messages: list[Any], connections: int) -> float:
+    async def lane(share: list[Any]) -> None:
+        smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False, timeout=30)
+        await smtp.connect()
+        for message in share:
+            await smtp.send_message(message)
+        await smtp.quit()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(lane(messages[k::connections]) for k in range(connections)))
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000, help="ClientCreated events (10,000)")
+    parser.add_argument("--concurrency", type=int, default=8, help="SMTP connections, both sides")
+    args = parser.parse_args()
+    kafka = server_url("KAFKA_BOOTSTRAP_SERVERS", "kafka")
+    mongodb = server_url("MONGODB_URI", "ferretdb")
+    home = Path(tempfile.mkdtemp(prefix="bench-invitations-"))
+    port = free_port()
+    catcher = start_catcher(port, home / "mail")
+    run_id = uuid.uuid4().hex[:8]
+    topics = Topics(prefix=f"bench.{run_id}.")
+    smtp = SmtpServer("127.0.0.1", port, ScriptedHandler())  # only its address is used
+    settings = settings_for(
+        kafka, mongodb, f"bench_invitations_{run_id}", smtp, topics.prefix,
+        office_hourly_limit=0, send_concurrency=args.concurrency,
+        smtp_pool_size=args.concurrency, send_batch=max(200, args.concurrency * 25),
+        send_poll_interval_s=0.2, smtp_timeout_s=30,
+    )  # fmt: skip
+    assert settings.platform.jwt_key.get_secret_value() == JWT_KEY
+    try:
+        produced = asyncio.run(produce(kafka, topics, args.n))
+        service_s, drained_s = asyncio.run(run_service(settings, home / "mail", args.n))
+        messages = raw_messages(settings, args.n)
+        raw_s = asyncio.run(run_raw(port, messages, args.concurrency))
+        asyncio.run(wait_for_files(home / "mail", 2 * args.n, limit_s=120))
+    finally:
+        catcher.terminate()
+        catcher.wait(timeout=10)
+        shutil.rmtree(home, ignore_errors=True)
+
+    print(f"N = {args.n} ClientCreated(invite=true), one office, limit lifted, "
+          f"{args.concurrency} SMTP connections; Kafka {kafka}, MongoDB-wire {mongodb}")  # fmt: skip
+    print(f"  events published beforehand         {args.n / produced:10.0f} events/s")
+    print(f"  service: ClientCreated -> e-mail     {args.n / service_s:10.1f} invitations/s "
+          f"({service_s:.1f} s; every ClientInvited published after {drained_s:.1f} s)")  # fmt: skip
+    print(
+        f"  raw aiosmtplib, same messages        {args.n / raw_s:10.1f} messages/s ({raw_s:.1f} s)"
+    )
+    print(f"  service / raw                        {raw_s / service_s:10.1%}")
+
+
+if __name__ == "__main__":
+    main()
