@@ -252,3 +252,33 @@ async def test_the_broker_grants_our_producer_an_idempotent_id_with_acks_all(
         assert producer._txn_manager.producer_id >= 0  # ...and a producer id granted by the broker
     finally:
         await broker.stop()
+
+
+async def test_an_outage_is_retried_until_it_ends_and_never_dead_lettered(
+    kafka_bootstrap: str, topics: Topics, group_id: str
+) -> None:
+    from pymongo.errors import AutoReconnect
+
+    broker = build_broker(kafka_bootstrap, client_id="proof-outage", max_attempts=2)
+    outage_left = [5]  # more failures than max_attempts
+    handled: list[str] = []
+
+    @broker.subscriber(topics.of(ClientCreated), **subscriber_options(group_id))
+    async def handle(event: ClientCreated) -> None:
+        if outage_left[0] > 0:
+            outage_left[0] -= 1
+            raise AutoReconnect("connection to the database lost")
+        handled.append(str(event.event_id))
+
+    event = client_created()
+    await broker.start()
+    try:
+        await publish_event(broker, topics, event)
+        await wait_until(lambda: _ready(bool(handled)), message="handled once the outage ended")
+    finally:
+        await broker.stop()
+    assert handled == [str(event.event_id)]
+    dead = await read_all(
+        kafka_bootstrap, topics.dead_letter(topics.of(ClientCreated)), expected=1, timeout=3
+    )
+    assert dead == []

@@ -7,6 +7,9 @@
 - Poison messages: :class:`DeadLetterPolicy` retries a failing message a bounded number of times
   (with backoff), then publishes it to ``<topic>.dlt`` with the error in headers and lets the
   partition move on. A message is thus never lost and never blocks its partition forever.
+- Outages are not poison: an error of the infrastructure (database unreachable or busy, broker
+  connection lost) is retried with capped backoff until it recovers, never dead-lettered — the
+  message is fine, the world is not, and dead-lettering it would lose the work.
 """
 
 from __future__ import annotations
@@ -26,6 +29,35 @@ from portal_contracts.topics import DEAD_LETTER_SUFFIX, Topics
 
 logger = logging.getLogger(__name__)
 
+# Exception classes (matched by name along the MRO, so contracts need not import every driver)
+# that mean "the infrastructure is unavailable right now", not "this message is bad".
+TRANSIENT_ERRORS = frozenset(
+    {
+        "AutoReconnect",
+        "ConnectionFailure",
+        "NetworkTimeout",
+        "ServerSelectionTimeoutError",
+        "ExecutionTimeout",
+        "WaitQueueTimeoutError",
+        "KafkaConnectionError",
+        "KafkaTimeoutError",
+        "NodeNotReadyError",
+        "RequestTimedOutError",
+        "ConnectionError",
+        "TimeoutError",
+    }
+)
+# FerretDB on SQLite answers a write that waited too long for the database lock this way.
+TRANSIENT_MESSAGES = ("database is locked", "SQLITE_BUSY")
+
+
+def is_transient(exc: BaseException) -> bool:
+    if any(cls.__name__ in TRANSIENT_ERRORS for cls in type(exc).__mro__):
+        return True
+    text = str(exc)
+    return any(marker in text for marker in TRANSIENT_MESSAGES)
+
+
 _MAX_ERROR_HEADER = 1000
 
 
@@ -40,6 +72,7 @@ class DeadLetterPolicy:
     max_attempts: int = 3
     base_delay_s: float = 0.2
     max_delay_s: float = 5.0
+    transient: Callable[[BaseException], bool] = is_transient
     broker: KafkaBroker | None = None
     _attempts: dict[tuple[str, int, int], int] = field(default_factory=dict)
 
@@ -68,6 +101,12 @@ class _DeadLetterMiddleware(BaseMiddleware):
         except Exception as exc:
             attempts = self.policy._attempts.get(key, 0) + 1
             self.policy._attempts[key] = attempts
+            if self.policy.transient(exc):
+                logger.warning(
+                    "infrastructure unavailable on %s (attempt %d): %r", key, attempts, exc
+                )
+                await asyncio.sleep(self.policy.backoff(min(attempts, 8)))
+                raise  # retried until the outage ends; never dead-lettered
             if attempts < self.policy.max_attempts or record.topic.endswith(DEAD_LETTER_SUFFIX):
                 logger.warning("handler failed on %s (attempt %d): %r", key, attempts, exc)
                 await asyncio.sleep(self.policy.backoff(attempts))

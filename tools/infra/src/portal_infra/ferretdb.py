@@ -62,7 +62,13 @@ class FerretNode:
     def start(self) -> subprocess.Popen[bytes]:
         data = self.home / "data"
         data.mkdir(parents=True, exist_ok=True)
-        sqlite_url = "file:./?mode=memory" if self.in_memory else f"file:{data}/"
+        # _txlock=immediate: write transactions take the lock up front, so SQLite's busy timeout
+        # applies; with deferred ones concurrent writers fail at once with SQLITE_BUSY.
+        sqlite_url = (
+            "file:./?mode=memory&_txlock=immediate"
+            if self.in_memory
+            else f"file:{data}/?_txlock=immediate"
+        )
         return spawn(
             [str(ferretdb_binary()), f"-listen=127.0.0.1:{self.port}", f"-sqlite-url={sqlite_url}"],
             self.log,
