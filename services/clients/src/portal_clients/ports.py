@@ -67,6 +67,7 @@ class PendingCheck:
     vat_number: str
     attempts: int
     due_at: datetime
+    import_ref: str = ""  # an imported client: wait for its import to be committed
 
 
 class RecheckQueue(Protocol):
@@ -106,3 +107,6 @@ class ImportStore(Protocol):
 
     async def reject(self, key: str, event: ImportRejected) -> None:
         """Remove the import's hidden clients and announce ImportRejected."""
+
+    async def state(self, key: str) -> str | None:
+        """receiving | committed | rejected, or None for an unknown import."""

@@ -30,6 +30,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from portal_clients.adapters.documents import SUMMARY_PROJECTION, summary_from_document
+from portal_clients.adapters.import_states import ImportStates
 from portal_clients.domain.listing import ClientPage, ClientQuery, ClientSummary, page_of
 from portal_contracts.clients import VatCheck
 from portal_contracts.values import ClientStatus, SubscriptionMode
@@ -138,12 +139,14 @@ class ClientListCache:
         self,
         db: AsyncDatabase[Document],
         log: ClientListLog,
+        imports: ImportStates,
         *,
         reload_after_s: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.clients = db["clients"]
         self.log = log
+        self.imports = imports
         self.reload_after_s = reload_after_s
         self.clock = clock
         self._offices: dict[str, _OfficeCopy] = {}
@@ -176,10 +179,10 @@ class ClientListCache:
             # The step is read BEFORE the scan: changes made during the scan are replayed after.
             seq = await self.log.last_seq(office_id)
             copy = _OfficeCopy(seq=seq)
-            cursor = self.clients.find(
-                {"office_id": office_id, "visible": True}, SUMMARY_PROJECTION
-            )
+            projection = {**SUMMARY_PROJECTION, "visible": 1, "import_ref": 1}
+            cursor = self.clients.find({"office_id": office_id}, projection)
             async for doc in cursor:
-                copy.apply(summary_from_document(doc))
+                if await self.imports.visible(doc):
+                    copy.apply(summary_from_document(doc))
             self._offices[office_id] = copy
             return copy

@@ -25,18 +25,17 @@ from pymongo.errors import DuplicateKeyError
 
 from portal_clients.adapters.client_list import ClientListCache, ClientListLog
 from portal_clients.adapters.documents import (
-    SUMMARY_PROJECTION,
     Document,
     from_document,
     outbox_entry,
-    summary_from_document,
     summary_of,
     to_document,
 )
+from portal_clients.adapters.import_states import ImportStates
 from portal_clients.adapters.locks import Leases
 from portal_clients.adapters.vat_claims import VatClaims
 from portal_clients.domain.errors import Conflict, FieldIssue
-from portal_clients.domain.listing import ClientPage, ClientQuery, finish_page
+from portal_clients.domain.listing import ClientPage, ClientQuery
 from portal_clients.domain.model import Client
 from portal_servicekit.mongo import is_duplicate_key
 
@@ -55,11 +54,11 @@ class MongoClients:
         *,
         leases: Leases | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        list_from_memory: bool = True,
     ) -> None:
         self.clients = db["clients"]
+        self.imports = ImportStates(db["imports"])
         self.list_log = ClientListLog(db)
-        self.list_cache = ClientListCache(db, self.list_log) if list_from_memory else None
+        self.list_cache = ClientListCache(db, self.list_log, self.imports)
         self.markers = db["outbox_markers"]
         self.vats = VatClaims(db["company_vats"], self.clients, clock=clock)
         self.leases = leases or Leases(db["locks"], clock=clock)
@@ -99,29 +98,12 @@ class MongoClients:
     async def get(self, client_id: str) -> Client | None:
         """A visible client, any office (the caller checks tenancy; ``_id`` alone is pushed down)."""
         doc = await self.clients.find_one({"_id": client_id})
-        if doc is None or not doc.get("visible", True):
+        if doc is None or not await self.imports.visible(doc):
             return None
         return from_document(doc)
 
     async def page(self, query: ClientQuery) -> ClientPage:
-        if self.list_cache is not None:
-            return await self.list_cache.page(query)
-        return await self.page_by_query(query)
-
-    async def page_by_query(self, query: ClientQuery) -> ClientPage:
-        """The list as one MongoDB query (what MongoDB's indexes serve; FerretDB 1.24 scans)."""
-        cursor = (
-            self.clients.find(mongo_filter(query), SUMMARY_PROJECTION)
-            .sort(
-                [
-                    (f"sort.{query.sort.value}", -1 if query.descending else 1),
-                    ("_id", -1 if query.descending else 1),
-                ]
-            )
-            .limit(query.limit + 1)
-        )
-        rows = [summary_from_document(doc) async for doc in cursor]
-        return finish_page(rows, query)
+        return await self.list_cache.page(query)
 
     async def taken_emails(self, emails: list[str]) -> set[str]:
         taken: set[str] = set()
@@ -164,7 +146,7 @@ class MongoClients:
         """Load a visible client as its only writer; on a clean exit, save what it recorded."""
         async with self.leases.hold(f"client:{client_id}"):
             before = await self.clients.find_one({"_id": client_id})
-            if before is None or not before.get("visible", True):
+            if before is None or not await self.imports.visible(before):
                 yield None
                 return
             client = from_document(before)
@@ -179,9 +161,8 @@ class MongoClients:
         new_vat = client.data.company.vat_number
         if new_vat != old_vat:
             await self.vats.claim(new_vat, client.office_id, client.client_id)
-        document = to_document(
-            client, visible=before.get("visible", True), import_ref=before.get("import_ref", "")
-        )
+        # Visible from now on without asking its import (edit() only loads visible clients).
+        document = to_document(client, visible=True, import_ref=before.get("import_ref", ""))
         kept = await self._unpublished(before.get("outbox", []))
         document["outbox"] = kept + [outbox_entry(e, marker) for e in events]
         await self._insert_marker(marker, client.client_id, client.version)
@@ -239,7 +220,12 @@ class MongoClients:
 
 
 def mongo_filter(query: ClientQuery) -> dict[str, Any]:
-    """The list query as a MongoDB filter (every key is covered by an index on MongoDB)."""
+    """The list query as one MongoDB filter, each key covered by an index on MongoDB.
+
+    The service does not run it (FerretDB 1.24 answers it by reading every client; see
+    client_list.py); the benchmark does, to show what the in-memory list saves. It leaves out
+    imported clients that were not edited since their import.
+    """
     clauses: list[dict[str, Any]] = [{"office_id": query.office_id}, {"visible": True}]
     if query.visible_groups is not None:
         clauses.append({"data.group_id": {"$in": sorted(query.visible_groups)}})

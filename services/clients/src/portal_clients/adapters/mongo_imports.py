@@ -3,9 +3,10 @@
 FerretDB has no transactions, so "all or none" is made visible rather than atomic: the import's
 clients are inserted hidden (``visible: false``, left out of every read), each keyed by a client
 id derived from (import id, version, row) so a re-consumed chunk inserts nothing twice. When every
-chunk is in, one pass either flips them all visible or deletes them all. Every step can be
-repeated after a crash and ends in the same state; the answer (ImportCommitted / ImportRejected)
-and the clients' ClientCreated events are relayed once the import document says how it ended.
+chunk is in, one write of the import document (``state: committed``) makes them all visible at
+once (see import_states.py), or they are all deleted (``rejected``). Every step can be repeated
+after a crash and ends in the same state; the answer (ImportCommitted / ImportRejected) and the
+clients' ClientCreated events are relayed once the import document says how it ended.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from portal_clients.adapters.documents import Document, outbox_entry, to_document
+from portal_clients.adapters.import_states import ImportStates
 from portal_clients.adapters.vat_claims import VatClaims
 from portal_clients.domain.model import Client
 from portal_clients.ports import ImportRecord
@@ -39,6 +41,8 @@ class MongoImports:
         self.imports = db["imports"]
         self.clients = db["clients"]
         self.markers = db["outbox_markers"]
+        self.rechecks = db["vat_rechecks"]
+        self.states = ImportStates(self.imports)
         self.vats = VatClaims(db["company_vats"], self.clients, clock=clock)
         self.clock = clock
 
@@ -74,7 +78,8 @@ class MongoImports:
     async def insert_hidden(self, key: str, clients: list[Client]) -> list[tuple[str, str, str]]:
         refused: list[tuple[str, str, str]] = []
         conflicts = await self.vats.claim_many(
-            [(c.data.company.vat_number, c.office_id, c.client_id) for c in clients]
+            [(c.data.company.vat_number, c.office_id, c.client_id) for c in clients],
+            import_ref=key,
         )
         for client_id, conflict in conflicts.items():
             issue = conflict.issues[0]
@@ -123,21 +128,20 @@ class MongoImports:
         await self.imports.update_one({"_id": key}, {"$addToSet": {"chunks": index}, "$push": push})
 
     async def commit(self, key: str, event: ImportCommitted) -> None:
+        """One write makes every client of the import visible (see import_states.py)."""
         await self._insert_marker(key)
-        await self.clients.update_many(
-            {"import_ref": key, "visible": False}, {"$set": {"visible": True}}
-        )
         await self._finish(key, "committed", event)
 
     async def reject(self, key: str, event: ImportRejected) -> None:
         await self._insert_marker(key)
-        hidden = await self.clients.find(
-            {"import_ref": key, "visible": False}, {"data.company.vat_number": 1}
-        ).to_list()
-        for doc in hidden:
-            await self.vats.release(doc["data"]["company"]["vat_number"], doc["_id"])
+        # delete_many: one scan and one statement (deleting one by one costs a scan each).
+        await self.vats.claims.delete_many({"import_ref": key})
+        await self.rechecks.delete_many({"import_ref": key})
         await self.clients.delete_many({"import_ref": key, "visible": False})
         await self._finish(key, "rejected", event)
+
+    async def state(self, key: str) -> str | None:
+        return await self.states.state(key)
 
     async def _insert_marker(self, key: str) -> None:
         try:

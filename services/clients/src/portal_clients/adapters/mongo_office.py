@@ -132,6 +132,7 @@ class MongoRechecks:
                 "vat_number": check.vat_number,
                 "attempts": check.attempts,
                 "due_at": check.due_at,
+                "import_ref": check.import_ref,
             },
             upsert=True,
         )
@@ -160,6 +161,7 @@ class MongoRechecks:
                 vat_number=d["vat_number"],
                 attempts=d["attempts"],
                 due_at=d["due_at"] if d["due_at"].tzinfo else d["due_at"].replace(tzinfo=UTC),
+                import_ref=d.get("import_ref", ""),
             )
             for d in docs
         ]

@@ -24,6 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from portal_clients.adapters.client_list import ClientListLog
 from portal_clients.adapters.documents import summary_from_document
+from portal_clients.adapters.import_states import ImportStates
 
 Document = dict[str, Any]
 Publish = Callable[[Document], Awaitable[None]]
@@ -46,6 +47,7 @@ class MarkerRelay:
         self.imports = db["imports"]
         self.markers = db["outbox_markers"]
         self.list_log = ClientListLog(db)
+        self.import_states = ImportStates(db["imports"])
         self.publish = publish
         self.grace = grace
         self.poll_interval_s = poll_interval_s
@@ -75,12 +77,11 @@ class MarkerRelay:
     async def _relay_client(self, marker: Document) -> int | None:
         head = await self.clients.find_one({"_id": marker["client_id"]})
         entries = [e for e in (head or {}).get("outbox", []) if e.get("marker") == marker["_id"]]
-        if not entries or not (head or {}).get("visible", True):
+        if not entries or head is None or not await self.import_states.visible(head):
             if self._expired(marker):
                 await self.markers.delete_one({"_id": marker["_id"]})  # its write never landed
                 return 0
             return None
-        assert head is not None  # noqa: S101 - entries come from it
         # Repairs the list of a writer that died between its write and its own append.
         await self.list_log.append(head["office_id"], [summary_from_document(head)])
         for entry in entries:
@@ -103,7 +104,7 @@ class MarkerRelay:
             # The import's clients join the lists before ImportCommitted says they exist.
             if heads:
                 await self.list_log.append(
-                    heads[0]["office_id"], [summary_from_document(h) for h in heads if h["visible"]]
+                    heads[0]["office_id"], [summary_from_document(h) for h in heads]
                 )
         entries.extend(e for e in record["outbox"] if e["marker"] == marker["_id"])  # type: ignore[index]
         for start in range(0, len(entries), 200):

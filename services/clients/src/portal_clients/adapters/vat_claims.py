@@ -63,13 +63,18 @@ class VatClaims:
             raise Conflict("company.on_platform", [ON_PLATFORM])
         raise Conflict("client.conflict", [TAKEN_IN_OFFICE])
 
-    async def claim_many(self, claims: list[tuple[str, str, str]]) -> dict[str, Conflict]:
+    async def claim_many(
+        self, claims: list[tuple[str, str, str]], *, import_ref: str = ""
+    ) -> dict[str, Conflict]:
         """Claim (vat, office id, client id) triples in bulk; returns client id -> refusal."""
         refused: dict[str, Conflict] = {}
         now = self.clock()
         for start in range(0, len(claims), 500):
             batch = claims[start : start + 500]
-            docs = [{"_id": v, "office_id": o, "client_id": c, "at": now} for v, o, c in batch]
+            docs = [
+                {"_id": v, "office_id": o, "client_id": c, "at": now, "import_ref": import_ref}
+                for v, o, c in batch
+            ]
             try:
                 await self.claims.insert_many(docs, ordered=False)
                 continue

@@ -4,6 +4,7 @@ pending VAT check, and a confirmed import becomes clients (all or none)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from portal_client_rules import ClientRulesError, check_client
 from portal_clients.domain.model import Client, imported_client_id
@@ -45,12 +46,21 @@ async def recheck_pending_vat(deps: Deps, limit: int = 50) -> int:
     """Ask the register again about checks that are due; returns how many got an answer."""
     answered = 0
     for check in await deps.rechecks.due(deps.clock.now(), limit):
+        if check.import_ref:
+            state = await deps.imports.state(check.import_ref)
+            if state in {None, "rejected"}:
+                await deps.rechecks.drop(check.client_id)  # its client was never created
+                continue
+            if state != "committed":
+                wait = deps.recheck_policy.delay(1, deps.jitter.random())
+                await deps.rechecks.schedule(replace(check, due_at=deps.clock.now() + wait))
+                continue
         answer = await deps.register.check(check.vat_number)
         if answer.verdict is RegisterVerdict.UNAVAILABLE:
             attempts = check.attempts + 1
             delay = deps.recheck_policy.delay(attempts + 1, deps.jitter.random())
             await deps.rechecks.schedule(
-                PendingCheck(check.client_id, check.vat_number, attempts, deps.clock.now() + delay)
+                replace(check, attempts=attempts, due_at=deps.clock.now() + delay)
             )
             continue
         async with deps.clients.edit(check.client_id) as client:
@@ -140,7 +150,7 @@ async def _insert_rows(
     first_due = now + deps.recheck_policy.delay(1, deps.jitter.random())
     await deps.rechecks.schedule_many(
         [
-            PendingCheck(c.client_id, c.data.company.vat_number, 0, first_due)
+            PendingCheck(c.client_id, c.data.company.vat_number, 0, first_due, import_ref=key)
             for c in clients
             if c.client_id not in refused
         ]

@@ -1,0 +1,423 @@
+"""Clients created per second through the API and through ImportValidated, and list latency on
+10,000 clients, next to bare PyMongo inserts and finds of the same documents, in the same run.
+
+    uv run python bench/bench_clients.py [--n 10000] [--api-n 10000] [--concurrency 16]
+
+Needs the local Kafka and FerretDB (`make infra-up`, or KAFKA_BOOTSTRAP_SERVERS / MONGODB_URI).
+Steps, on a fresh database and fresh topics:
+1. the clients API runs as its own process (uvicorn, as deployed) against a fake VIES server;
+   the worker (consumers, outbox relay) runs in this process;
+2. API: POST --api-n clients for one office with --concurrency requests in flight (rules, VIES
+   lookup, VAT claim, outbox marker, client insert, list-log append each) -> clients/s;
+3. import: publish ImportValidated chunks (<= 512 KB each) of --n rows for another office and
+   time until ImportCommitted is on Kafka (all rows inserted hidden, flipped visible, answered),
+   then until every ClientCreated of the import is relayed;
+4. list: GET /v1/clients over HTTP on the API office (--api-n clients): first pages, a filter, a
+   text search, a sort, ten cursor pages; p50/p95 over --samples requests each, plus the cold
+   first load and the same query run directly on FerretDB (what the list would cost without
+   the in-memory copy);
+5. bare PyMongo on the same server: insert_one (same concurrency) and insert_many of the same
+   client documents into another collection, find_one by _id, and the list query (filter, sort,
+   limit 51) as one find.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date
+from typing import Any
+
+import httpx
+from pymongo import AsyncMongoClient
+
+from portal_client_rules import OfficeRules, check_client
+from portal_clients.adapters.documents import SUMMARY_PROJECTION
+from portal_clients.adapters.mongo_clients import mongo_filter
+from portal_clients.adapters.relay import MarkerRelay, kafka_publisher
+from portal_clients.adapters.vies import ViesRegister
+from portal_clients.bootstrap import bootstrap
+from portal_clients.config import Settings
+from portal_clients.domain.listing import ClientQuery
+from portal_clients.entrypoints.worker import build
+from portal_clients.testing.samples import client_form
+from portal_clients.testing.vies_fake import FakeVies
+from portal_contracts.broker import build_broker, publish_event
+from portal_contracts.identity import Caller, Role, issue_token
+from portal_contracts.imports import (
+    MAX_CHUNK_BYTES,
+    ImportCommitted,
+    ImportRow,
+    ImportValidated,
+    ImportValidatedPayload,
+)
+from portal_contracts.topics import Topics
+from portal_contracts.values import TransferMethod
+from portal_infra import local
+from portal_infra.process import ServerRecord, pid_alive
+from portal_servicekit.settings import PlatformSettings
+
+JWT_KEY = "bench-clients-signing-key-0123456789abcdef"
+API_OFFICE, IMPORT_OFFICE = "bench-api", "bench-import"
+
+
+def server_url(env: str, name: str) -> str:
+    if os.environ.get(env):
+        return os.environ[env]
+    record = ServerRecord.load(local.state_dir(), name)
+    if record is None or not pid_alive(record.pid):
+        sys.exit(f"no {name}: run `make infra-up` or set {env}")
+    return record.url
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "p95_ms": round(p95 * 1000, 1),
+        "n": len(ordered),
+    }
+
+
+async def timed(call: Any) -> float:
+    start = time.perf_counter()
+    await call()
+    return time.perf_counter() - start
+
+
+def token(office: str) -> dict[str, str]:
+    caller = Caller(office_id=office, user_id="bench", role=Role.ADMIN)
+    return {"Authorization": f"Bearer {issue_token(caller, JWT_KEY)}"}
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+
+def start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "portal_clients.entrypoints.http:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    return subprocess.Popen(command, env={**os.environ, **env})
+
+
+async def wait_ready(base: str) -> None:
+    async with httpx.AsyncClient(base_url=base) as http:
+        for _ in range(300):
+            try:
+                if (await http.get("/readyz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError("the clients API did not become ready")
+
+
+async def create_through_api(base: str, count: int, concurrency: int) -> dict[str, Any]:
+    headers = token(API_OFFICE)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(count):
+        queue.put_nowait(n)
+    failures: list[str] = []
+    latencies: list[float] = []
+
+    async def lane(http: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            n = queue.get_nowait()
+            start = time.perf_counter()
+            response = await http.post("/v1/clients", json=client_form(n), headers=headers)
+            latencies.append(time.perf_counter() - start)
+            if response.status_code != 201:
+                failures.append(response.text[:200])
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
+        start = time.perf_counter()
+        await asyncio.gather(*(lane(http) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    if failures:
+        raise RuntimeError(f"{len(failures)} creations failed, first: {failures[0]}")
+    return {
+        "clients": count,
+        "seconds": round(elapsed, 1),
+        "clients_per_s": round(count / elapsed, 1),
+        "request": percentiles(latencies),
+    }
+
+
+# --- import ------------------------------------------------------------------------------------
+
+
+def import_chunks(import_id: str, count: int) -> list[ImportValidated]:
+    rules = OfficeRules(
+        enabled_transfer_methods=frozenset({TransferMethod.MANUAL}),
+        group_ids=None,
+        today=date.today(),
+    )
+    rows = [
+        ImportRow(
+            row_number=n + 2, invite=False, client=check_client(client_form(50_000 + n), rules)
+        )
+        for n in range(count)
+    ]
+    per_row = len(rows[0].model_dump_json()) + 2
+    per_chunk = max(1, (MAX_CHUNK_BYTES - 2048) // per_row)
+    parts = [rows[i : i + per_chunk] for i in range(0, len(rows), per_chunk)]
+    return [
+        ImportValidated.new(
+            office_id=IMPORT_OFFICE,
+            payload=ImportValidatedPayload(
+                import_id=import_id,
+                version=1,
+                chunk_index=index,
+                chunk_count=len(parts),
+                row_count=count,
+                rows=part,
+            ),
+        )
+        for index, part in enumerate(parts)
+    ]
+
+
+async def first_record(kafka: str, topic: str, limit_s: float) -> dict[str, Any]:
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=kafka,
+        group_id=f"bench-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        deadline = time.perf_counter() + limit_s
+        while time.perf_counter() < deadline:
+            for messages in (await consumer.getmany(timeout_ms=200)).values():
+                for message in messages:
+                    return dict(json.loads(message.value))
+        raise TimeoutError(f"nothing on {topic} after {limit_s} s")
+    finally:
+        await consumer.stop()
+
+
+async def create_through_import(
+    service: Any, kafka: str, topics: Topics, count: int
+) -> dict[str, Any]:
+    chunks = await asyncio.to_thread(import_chunks, f"bench-{uuid.uuid4().hex[:8]}", count)
+    answer = asyncio.create_task(first_record(kafka, topics.of(ImportCommitted), 1800))
+    await asyncio.sleep(2)  # let the answer's reader join its group first
+    broker = service.broker
+    start = time.perf_counter()
+    for chunk in chunks:
+        await publish_event(broker, topics, chunk)
+    committed = ImportCommitted.model_validate(await answer)
+    until_committed = time.perf_counter() - start
+    markers = service.db["outbox_markers"]
+    for _ in range(18_000):  # at most an hour
+        if await markers.count_documents({}) == 0:
+            break
+        await asyncio.sleep(0.2)
+    until_relayed = time.perf_counter() - start
+    assert len(committed.payload.client_ids) == count
+    return {
+        "rows": count,
+        "chunks": len(chunks),
+        "seconds_to_import_committed": round(until_committed, 1),
+        "clients_per_s": round(count / until_committed, 1),
+        "seconds_until_every_client_created_relayed": round(until_relayed, 1),
+    }
+
+
+# --- list --------------------------------------------------------------------------------------
+
+
+async def list_latency(base: str, samples: int) -> dict[str, Any]:
+    headers = token(API_OFFICE)
+    results: dict[str, Any] = {}
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+
+        async def get(params: dict[str, Any]) -> dict[str, Any]:
+            response = await http.get("/v1/clients", params=params, headers=headers)
+            response.raise_for_status()
+            return dict(response.json())
+
+        cold = await timed(lambda: get({"limit": 50}))
+        results["cold_first_load_ms"] = round(cold * 1000, 1)
+        shapes: dict[str, dict[str, Any]] = {
+            "first_page": {"limit": 50},
+            "status_filter": {"limit": 50, "status": "not_invited"},
+            "text_search": {"limit": 50, "q": "peeters 12"},
+            "sort_created_desc": {"limit": 50, "sort": "created_at", "order": "desc"},
+        }
+        for name, params in shapes.items():
+            lat = [await timed(lambda p=params: get(p)) for _ in range(samples)]
+            results[name] = percentiles(lat)
+        walk: list[float] = []
+        for _ in range(max(1, samples // 10)):
+            cursor = None
+            for _ in range(10):
+                params = {"limit": 50, **({"cursor": cursor} if cursor else {})}
+                start = time.perf_counter()
+                page = await get(params)
+                walk.append(time.perf_counter() - start)
+                cursor = page["next_cursor"]
+        results["cursor_pages"] = percentiles(walk)
+    return results
+
+
+async def direct_query_latency(service: Any, samples: int) -> dict[str, Any]:
+    """The first page as one find on the service's own collection (filter, sort, limit 51)."""
+    query = mongo_filter(ClientQuery(office_id=API_OFFICE, limit=50))
+    clients = service.db["clients"]
+
+    async def find() -> None:
+        cursor = clients.find(query, SUMMARY_PROJECTION)
+        await cursor.sort([("sort.company_name", 1), ("_id", 1)]).limit(51).to_list()
+
+    return percentiles([await timed(find) for _ in range(samples)])
+
+
+# --- bare PyMongo ------------------------------------------------------------------------------
+
+
+async def bare_pymongo(uri: str, database: str, concurrency: int, samples: int) -> dict[str, Any]:
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
+    db = mongo[database]
+    docs = await db["clients"].find({"office_id": API_OFFICE}).to_list()
+    for doc in docs:
+        doc.pop("outbox", None)
+    results: dict[str, Any] = {"documents": len(docs)}
+
+    one = db["bare_insert_one"]
+    await one.create_index("data.user.email", unique=True)
+    queue = list(docs)
+
+    async def lane() -> None:
+        while queue:
+            await one.insert_one(queue.pop())
+
+    start = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - start
+    results["insert_one_per_s"] = round(len(docs) / elapsed, 1)
+
+    many = db["bare_insert_many"]
+    await many.create_index("data.user.email", unique=True)
+    start = time.perf_counter()
+    for i in range(0, len(docs), 500):
+        await many.insert_many(docs[i : i + 500], ordered=False)
+    results["insert_many_per_s"] = round(len(docs) / (time.perf_counter() - start), 1)
+
+    ids = [d["_id"] for d in docs]
+    lat = [
+        await timed(lambda i=i: many.find_one({"_id": ids[i % len(ids)]})) for i in range(samples)
+    ]
+    results["find_one_by_id"] = percentiles(lat)
+    query = mongo_filter(ClientQuery(office_id=API_OFFICE, limit=50))
+
+    async def list_find() -> None:
+        await many.find(query).sort([("sort.company_name", 1), ("_id", 1)]).limit(51).to_list()
+
+    results["find_list_page"] = percentiles(
+        [await timed(list_find) for _ in range(max(5, samples // 10))]
+    )
+    await mongo.close()
+    return results
+
+
+# --- run ---------------------------------------------------------------------------------------
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    kafka = server_url("KAFKA_BOOTSTRAP_SERVERS", "kafka")
+    mongodb = server_url("MONGODB_URI", "ferretdb")
+    run = uuid.uuid4().hex[:8]
+    database, prefix = f"bench_clients_{run}", f"bench.{run}."
+    topics = Topics(prefix)
+    report: dict[str, Any] = {
+        "n_api": args.api_n,
+        "n_import": args.n,
+        "concurrency": args.concurrency,
+    }
+    async with FakeVies().running() as vies:
+        env = {
+            "KAFKA_BOOTSTRAP_SERVERS": kafka,
+            "MONGODB_URI": mongodb,
+            "PORTAL_JWT_KEY": JWT_KEY,
+            "PORTAL_TOPIC_PREFIX": prefix,
+            "CLIENTS_DATABASE": database,
+            "CLIENTS_VIES_ENDPOINT": vies.endpoint,
+        }
+        platform = PlatformSettings.model_validate(
+            {k: v for k, v in env.items() if not k.startswith("CLIENTS_")}
+        )
+        settings = Settings(platform=platform, database=database, vies_endpoint=vies.endpoint)
+        service = bootstrap(settings, register=ViesRegister(vies.endpoint), with_broker=False)
+        service.broker = build_broker(kafka, client_id=f"bench-clients-{run}", graceful_timeout=120)
+        service.relay = MarkerRelay(service.db, kafka_publisher(service.broker, topics))
+        stream = build(service)
+        await stream.start()
+        port = free_port()
+        api = start_api(env, port)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            await wait_ready(base)
+            print(f"API: creating {args.api_n} clients ...", flush=True)
+            report["api"] = await create_through_api(base, args.api_n, args.concurrency)
+            print(f"  {report['api']}", flush=True)
+            print(f"import: {args.n} rows through ImportValidated ...", flush=True)
+            report["import"] = await create_through_import(service, kafka, topics, args.n)
+            print(f"  {report['import']}", flush=True)
+            print("list latency ...", flush=True)
+            report["list_http"] = await list_latency(base, args.samples)
+            report["list_direct_ferretdb_query"] = await direct_query_latency(service, 10)
+            print("bare PyMongo ...", flush=True)
+            report["bare_pymongo"] = await bare_pymongo(
+                mongodb, database, args.concurrency, args.samples
+            )
+        finally:
+            api.terminate()
+            api.wait(timeout=30)
+            await stream.stop()
+            if not args.keep:
+                await service.mongo.drop_database(database)
+            await service.close()
+    return report
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--n", type=int, default=10_000, help="rows imported through ImportValidated"
+    )
+    parser.add_argument("--api-n", type=int, default=10_000, help="clients created through the API")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    result = asyncio.run(main(parser.parse_args()))
+    print(json.dumps(result, indent=2))
