@@ -41,9 +41,17 @@ class ClientAccessRepository(Protocol):
 
     async def by_token_hash(self, token_hash: str) -> ClientAccess | None: ...
 
-    async def save(self, access: ClientAccess) -> str | None:
-        """Insert (version 0) or update at the loaded version, or raise :class:`Conflict`;
-        returns the ``rev`` of the send-queue entry it wrote, if the invitation is queued."""
+    async def save(
+        self,
+        access: ClientAccess,
+        *,
+        queue: bool = True,
+        publish_now: bool = False,
+        done_with: DueEntry | None = None,
+    ) -> None:
+        """Insert (version 0) or update at the loaded version, or raise :class:`Conflict`.
+        ``queue=False`` leaves the send queue alone; ``publish_now`` publishes new events at
+        once when it can; ``done_with`` is the queue entry this write settles."""
 
     async def due_for_sending(
         self, now: datetime, limit: int, skip_offices: frozenset[str]

@@ -21,7 +21,9 @@ those with one full scan.
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +40,8 @@ from portal_servicekit.mongo import is_duplicate_key
 from portal_servicekit.outbox import PENDING, outbox_entry
 
 Document = dict[str, Any]
+Publish = Callable[[list[Document]], Awaitable[None]]
+logger = logging.getLogger(__name__)
 
 ACCESS = "client_access"
 SEND_QUEUE = "send_queue"
@@ -62,6 +66,7 @@ def lock_key(client_id: str) -> str:
 class MongoClientAccess:
     def __init__(self, db: AsyncDatabase[Document], locks: RecordLocks) -> None:
         self.locks = locks
+        self.publisher: Publish | None = None  # set where a broker exists (the worker)
         self.collection: AsyncCollection[Document] = db[ACCESS]
         self.queue: AsyncCollection[Document] = db[SEND_QUEUE]
         self.hints: AsyncCollection[Document] = db[OUTBOX_HINTS]
@@ -83,43 +88,77 @@ class MongoClientAccess:
             return None
         return access
 
-    async def save(self, access: ClientAccess) -> str | None:
-        """Write the document, then its side entries; returns the send-queue ``rev`` written."""
+    async def save(
+        self,
+        access: ClientAccess,
+        *,
+        queue: bool = True,
+        publish_now: bool = False,
+        done_with: DueEntry | None = None,
+    ) -> None:
+        """Write the document, then its side entries, in one locked section.
+
+        ``queue=False``: leave the send queue as it is (a claim: the entry already points here).
+        ``publish_now``: publish the new events at once with ``publisher`` and clear them,
+        instead of leaving them to the relay (the sender does; it saves the relay's round
+        trips). ``done_with``: the queue entry this write settles, removed if nothing is due
+        any more and nobody renewed it since.
+        """
+        publish = self.publisher if publish_now else None
         if access.version == 0:
-            return await self._save(access)  # an insert is atomic: nobody else can hold it
+            await self._save(access, queue, publish, done_with)  # an insert is atomic
+            return
         try:
             async with self.locks.hold(lock_key(access.client_id)):
-                return await self._save(access)
+                await self._save(access, queue, publish, done_with)
         except LockTimeout as exc:
             raise Conflict(access.client_id) from exc
 
-    async def _save(self, access: ClientAccess) -> str | None:
-        had_events = bool(access.events)
-        await self._write(access)
+    async def _save(
+        self,
+        access: ClientAccess,
+        queue: bool,
+        publish: Publish | None,
+        done_with: DueEntry | None,
+    ) -> None:
+        entries = await self._write(access)
+        client_id = access.client_id
         inv = access.invitation
         if inv is not None and inv.in_flight_until is not None:  # an attempt was just claimed
             for token_hash in inv.token_hashes:
                 try:
-                    await self.tokens.insert_one({"_id": token_hash, "client_id": access.client_id})
+                    await self.tokens.insert_one({"_id": token_hash, "client_id": client_id})
                 except Exception as exc:
                     if not is_duplicate_key(exc):  # kept from an earlier attempt: already there
                         raise
-        if had_events:
-            await self.hints.update_one(
-                {"_id": access.client_id}, {"$set": {"rev": _rev()}}, upsert=True
-            )
+        if entries:
+            await self._announce(client_id, entries, publish)
         due = access.send_due_at
-        if due is None:
-            return None
-        rev = _rev()
-        await self.queue.update_one(
-            {"_id": access.client_id},
-            {"$set": {"due_at": due, "office_id": access.office_id, "rev": rev}},
-            upsert=True,
-        )
-        return rev
+        if due is not None and queue:
+            await self.queue.update_one(
+                {"_id": client_id},
+                {"$set": {"due_at": due, "office_id": access.office_id, "rev": _rev()}},
+                upsert=True,
+            )
+        elif due is None and done_with is not None:
+            await self.queue.delete_one({"_id": client_id, "rev": done_with.rev})
 
-    async def _write(self, access: ClientAccess) -> None:
+    async def _announce(
+        self, client_id: str, entries: list[Document], publish: Publish | None
+    ) -> None:
+        if publish is not None:
+            try:
+                await publish(entries)
+            except Exception:
+                logger.exception("publishing now failed; the relay will publish %s", client_id)
+            else:
+                await self.collection.update_one(
+                    {"_id": client_id}, {"$set": {"outbox": [], PENDING: False}}
+                )
+                return
+        await self.hints.update_one({"_id": client_id}, {"$set": {"rev": _rev()}}, upsert=True)
+
+    async def _write(self, access: ClientAccess) -> list[Document]:
         entries = [outbox_entry(to_envelope(e)) for e in access.events]
         fields = to_document(access)
         if access.version == 0:
@@ -145,6 +184,7 @@ class MongoClientAccess:
                 raise Conflict(access.client_id)
         access.version += 1
         access.events.clear()
+        return entries
 
     # --- the send queue ------------------------------------------------------------------------
 

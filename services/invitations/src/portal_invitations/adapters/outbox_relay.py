@@ -7,6 +7,7 @@ is relayed under its client's lock, since FerretDB updates are not atomic (see l
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -18,6 +19,22 @@ from portal_invitations.adapters.locks import RecordLocks
 from portal_servicekit.outbox import PENDING, OutboxRelay
 
 Document = dict[str, Any]
+
+
+def publisher(broker: KafkaBroker, topics: Topics) -> Callable[[list[Document]], Awaitable[None]]:
+    """Publish stored outbox entries in order, as servicekit's relay does."""
+
+    async def publish(entries: list[Document]) -> None:
+        for entry in entries:
+            await broker.publish(
+                entry["body"],
+                topic=topics.of(entry["event_type"]),
+                key=entry["key"].encode(),
+                headers={"event_id": entry["event_id"], "event_type": entry["event_type"]},
+                correlation_id=entry["correlation_id"],
+            )
+
+    return publish
 
 
 class HintedOutboxRelay(OutboxRelay):
@@ -50,14 +67,7 @@ class HintedOutboxRelay(OutboxRelay):
         """Publish in order, then clear the outbox in ONE update: under the lock nothing can
         have been appended meanwhile, and on FerretDB each update costs a collection scan."""
         entries: list[Document] = document["outbox"]
-        for entry in entries:
-            await self.broker.publish(
-                entry["body"],
-                topic=self.topics.of(entry["event_type"]),
-                key=entry["key"].encode(),
-                headers={"event_id": entry["event_id"], "event_type": entry["event_type"]},
-                correlation_id=entry["correlation_id"],
-            )
+        await publisher(self.broker, self.topics)(entries)
         await self.collection.update_one(
             {"_id": document["_id"]}, {"$set": {"outbox": [], PENDING: False}}
         )

@@ -15,7 +15,7 @@ from faststream.kafka import KafkaBroker
 
 from portal_contracts.broker import build_broker
 from portal_invitations.adapters.access_store import ACCESS, OUTBOX_HINTS
-from portal_invitations.adapters.outbox_relay import HintedOutboxRelay
+from portal_invitations.adapters.outbox_relay import HintedOutboxRelay, publisher
 from portal_invitations.bootstrap import Service, bootstrap
 from portal_invitations.config import Settings
 from portal_invitations.entrypoints.consumers import build_router
@@ -42,6 +42,7 @@ class Worker:
             service.db[OUTBOX_HINTS],
             service.store.locks,
         )
+        service.store.publisher = publisher(self.broker, service.topics)
         service.deps.notify = self._notify
         service.sender.on_recorded = self.relay.wake
         self._chores: list[asyncio.Task[None]] = []

@@ -103,11 +103,13 @@ class InvitationSender:
         hashed = token_hash(token)
         try:
             invitation = access.begin_sending(hashed, now, self.ttl, self.policy)
-            claim_rev = await self.access.save(access)
+            # The claim. The queue entry stays as it is: a pass only starts once the previous
+            # one has finished, and after a crash the lease makes the document wait.
+            await self.access.save(access, queue=False)
         except (NoOpenInvitation, Conflict):
             return  # changed meanwhile (resent, revoked, claimed by another sender)
         outcome = await self._deliver(access, invitation, token, now)
-        await self._record(access.client_id, invitation.invitation_id, hashed, outcome, claim_rev)
+        await self._record(entry, invitation.invitation_id, hashed, outcome)
 
     async def _deliver(
         self, access: ClientAccess, invitation: Invitation, token: str, now: datetime
@@ -126,13 +128,9 @@ class InvitationSender:
         return _Outcome()
 
     async def _record(
-        self,
-        client_id: str,
-        invitation_id: str,
-        hashed: str,
-        outcome: _Outcome,
-        claim_rev: str | None,
+        self, entry: DueEntry, invitation_id: str, hashed: str, outcome: _Outcome
     ) -> None:
+        client_id = entry.client_id
         for _ in range(5):
             access = await self.access.get(client_id)
             if access is None:
@@ -149,13 +147,9 @@ class InvitationSender:
             if not changed:
                 return
             try:
-                queued_rev = await self.access.save(access)
+                await self.access.save(access, publish_now=True, done_with=entry)
             except Conflict:
                 continue
-            if queued_rev is None and claim_rev is not None:
-                # Done with it: drop our queue entry, unless a newer write renewed it.
-                entry = DueEntry(client_id, access.office_id, claim_rev)
-                await self.access.release_due(entry, None)
             self.on_recorded()
             return
         logger.warning("could not record the outcome for %s; its lease will retry", client_id)
