@@ -1,0 +1,141 @@
+"""In-memory fakes of the ports, for handler and sender tests (no I/O, same contracts)."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+from portal_invitations.domain.model import ClientAccess
+from portal_invitations.ports import Conflict, DueEntry, MailRefused
+from portal_invitations.service.handlers import Dependencies
+
+
+@dataclass
+class FakeClientAccess:
+    documents: dict[str, ClientAccess] = field(default_factory=dict)
+    queue: dict[str, tuple[datetime, str, str]] = field(default_factory=dict)
+    published: list[object] = field(default_factory=list)
+
+    async def get(self, client_id: str) -> ClientAccess | None:
+        stored = self.documents.get(client_id)
+        return copy.deepcopy(stored) if stored is not None else None
+
+    async def by_token_hash(self, token_hash: str) -> ClientAccess | None:
+        for access in self.documents.values():
+            if access.invitation is not None and token_hash in access.invitation.token_hashes:
+                return copy.deepcopy(access)
+        return None
+
+    async def save(
+        self,
+        access: ClientAccess,
+        *,
+        queue: bool = True,
+        publish_now: bool = False,
+        done_with: DueEntry | None = None,
+    ) -> None:
+        stored = self.documents.get(access.client_id)
+        if (stored.version if stored is not None else 0) != access.version:
+            raise Conflict(access.client_id)
+        self.published.extend(access.events)
+        access.events.clear()
+        access.version += 1
+        self.documents[access.client_id] = copy.deepcopy(access)
+        due = access.send_due_at
+        if due is not None and queue:
+            self.queue[access.client_id] = (due, access.office_id, uuid.uuid4().hex)
+        elif due is None and done_with is not None:
+            if self.queue.get(access.client_id, (None, None, None))[2] == done_with.rev:
+                del self.queue[access.client_id]
+
+    async def due_for_sending(
+        self, now: datetime, limit: int, skip_offices: frozenset[str]
+    ) -> list[DueEntry]:
+        due = [
+            DueEntry(client_id, office, rev)
+            for client_id, (at, office, rev) in self.queue.items()
+            if at <= now and office not in skip_offices
+        ]
+        return due[:limit]
+
+    async def release_due(self, entry: DueEntry, due_at: datetime | None) -> None:
+        current = self.queue.get(entry.client_id)
+        if current is None or current[2] != entry.rev:
+            return
+        if due_at is None:
+            del self.queue[entry.client_id]
+        else:
+            self.queue[entry.client_id] = (due_at, current[1], current[2])
+
+
+@dataclass
+class FakeOffices:
+    names: dict[str, str] = field(default_factory=dict)
+
+    async def name_of(self, office_id: str) -> str | None:
+        return self.names.get(office_id)
+
+    async def set_name(self, office_id: str, name: str) -> None:
+        self.names[office_id] = name
+
+
+@dataclass
+class FakeQuota:
+    per_hour: int = 0
+    used: dict[tuple[str, datetime], int] = field(default_factory=dict)
+
+    async def reserve(self, office_id: str, now: datetime) -> datetime | None:
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        if self.per_hour and self.used.get((office_id, hour), 0) >= self.per_hour:
+            return hour + timedelta(hours=1)
+        self.used[(office_id, hour)] = self.used.get((office_id, hour), 0) + 1
+        return None
+
+
+@dataclass
+class FakeGuesses:
+    limit: int = 1000
+    hits: dict[str, int] = field(default_factory=dict)
+
+    async def hit(self, key: str, now: datetime) -> timedelta | None:
+        self.hits[key] = self.hits.get(key, 0) + 1
+        return timedelta(minutes=1) if self.hits[key] > self.limit else None
+
+
+@dataclass
+class FakeMailer:
+    sent: list[EmailMessage] = field(default_factory=list)
+    refusals: deque[MailRefused] = field(default_factory=deque)
+
+    async def send(self, message: EmailMessage) -> None:
+        if self.refusals:
+            raise self.refusals.popleft()
+        self.sent.append(message)
+
+
+class FakeHasher:
+    async def hash(self, password: str) -> str:
+        return f"hashed:{len(password)}"
+
+
+class FixedClock:
+    def __init__(self, now: datetime | None = None) -> None:
+        self.moment = now or datetime(2026, 3, 2, 9, 10, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+def fake_dependencies(clock: FixedClock | None = None) -> Dependencies:
+    return Dependencies(
+        access=FakeClientAccess(),
+        offices=FakeOffices({"office-a": "Fiduciaire Dupont"}),
+        hasher=FakeHasher(),
+        ip_guesses=FakeGuesses(),
+        token_guesses=FakeGuesses(),
+        clock=clock or FixedClock(),
+    )

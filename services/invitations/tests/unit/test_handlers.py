@@ -1,0 +1,165 @@
+"""Handlers and the sender wired with fakes: tenancy, idempotency, outcomes, acceptance."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from portal_invitations.adapters.invitation_mail import Sender, compose
+from portal_invitations.domain import errors
+from portal_invitations.domain.events import Cause, ClientActivated, ClientInvited
+from portal_invitations.domain.model import ClientProfile, InvitationState
+from portal_invitations.domain.sending import RetryPolicy
+from portal_invitations.fakes import (
+    FakeClientAccess,
+    FakeMailer,
+    FakeQuota,
+    FixedClock,
+    fake_dependencies,
+)
+from portal_invitations.ports import MailRefused
+from portal_invitations.service import commands, handlers
+from portal_invitations.service.sender import InvitationSender
+
+ADMIN = commands.Accountant("office-a", "u-1", None)
+SENDER = Sender("no-reply@portal.example", "Portail", "portal.example", "https://p/i?token={token}")
+
+
+def record(
+    client_id: str = "c-1", *, invite: bool = False, event_id: str = "e-1", **kw: object
+) -> commands.RecordClient:
+    values: dict[str, object] = {
+        "client_id": client_id, "office_id": "office-a", "group_id": "g-1",
+        "email": "marie@example.be", "first_name": "Marie", "last_name": "Dubois",
+        "language": "fr", "subscription_mode": "full_follow_up", "status": "not_invited",
+        "mobile_phone": "+32470123456", "version": 1,
+    }  # fmt: skip
+    values.update(kw)
+    return commands.RecordClient(ClientProfile(**values), event_id, Cause(), invite)  # type: ignore[arg-type]
+
+
+def sender_for(
+    deps: handlers.Dependencies, mailer: FakeMailer, quota: FakeQuota | None = None
+) -> InvitationSender:
+    return InvitationSender(
+        access=deps.access, offices=deps.offices, quota=quota or FakeQuota(), mailer=mailer,
+        clock=deps.clock, ttl=timedelta(days=14), jitter=lambda: 0.0,
+        policy=RetryPolicy(base=timedelta(seconds=10)),
+        compose=lambda a, i, t, o, n: compose(a, i, t, o, SENDER, n),
+    )  # fmt: skip
+
+
+async def test_the_same_client_created_twice_queues_one_invitation() -> None:
+    deps = fake_dependencies()
+    mailer = FakeMailer()
+    await handlers.record_client(record(invite=True), deps)
+    await handlers.record_client(record(invite=True), deps)
+    assert await sender_for(deps, mailer).send_due() == 1
+    await handlers.record_client(record(invite=True), deps)
+    assert await sender_for(deps, mailer).send_due() == 0
+    assert len(mailer.sent) == 1
+    store = deps.access
+    assert isinstance(store, FakeClientAccess)
+    assert [type(e) for e in store.published] == [ClientInvited]
+
+
+async def test_another_office_or_group_does_not_see_the_client() -> None:
+    deps = fake_dependencies()
+    await handlers.record_client(record(), deps)
+    for caller in (
+        commands.Accountant("office-b", "u-2", None),
+        commands.Accountant("office-a", "u-3", frozenset({"g-2"})),
+    ):
+        with pytest.raises(handlers.ClientNotFound):
+            await handlers.invite_client(commands.InviteClient("c-1", caller), deps)
+    staff = commands.Accountant("office-a", "u-4", frozenset({"g-1"}))
+    access = await handlers.invite_client(commands.InviteClient("c-1", staff), deps)
+    assert access.invitation is not None
+
+
+async def test_a_temporary_refusal_is_retried_and_a_permanent_one_fails() -> None:
+    clock = FixedClock()
+    deps = fake_dependencies(clock)
+    mailer = FakeMailer()
+    mailer.refusals.extend(
+        [
+            MailRefused("smtp 451: later", permanent=False),
+            MailRefused("smtp 550: unknown", permanent=True),
+        ]
+    )
+    sender = sender_for(deps, mailer)
+    await handlers.record_client(record(invite=True), deps)
+    await sender.send_due()
+    access = await deps.access.get("c-1")
+    assert access is not None
+    assert access.invitation is not None
+    assert access.invitation.state is InvitationState.PENDING
+    clock.moment += timedelta(seconds=5)
+    await sender.send_due()
+    access = await deps.access.get("c-1")
+    assert access is not None
+    assert access.invitation is not None
+    assert access.invitation.state is InvitationState.FAILED
+    assert access.invitation.failure_reason == "smtp 550: unknown"
+    assert mailer.sent == []
+
+
+async def test_the_office_quota_delays_without_dropping() -> None:
+    clock = FixedClock()
+    deps = fake_dependencies(clock)
+    mailer = FakeMailer()
+    sender = sender_for(deps, mailer, FakeQuota(per_hour=1))
+    for n in range(2):
+        await handlers.record_client(record(f"c-{n}", invite=True, event_id=f"e-{n}"), deps)
+    await sender.send_due()
+    await sender.send_due()
+    assert len(mailer.sent) == 1
+    clock.moment += timedelta(hours=1)
+    await sender.send_due()
+    assert len(mailer.sent) == 2
+
+
+async def test_accept_checks_the_link_the_mobile_and_the_password() -> None:
+    deps = fake_dependencies()
+    mailer = FakeMailer()
+    await handlers.record_client(record(invite=True), deps)
+    await sender_for(deps, mailer).send_due()
+    body = mailer.sent[0].get_body(("plain",))
+    assert body is not None
+    token = next(line for line in body.get_content().splitlines() if "token=" in line)
+    token = token.split("token=")[1]
+
+    def accept(**kw: str) -> commands.AcceptInvitation:
+        values = {"token": token, "password": "cheval correct agrafe pile",
+                  "mobile_phone": "0470 12 34 56", "client_ip": "203.0.113.7"}  # fmt: skip
+        values.update(kw)
+        return commands.AcceptInvitation(**values)
+
+    with pytest.raises(errors.InvitationLinkInvalid):
+        await handlers.accept_invitation(accept(token="x" * 43), deps)
+    with pytest.raises(errors.MobileMismatch):
+        await handlers.accept_invitation(accept(mobile_phone="+32470000000"), deps)
+    with pytest.raises(errors.WeakPassword):
+        await handlers.accept_invitation(accept(password="short"), deps)
+    access = await handlers.accept_invitation(accept(), deps)
+    assert access.login is not None
+    assert access.login.password_hash == "hashed:26"
+    with pytest.raises(errors.InvitationLinkInvalid):
+        await handlers.accept_invitation(accept(), deps)
+    store = deps.access
+    assert isinstance(store, FakeClientAccess)
+    assert isinstance(store.published[-1], ClientActivated)
+
+
+async def test_guessing_is_rate_limited_before_any_lookup() -> None:
+    deps = fake_dependencies()
+    deps.ip_guesses.limit = 2  # type: ignore[attr-defined]
+    cmd = commands.AcceptInvitation(
+        "y" * 43, "cheval correct agrafe pile", "0470123456", "198.51.100.1"
+    )
+    for _ in range(2):
+        with pytest.raises(errors.InvitationLinkInvalid):
+            await handlers.accept_invitation(cmd, deps)
+    with pytest.raises(handlers.TooManyAttempts):
+        await handlers.accept_invitation(cmd, deps)
