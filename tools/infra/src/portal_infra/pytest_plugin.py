@@ -83,9 +83,14 @@ def _start_kafka(home: Path) -> Server:
 
 
 def _start_ferretdb(home: Path) -> Server:
-    node = ferretdb.new_node(home, in_memory=True)
+    # A throwaway directory, not SQLite's in-memory mode: in-memory databases share one cache whose
+    # table locks make a writer wait forever behind an open cursor (seen: updates hang), which a
+    # file-backed database in WAL mode — what `make up` and production-like runs use — does not.
+    node = ferretdb.new_node(home, in_memory=False)
     process = ferretdb.start_and_wait(node)
-    server = Server("ferretdb", node.uri, "local binary, in-memory SQLite", process.pid, True)
+    server = Server(
+        "ferretdb", node.uri, f"local binary, throwaway SQLite in {home}", process.pid, True
+    )
     server.cleanup.append(lambda: stop_process(process))
     return server
 
