@@ -70,6 +70,7 @@ def ferretdb_up() -> tuple[ServerRecord, bool]:
 
 
 def up() -> dict[str, str]:
+    """Start what is not running; returns the URLs (and remembers which servers it started)."""
     started = time.monotonic()
     kafka_record, kafka_was_up = kafka_up()
     ferret_record, ferret_was_up = ferretdb_up()
@@ -77,11 +78,23 @@ def up() -> dict[str, str]:
         state = "already running" if was_up else "started"
         print(f"# {record.name}: {state} (pid {record.pid}, log {record.log})")
     print(f"# ready in {time.monotonic() - started:.1f}s")
+    newly = [
+        r.name
+        for r, was_up in ((kafka_record, kafka_was_up), (ferret_record, ferret_was_up))
+        if not was_up
+    ]
+    (state_dir() / "last-started.json").write_text(json.dumps(newly))
     return {"KAFKA_BOOTSTRAP_SERVERS": kafka_record.url, "MONGODB_URI": ferret_record.url}
 
 
-def down() -> None:
-    for name in ("kafka", "ferretdb"):
+def last_started() -> list[str]:
+    """The servers the last `up()` started itself (not those that already ran)."""
+    path = state_dir() / "last-started.json"
+    return list(json.loads(path.read_text())) if path.exists() else []
+
+
+def down(names: tuple[str, ...] = ("kafka", "ferretdb")) -> None:
+    for name in names:
         record = ServerRecord.load(state_dir(), name)
         if record is None:
             print(f"# {name}: not running")

@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,11 +192,12 @@ def real_services() -> Iterator[RealServices]:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
+def pytest_runtest_makereport(item: Any, call: Any) -> Generator[None, Any, None]:
     """With CI / REQUIRE_REAL_SERVICES=1 a skipped integration test is a failure, not a pass."""
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and _require_real() and item.get_closest_marker("integration") is not None:
+    real = item.get_closest_marker("integration") or item.get_closest_marker("e2e")
+    if report.skipped and _require_real() and real is not None:
         report.outcome = "failed"
         report.longrepr = (
             f"integration test skipped while real services are required: {report.longrepr}"

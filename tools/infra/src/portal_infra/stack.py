@@ -140,6 +140,7 @@ def up(detach: bool) -> int:
         print("# the stack already runs (make down stops it)")
         return 0
     urls = local.up()
+    infra_started = local.last_started()
     for key, value in urls.items():
         print(f"{key}={value}")
     env = _environment(urls)
@@ -173,7 +174,8 @@ def up(detach: bool) -> int:
     for process in processes.values():
         stop_process(process)
     _state_file().unlink(missing_ok=True)
-    local.down()
+    # Stop the servers this run started; leave those `make infra-up` had started before.
+    local.down(tuple(infra_started))
     return 0
 
 
