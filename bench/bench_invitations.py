@@ -1,7 +1,7 @@
 """Invitations per second for N ClientCreated with the invite flag, next to raw aiosmtplib sends
 of the same messages to the same SMTP catcher, in the same run.
 
-    uv run python bench/bench_invitations.py [--n 10000] [--concurrency 8]
+    uv run python bench/bench_invitations.py [--n 10000] [--concurrency 8] [--private-ferretdb]
 
 Needs the local Kafka and FerretDB (`make infra-up`, or KAFKA_BOOTSTRAP_SERVERS / MONGODB_URI).
 Steps: start the mail catcher (`python -m portal_invitations.entrypoints.mail_catcher`, storing
@@ -33,8 +33,8 @@ import aiosmtplib
 
 from portal_contracts.broker import build_broker, publish_event
 from portal_contracts.topics import Topics
-from portal_infra import local
-from portal_infra.process import ServerRecord, pid_alive
+from portal_infra import ferretdb, local
+from portal_infra.process import ServerRecord, pid_alive, stop_process
 from portal_invitations.adapters import invitation_mail
 from portal_invitations.bootstrap import bootstrap, mail_sender_identity
 from portal_invitations.domain.model import ClientAccess, ClientProfile, Invitation
@@ -170,10 +170,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="ClientCreated events (10,000)")
     parser.add_argument("--concurrency", type=int, default=8, help="SMTP connections, both sides")
+    parser.add_argument(
+        "--private-ferretdb",
+        action="store_true",
+        help="start a throwaway in-memory FerretDB instead of the shared one",
+    )
     args = parser.parse_args()
-    kafka = server_url("KAFKA_BOOTSTRAP_SERVERS", "kafka")
-    mongodb = server_url("MONGODB_URI", "ferretdb")
     home = Path(tempfile.mkdtemp(prefix="bench-invitations-"))
+    kafka = server_url("KAFKA_BOOTSTRAP_SERVERS", "kafka")
+    private = None
+    if args.private_ferretdb:
+        node = ferretdb.new_node(home / "ferretdb", in_memory=True)
+        private = ferretdb.start_and_wait(node)
+        mongodb = node.uri
+    else:
+        mongodb = server_url("MONGODB_URI", "ferretdb")
     port = free_port()
     catcher = start_catcher(port, home / "mail")
     run_id = uuid.uuid4().hex[:8]
@@ -195,10 +206,13 @@ def main() -> None:
     finally:
         catcher.terminate()
         catcher.wait(timeout=10)
+        if private is not None:
+            stop_process(private)
         shutil.rmtree(home, ignore_errors=True)
 
     print(f"N = {args.n} ClientCreated(invite=true), one office, limit lifted, "
-          f"{args.concurrency} SMTP connections; Kafka {kafka}, MongoDB-wire {mongodb}")  # fmt: skip
+          f"{args.concurrency} SMTP connections; Kafka {kafka}, MongoDB-wire {mongodb}"
+          f"{' (private in-memory FerretDB)' if private else ''}")  # fmt: skip
     print(f"  events published beforehand         {args.n / produced:10.0f} events/s")
     print(f"  service: ClientCreated -> e-mail     {args.n / service_s:10.1f} invitations/s "
           f"({service_s:.1f} s; every ClientInvited published after {drained_s:.1f} s)")  # fmt: skip
