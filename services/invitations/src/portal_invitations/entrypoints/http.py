@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from math import ceil
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
@@ -18,6 +18,7 @@ from portal_invitations.bootstrap import Service, bootstrap
 from portal_invitations.config import Settings
 from portal_invitations.domain import errors
 from portal_invitations.domain.headers import is_header_safe
+from portal_invitations.domain.model import ClientAccess
 from portal_invitations.domain.passwords import MAX_LENGTH, MIN_LENGTH
 from portal_invitations.entrypoints.messages import MESSAGES, POLICY_RULES
 from portal_invitations.entrypoints.schemas import (
@@ -34,6 +35,7 @@ from portal_servicekit.mongo import ping
 from portal_servicekit.problems import FieldProblem, ProblemError, message, register_messages
 
 register_messages(MESSAGES)
+T = TypeVar("T")
 
 _STATUS: dict[type[errors.InvitationError], int] = {
     errors.ClientAlreadyActive: 409,
@@ -64,7 +66,7 @@ def problem(exc: Exception) -> ProblemError:
     raise exc
 
 
-async def _run(call: Awaitable[Any]) -> Any:
+async def _run(call: Awaitable[T]) -> T:
     try:
         return await call
     except (errors.InvitationError, handlers.ClientNotFound, handlers.TooManyAttempts) as exc:
@@ -84,7 +86,7 @@ def accountant(caller: Caller) -> commands.Accountant:
     return commands.Accountant(caller.office_id, caller.user_id, groups)
 
 
-def _view(svc: Service, access: Any) -> ClientAccessPublic:
+def _view(svc: Service, access: ClientAccess) -> ClientAccessPublic:
     return ClientAccessPublic.of(access, svc.deps.clock.now())
 
 
