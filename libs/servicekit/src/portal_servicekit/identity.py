@@ -11,17 +11,21 @@ from portal_contracts.values import Language
 from portal_servicekit.problems import ProblemError
 
 
+_CODES = {lang.value for lang in Language}
+
+
 def request_language(request: Request) -> Language:
-    """The language a person reads: the ``lang`` query, the token's claim, then Accept-Language."""
-    for candidate in (request.query_params.get("lang"), getattr(request.state, "language", None)):
-        if candidate in {lang.value for lang in Language}:
-            return Language(candidate)
-    header = request.headers.get("accept-language", "")
-    for part in header.split(","):
+    """The language a person reads: the ``lang`` query, then Accept-Language (the portal sends the
+    user's choice there), then the token's ``lang`` claim, then French."""
+    query = request.query_params.get("lang")
+    if query in _CODES:
+        return Language(query)
+    for part in request.headers.get("accept-language", "").split(","):
         code = part.split(";")[0].strip()[:2].lower()
-        if code in {lang.value for lang in Language}:
+        if code in _CODES:
             return Language(code)
-    return Language.FR
+    claim = getattr(request.state, "language", None)
+    return Language(claim) if claim in _CODES else Language.FR
 
 
 def current_caller(request: Request) -> Caller:

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -144,6 +145,10 @@ def up(detach: bool) -> int:
     for key, value in urls.items():
         print(f"{key}={value}")
     env = _environment(urls)
+    stop = threading.Event()
+    if not detach:  # from now on Ctrl-C (or SIGTERM) means: stop what we started, then leave
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
     logs = data_dir() / "logs"
     processes: dict[str, subprocess.Popen[bytes]] = {}
     ports: dict[str, int | None] = {}
@@ -154,7 +159,7 @@ def up(detach: bool) -> int:
     _state_file().write_text(json.dumps({n: p.pid for n, p in processes.items()}))
     deadline = time.monotonic() + 60
     for name, port in ports.items():
-        while port and not _healthy(port) and time.monotonic() < deadline:
+        while port and not stop.is_set() and not _healthy(port) and time.monotonic() < deadline:
             if processes[name].poll() is not None:
                 break
             time.sleep(0.3)
@@ -167,10 +172,15 @@ def up(detach: bool) -> int:
         print("# running in the background; `make down` stops it")
         return 0
     print("# Ctrl-C stops everything")
-    try:
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
-    except KeyboardInterrupt:
-        pass
+    while not stop.wait(1.0):
+        for name, process in processes.items():
+            if process.poll() is not None and not getattr(process, "reported", False):
+                print(f"# {name} exited with code {process.returncode}; see its log")
+                process.reported = True  # type: ignore[attr-defined]
+    print("# stopping…")
+    for process in processes.values():  # SIGTERM all first, so they shut down in parallel
+        if process.poll() is None:
+            process.terminate()
     for process in processes.values():
         stop_process(process)
     _state_file().unlink(missing_ok=True)
@@ -202,7 +212,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detach", action="store_true")
     args = parser.parse_args(argv)
     if args.command == "up":
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         return up(args.detach)
     return down()
 
