@@ -10,7 +10,6 @@ from portal_contracts.identity import Caller, InvalidToken, verify_token
 from portal_contracts.values import Language
 from portal_servicekit.problems import ProblemError
 
-
 _CODES = {lang.value for lang in Language}
 
 
