@@ -40,8 +40,9 @@ system-deps:
 	     (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends libreoffice-calc-nogui >/dev/null)); \
 	  else echo "# note: LibreOffice (soffice) is missing; install libreoffice-calc-nogui to run the importer's LibreOffice test"; fi; }
 
+# The official Peppol/EN 16931 rules: $PEPPOL_RULES_DIR, ../shared/peppol-rules, or Maven Central.
 test: install system-deps lint typecheck
-	$(PY) pytest
+	PEPPOL_RULES_DIR="$${PEPPOL_RULES_DIR:-$$($(PY) python -m portal_infra peppol-rules)}" $(PY) pytest
 
 up: install
 	@$(PY) python -m portal_infra.stack up

@@ -7,7 +7,7 @@ import os
 import sys
 
 from portal_contracts.identity import Caller, Role, issue_token
-from portal_infra import local
+from portal_infra import local, peppol
 from portal_infra.process import MissingTool
 
 # The local development key: it signs tokens for `make token` and is what services accept when
@@ -21,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("up", help="start local Kafka and FerretDB (idempotent)")
     sub.add_parser("down", help="stop them by pid")
     sub.add_parser("status", help="print the URLs of the servers that run")
+    sub.add_parser(
+        "peppol-rules", help="print the directory of the official UBL rules (fetched if needed)"
+    )
     token = sub.add_parser("token", help="print a JWT signed with the local development key")
     token.add_argument("--office", required=True)
     token.add_argument("--user", required=True)
@@ -34,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{key}={value}")
         elif args.command == "down":
             local.down()
+        elif args.command == "peppol-rules":
+            print(peppol.rules_dir())
         elif args.command == "status":
             for key, value in local.running().items():
                 print(f"{key}={value}")

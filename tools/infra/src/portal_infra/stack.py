@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from portal_infra import local
+from portal_infra import local, peppol
 from portal_infra.__main__ import DEV_JWT_KEY
 from portal_infra.process import data_dir, pid_alive, project_root, spawn, stop_pid, stop_process
 
@@ -69,7 +69,7 @@ def _environment(urls: dict[str, str]) -> dict[str, str]:
         "INVITATIONS_SMTP_PORT": mail_port,
         "INVITATIONS_SMTP_STARTTLS": "false",
         "IMPORTER_CLIENTS_URL": f"http://127.0.0.1:{os.environ.get('CLIENTS_HTTP_PORT', '8101')}",
-        "PEPPOL_RULES_DIR": str(project_root().parent / "shared" / "peppol-rules"),
+        "PEPPOL_RULES_DIR": str(peppol.rules_dir()),
     }
     return {**defaults, **os.environ, **urls}
 
