@@ -23,7 +23,7 @@ from pathlib import Path
 
 from portal_infra import local, peppol
 from portal_infra.__main__ import DEV_JWT_KEY
-from portal_infra.process import data_dir, pid_alive, project_root, spawn, stop_pid, stop_process
+from portal_infra.process import data_dir, pid_alive, spawn, stop_pid, stop_process
 
 
 @dataclass(frozen=True)
