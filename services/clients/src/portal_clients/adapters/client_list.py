@@ -11,10 +11,12 @@ process by one scan, then kept current by reading the office's change log *by ke
 - A reader that knows the office up to step ``n`` asks for ``<office>:<n+1>`` (one lookup by
   ``_id``, a few milliseconds); found, it applies it and asks for the next one.
 
-Writers append while still holding the client's lease, so one client's steps are in order; a
-summary older than the one held (a lower version) is ignored anyway. The outbox relay appends
-the client again when it relays its events, which repairs a writer that died between its write
-and its append. A copy older than ``reload_after`` is rebuilt from a fresh scan.
+The outbox relay appends every client whose events it relays (one entry per office per pass), so
+the log follows the same marker that guarantees the events: nothing written is left out of the
+lists, even when its writer died right after the write. A summary older than the one held (a
+lower version) is ignored, so replays and reordering are harmless. The process that made a write
+also applies it to its own copy at once (read-your-writes); other processes see it once relayed,
+a fraction of a second later. A copy older than ``reload_after`` is rebuilt from a fresh scan.
 """
 
 from __future__ import annotations
@@ -71,10 +73,14 @@ class ClientListLog:
         self.log = db["client_list_log"]
         self.hints = db["client_list_hint"]
         self._last: dict[str, int] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def append(self, office_id: str, rows: list[ClientSummary]) -> None:
-        for start in range(0, len(rows), ENTRY_SIZE):
-            await self._append_one(office_id, rows[start : start + ENTRY_SIZE])
+        # One appender per office in this process: concurrent requests would otherwise all try
+        # the same next step and retry one by one (each try is a disk write).
+        async with self._locks.setdefault(office_id, asyncio.Lock()):
+            for start in range(0, len(rows), ENTRY_SIZE):
+                await self._append_one(office_id, rows[start : start + ENTRY_SIZE])
 
     async def _append_one(self, office_id: str, rows: list[ClientSummary]) -> None:
         seq = self._last.get(office_id)
@@ -151,6 +157,12 @@ class ClientListCache:
         self.clock = clock
         self._offices: dict[str, _OfficeCopy] = {}
         self._loading: dict[str, asyncio.Lock] = {}
+
+    def note(self, office_id: str, row: ClientSummary) -> None:
+        """This process's own write: seen by its next list at once (the relay logs it for all)."""
+        copy = self._offices.get(office_id)
+        if copy is not None:
+            copy.apply(row)
 
     async def page(self, query: ClientQuery) -> ClientPage:
         copy = await self._fresh(query.office_id)

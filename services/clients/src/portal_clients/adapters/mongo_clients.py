@@ -139,7 +139,7 @@ class MongoClients:
             await self.markers.delete_one({"_id": marker})
             await self.vats.release(vat, client.client_id)
             raise await self._which_conflict(client, exc) from exc
-        await self.list_log.append(client.office_id, [summary_of(client)])
+        self.list_cache.note(client.office_id, summary_of(client))
 
     @contextlib.asynccontextmanager
     async def edit(self, client_id: str) -> AsyncIterator[Client | None]:
@@ -177,7 +177,7 @@ class MongoClients:
             raise await self._which_conflict(client, exc) from exc
         if new_vat != old_vat:
             await self.vats.release(old_vat, client.client_id)
-        await self.list_log.append(client.office_id, [summary_of(client)])
+        self.list_cache.note(client.office_id, summary_of(client))
 
     async def _unpublished(self, entries: list[Document]) -> list[Document]:
         """Outbox entries whose marker still exists (the others were published)."""

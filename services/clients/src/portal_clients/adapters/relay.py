@@ -57,37 +57,61 @@ class MarkerRelay:
         self._wake = asyncio.Event()
 
     async def relay_once(self) -> int:
+        """One pass over the oldest markers; returns how many events went out.
+
+        Writes are batched because every FerretDB write is a disk transaction: one list-log
+        append per office and one ``delete_many`` of the markers done, per pass.
+        """
         markers = await self.markers.find({}).sort("created_at", 1).limit(self.batch).to_list()
         published = 0
-        blocked: set[str] = set()  # clients with an unresolved earlier marker keep their order
+        for marker in [m for m in markers if m["kind"] == "import"]:
+            published += await self._relay_import(marker)
+        by_client: dict[str, list[Document]] = {}
         for marker in markers:
-            if marker["kind"] == "import":
-                published += await self._relay_import(marker)
-                continue
-            client_id = marker["client_id"]
-            if client_id in blocked:
-                continue
-            done = await self._relay_client(marker)
-            if done is None:
-                blocked.add(client_id)
-            else:
-                published += done
-        return published
+            if marker["kind"] == "client":
+                by_client.setdefault(marker["client_id"], []).append(marker)
+        gate = asyncio.Semaphore(32)
 
-    async def _relay_client(self, marker: Document) -> int | None:
-        head = await self.clients.find_one({"_id": marker["client_id"]})
-        entries = [e for e in (head or {}).get("outbox", []) if e.get("marker") == marker["_id"]]
-        if not entries or head is None or not await self.import_states.visible(head):
-            if self._expired(marker):
-                await self.markers.delete_one({"_id": marker["_id"]})  # its write never landed
-                return 0
-            return None
-        # Repairs the list of a writer that died between its write and its own append.
-        await self.list_log.append(head["office_id"], [summary_from_document(head)])
-        for entry in entries:
-            await self.publish(entry)
-        await self.markers.delete_one({"_id": marker["_id"]})
-        return len(entries)
+        async def head_of(client_id: str) -> tuple[str, Document | None]:
+            async with gate:
+                head = await self.clients.find_one({"_id": client_id})
+            visible = head is not None and await self.import_states.visible(head)
+            return client_id, head if visible else None
+
+        heads = dict(await asyncio.gather(*(head_of(c) for c in by_client)))
+        done: list[str] = []
+        due: dict[str, list[Document]] = {}  # client -> entries, in marker order
+        for client_id, client_markers in by_client.items():
+            head = heads[client_id]
+            outbox = (head or {}).get("outbox", [])
+            for marker in client_markers:  # oldest first: one client's events stay in order
+                entries = [e for e in outbox if e.get("marker") == marker["_id"]]
+                if entries:
+                    due.setdefault(client_id, []).extend(entries)
+                    done.append(marker["_id"])
+                elif self._expired(marker):
+                    done.append(marker["_id"])  # its write never landed
+                else:
+                    break  # maybe still being written: later ones wait behind it
+        offices: dict[str, list[Document]] = {}
+        for client_id in due:
+            head = heads[client_id]
+            assert head is not None  # noqa: S101 - entries come from it
+            offices.setdefault(head["office_id"], []).append(head)
+        for office_id, office_heads in offices.items():
+            # Every process's client list learns about these writes from this append.
+            await self.list_log.append(office_id, [summary_from_document(h) for h in office_heads])
+
+        async def publish_in_order(entries: list[Document]) -> None:
+            async with gate:
+                for entry in entries:
+                    await self.publish(entry)
+
+        await asyncio.gather(*(publish_in_order(e) for e in due.values()))
+        published += sum(len(e) for e in due.values())
+        if done:
+            await self.markers.delete_many({"_id": {"$in": done}})
+        return published
 
     async def _relay_import(self, marker: Document) -> int:
         record = await self.imports.find_one({"_id": marker["import_key"]})
