@@ -52,10 +52,10 @@ async def until_recorded(h: Any, client_id: str, last_name: str, within_s: float
 
 
 async def test_client_created_with_invite_to_client_activated(
-    make_harness: Any, kafka_bootstrap: str, topics: Topics, clock: Any
+    make_harness: Any, kafka_bootstrap: str, topics: Topics, group_id: str, clock: Any
 ) -> None:
     clock.follow_real_time()
-    h = await make_harness(kafka=kafka_bootstrap, prefix=topics.prefix)
+    h = await make_harness(kafka=kafka_bootstrap, prefix=topics.prefix, consumer_group=group_id)
     worker = Worker(h.service)
     await worker.start()
     producer = build_broker(kafka_bootstrap, client_id="test-clients-service")
