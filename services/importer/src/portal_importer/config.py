@@ -13,7 +13,7 @@ class Settings(BaseSettings):
 
     platform: PlatformSettings = Field(default_factory=lambda: PlatformSettings())
     clients_url: str = "http://127.0.0.1:8101"
-    clients_timeout_s: float = 10.0
+    clients_timeout_s: float = 60.0  # one batch call checks up to 20,000 values on FerretDB
     database: str = "importer"
     http_port: int = 8102
     max_upload_bytes: int = 20 * 1024 * 1024
