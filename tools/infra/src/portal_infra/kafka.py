@@ -110,8 +110,10 @@ class KafkaNode:
     def format_storage(self, libs: Path) -> None:
         if (self.home / "data" / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-        subprocess.run(
+        cluster_id = "-"
+        while cluster_id.startswith("-"):  # as Kafka's Uuid does: a leading "-" reads as an option
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        formatted = subprocess.run(
             [
                 require_tool("java"),
                 "-cp",
@@ -124,9 +126,13 @@ class KafkaNode:
                 "-c",
                 str(self.config),
             ],
-            check=True,
             capture_output=True,
+            text=True,
         )
+        if formatted.returncode != 0:
+            raise RuntimeError(
+                f"formatting Kafka's storage failed: {formatted.stdout}{formatted.stderr}"
+            )
 
     def start(self) -> subprocess.Popen[bytes]:
         libs = kafka_libs()
