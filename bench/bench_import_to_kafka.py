@@ -70,7 +70,9 @@ async def main(rows: int) -> None:
     bootstrap, mongodb = urls["KAFKA_BOOTSTRAP_SERVERS"], urls["MONGODB_URI"]
     run = uuid.uuid4().hex[:8]
     topics = Topics(prefix=f"bench.{run}.")
-    with tempfile.TemporaryDirectory() as tmp:
+    logs = Path(tempfile.mkdtemp(prefix="bench-import-logs-"))
+    print(f"# service logs: {logs}")
+    if True:
         stack = Stack(
             env={
                 **__import__("os").environ,
@@ -84,7 +86,7 @@ async def main(rows: int) -> None:
                 "IMPORTER_DATABASE": f"bench_{run}_importer",
             },
             topics=topics,
-            logs=Path(tmp),
+            logs=logs,
         )
         try:
             stack.start_api("clients")
