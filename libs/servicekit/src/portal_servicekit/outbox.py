@@ -5,6 +5,13 @@ the state change; :class:`OutboxRelay` publishes them in order and then removes 
 A crash between the write and the publish loses nothing (the events stay in the document and the
 relay publishes them when it restarts); a crash between the publish and the removal publishes an
 event twice, which consumers absorb because they are idempotent on ``event_id``.
+
+Two limits of FerretDB 1.24 (SQLite) shape how services use this (see services/clients/README.md):
+an update is an unlocked read-modify-write in FerretDB, so the relay's ``$pull`` may race a writer
+updating the same document — use it as is only for documents that are not updated after their
+events are written (ubl's documents), or relay under the writer's lock (invitations); and only
+``_id`` lookups are pushed down to SQLite, so ``{outbox_pending: true}`` scans the collection —
+fine for small collections, while the clients service drives its relay by marker documents.
 """
 
 from __future__ import annotations
