@@ -121,6 +121,7 @@ class MongoClientAccess:
         publish: Publish | None,
         done_with: DueEntry | None,
     ) -> None:
+        first_write = access.version == 0
         entries = await self._write(access)
         client_id = access.client_id
         inv = access.invitation
@@ -135,13 +136,22 @@ class MongoClientAccess:
             await self._announce(client_id, entries, publish)
         due = access.send_due_at
         if due is not None and queue:
-            await self.queue.update_one(
-                {"_id": client_id},
-                {"$set": {"due_at": due, "office_id": access.office_id, "rev": _rev()}},
-                upsert=True,
-            )
+            entry = {"due_at": due, "office_id": access.office_id, "rev": _rev()}
+            if not (first_write and await self._inserted(self.queue, client_id, entry)):
+                await self.queue.update_one({"_id": client_id}, {"$set": entry}, upsert=True)
         elif due is None and done_with is not None:
             await self.queue.delete_one({"_id": client_id, "rev": done_with.rev})
+
+    @staticmethod
+    async def _inserted(collection: AsyncCollection[Document], key: str, fields: Document) -> bool:
+        """Insert when it is new: on FerretDB an insert is cheap, an upsert scans the table."""
+        try:
+            await collection.insert_one({"_id": key, **fields})
+        except Exception as exc:
+            if is_duplicate_key(exc):
+                return False
+            raise
+        return True
 
     async def _announce(
         self, client_id: str, entries: list[Document], publish: Publish | None
