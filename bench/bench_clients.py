@@ -2,8 +2,12 @@
 10,000 clients, next to bare PyMongo inserts and finds of the same documents, in the same run.
 
     uv run python bench/bench_clients.py [--n 10000] [--api-n 10000] [--concurrency 16]
+                                         [--shared-ferretdb]
 
-Needs the local Kafka and FerretDB (`make infra-up`, or KAFKA_BOOTSTRAP_SERVERS / MONGODB_URI).
+Needs the local Kafka (`make infra-up`, or KAFKA_BOOTSTRAP_SERVERS). By default it starts its own
+throwaway FerretDB (SQLite files in a temporary directory), because the shared one also serves
+every other test run on the machine and its figures would measure them; ``--shared-ferretdb``
+uses the shared one (`make infra-up`, or MONGODB_URI) instead.
 Steps, on a fresh database and fresh topics:
 1. the clients API runs as its own process (uvicorn, as deployed) against a fake VIES server;
    the worker (consumers, outbox relay) runs in this process;
@@ -27,13 +31,16 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -61,8 +68,8 @@ from portal_contracts.imports import (
 )
 from portal_contracts.topics import Topics
 from portal_contracts.values import TransferMethod
-from portal_infra import local
-from portal_infra.process import ServerRecord, pid_alive
+from portal_infra import ferretdb, local
+from portal_infra.process import ServerRecord, pid_alive, stop_process
 from portal_servicekit.settings import PlatformSettings
 
 JWT_KEY = "bench-clients-signing-key-0123456789abcdef"
@@ -353,13 +360,13 @@ async def bare_pymongo(uri: str, database: str, concurrency: int, samples: int) 
 # --- run ---------------------------------------------------------------------------------------
 
 
-async def main(args: argparse.Namespace) -> dict[str, Any]:
+async def main(args: argparse.Namespace, mongodb: str) -> dict[str, Any]:
     kafka = server_url("KAFKA_BOOTSTRAP_SERVERS", "kafka")
-    mongodb = server_url("MONGODB_URI", "ferretdb")
     run = uuid.uuid4().hex[:8]
     database, prefix = f"bench_clients_{run}", f"bench.{run}."
     topics = Topics(prefix)
     report: dict[str, Any] = {
+        "mongodb": mongodb,
         "n_api": args.api_n,
         "n_import": args.n,
         "concurrency": args.concurrency,
@@ -419,5 +426,20 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    result = asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--shared-ferretdb", action="store_true", help="use the shared FerretDB")
+    arguments = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="bench-clients-"))
+    private = None
+    if arguments.shared_ferretdb:
+        uri = server_url("MONGODB_URI", "ferretdb")
+    else:
+        node = ferretdb.new_node(home / "ferretdb", in_memory=False)
+        private = ferretdb.start_and_wait(node)
+        uri = node.uri
+    try:
+        result = asyncio.run(main(arguments, uri))
+    finally:
+        if private is not None:
+            stop_process(private)
+        shutil.rmtree(home, ignore_errors=True)
     print(json.dumps(result, indent=2))

@@ -116,7 +116,7 @@ class MarkerRelay:
     async def _relay_import(self, marker: Document) -> int:
         record = await self.imports.find_one({"_id": marker["import_key"]})
         state = (record or {}).get("state")
-        if state not in {"committed", "rejected"}:
+        if record is None or state not in {"committed", "rejected"}:
             if self._expired(marker) and record is None:
                 await self.markers.delete_one({"_id": marker["_id"]})
             return 0
@@ -130,7 +130,7 @@ class MarkerRelay:
                 await self.list_log.append(
                     heads[0]["office_id"], [summary_from_document(h) for h in heads]
                 )
-        entries.extend(e for e in record["outbox"] if e["marker"] == marker["_id"])  # type: ignore[index]
+        entries.extend(e for e in record["outbox"] if e["marker"] == marker["_id"])
         for start in range(0, len(entries), 200):
             # Different clients: their order does not matter; the import's answer goes last.
             await asyncio.gather(*(self.publish(e) for e in entries[start : start + 200]))

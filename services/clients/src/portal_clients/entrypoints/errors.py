@@ -116,9 +116,8 @@ def to_problem(exc: Exception, lang: str) -> ProblemError:
     if isinstance(exc, Invalid):
         return ProblemError(422, "validation", fields=_fields(exc.issues, lang))
     if isinstance(exc, Conflict):
-        status = 422 if exc.code == "validation" else 409
         params = dict(exc.issues[0].params) if exc.issues else {}
-        return ProblemError(status, exc.code, fields=_fields(exc.issues, lang), params=params)
+        return ProblemError(409, exc.code, fields=_fields(exc.issues, lang), params=params)
     if isinstance(exc, Forbidden):
         fields = _fields([FieldIssue(exc.field_name, exc.code)], lang) if exc.field_name else None
         return ProblemError(403, exc.code, fields=fields)

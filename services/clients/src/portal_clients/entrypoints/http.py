@@ -23,6 +23,7 @@ from portal_servicekit.mongo import ping
 def create_app(
     settings: Settings | None = None, *, service: ClientsService | None = None
 ) -> FastAPI:
+    owned = service is None
     if service is None:
         settings = settings or Settings()
         service = bootstrap(settings, with_broker=settings.relay_in_http)
@@ -40,6 +41,8 @@ def create_app(
             if chosen.relay is not None and chosen.broker is not None:
                 await chosen.relay.stop()
                 await chosen.broker.stop()
+            if owned:
+                await chosen.close()
 
     async def mongo_ready() -> None:
         await ping(chosen.db)

@@ -25,13 +25,16 @@ class VatRechecker:
 
     async def run(self) -> None:
         while True:
+            batch = 50
             try:
-                await recheck_pending_vat(self.service.deps)
+                answered = await recheck_pending_vat(self.service.deps, limit=batch)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("VAT re-check pass failed; retrying")
-            await asyncio.sleep(self.service.settings.recheck_interval_s)
+                answered = 0
+            if answered < batch:  # a full batch: more may be due, go on at once
+                await asyncio.sleep(self.service.settings.recheck_interval_s)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="vat-rechecker")

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from portal_clients.domain.errors import Conflict, FieldIssue, Forbidden, Invalid, NotFound
-from portal_clients.domain.errors import StaleVersion as StaleVersion
+from portal_clients.domain.errors import (
+    Conflict,
+    FieldIssue,
+    Forbidden,
+    Invalid,
+    NotFound,
+    StaleVersion,
+)
 from portal_clients.domain.listing import ClientPage, ClientQuery
 from portal_clients.domain.model import Client, new_client_id
+from portal_clients.domain.office import Group, OfficeSettings
 from portal_clients.ports import PendingCheck
 from portal_clients.service.deps import Deps, sees, visible_groups
 from portal_clients.service.rules import apply_rules, office_rules
@@ -140,7 +147,7 @@ async def check_availability(
 # --- helpers -------------------------------------------------------------------------------------
 
 
-async def _office(office_id: str, deps: Deps) -> tuple[Any, Any]:
+async def _office(office_id: str, deps: Deps) -> tuple[OfficeSettings, list[Group]]:
     settings, _ = await deps.settings.get(office_id)
     groups = await deps.groups.all(office_id)
     return settings, groups
@@ -176,7 +183,5 @@ def _visible_or_404(client: Client | None, caller: Caller) -> None:
 
 
 def _restricted(query: ClientQuery, groups: frozenset[str]) -> ClientQuery:
-    from dataclasses import replace
-
     allowed = groups if query.visible_groups is None else groups & query.visible_groups
     return replace(query, visible_groups=allowed)

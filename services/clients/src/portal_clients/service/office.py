@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from portal_clients.domain.errors import Conflict, FieldIssue, Forbidden, NotFound, StaleVersion
+from portal_clients.domain.errors import (
+    Conflict,
+    FieldIssue,
+    Forbidden,
+    Invalid,
+    NotFound,
+    StaleVersion,
+)
 from portal_clients.domain.office import Group, OfficeSettings, name_key
 from portal_clients.service.deps import Deps, sees
 from portal_contracts.identity import Caller, Role
@@ -26,7 +33,7 @@ async def create_group(name: str, caller: Caller, deps: Deps) -> Group:
     _admin(caller)
     name = " ".join(name.split())
     if not name:
-        raise Conflict("validation", [FieldIssue("name", "field.required")])
+        raise Invalid([FieldIssue("name", "field.required")])
     existing = await deps.groups.all(caller.office_id)
     if any(name_key(g.name) == name_key(name) for g in existing):
         raise Conflict("group.conflict", [FieldIssue("name", "group.name_taken")])
@@ -41,7 +48,7 @@ async def rename_group(
     _admin(caller)
     name = " ".join(name.split())
     if not name:
-        raise Conflict("validation", [FieldIssue("name", "field.required")])
+        raise Invalid([FieldIssue("name", "field.required")])
     async with deps.groups.edit(caller.office_id, group_id) as group:
         if group is None:
             raise NotFound("group")
