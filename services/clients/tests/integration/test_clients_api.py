@@ -191,3 +191,11 @@ async def test_concurrent_adds_with_one_email_have_exactly_one_winner(api, auth)
         )
     )
     assert sorted(a.status_code for a in answers) == [201, 409, 409, 409, 409, 409]
+
+
+async def test_the_openapi_document_is_published(api) -> None:
+    spec = (await api.get("/openapi.json")).json()
+    assert {"/v1/clients", "/v1/clients/{client_id}", "/v1/clients/availability"} <= set(
+        spec["paths"]
+    )
+    assert {"/v1/groups", "/v1/settings"} <= set(spec["paths"])
