@@ -97,12 +97,20 @@ async def delete_group(group_id: str, move_to: str | None, caller: Caller, deps:
         )
     if members and (move_to not in groups or move_to == group_id):
         raise Conflict("group.conflict", [FieldIssue("move_to", "group.unknown")])
+    moved = 0
     for client_id in members:
         async with deps.clients.edit(client_id) as client:
             if client is not None and client.office_id == caller.office_id:
                 client.move_to_group(move_to or "", deps.clock.now())
+                moved += 1
+    if moved < len(members):
+        # Clients of an import not yet committed cannot be moved: keep the group for them.
+        raise Conflict(
+            "group.not_empty",
+            [FieldIssue("move_to", "group.not_empty", {"count": str(len(members) - moved)})],
+        )
     await deps.groups.delete(caller.office_id, group_id)
-    return len(members)
+    return moved
 
 
 async def groups_of_staff(user_id: str, caller: Caller, deps: Deps) -> list[str]:
