@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
+from operator import itemgetter
 
 from portal_contracts.clients import VatCheck
 from portal_contracts.values import ClientStatus, SubscriptionMode
@@ -71,13 +74,26 @@ class ClientSummary:
     version: int
     created_at: datetime
 
+    # Computed once per summary: a list request sorts and searches thousands of them.
+    @cached_property
+    def _name_key(self) -> str:
+        return self.company_name.casefold()
+
+    @cached_property
+    def _reference_key(self) -> str:
+        return (self.internal_reference or "").casefold()
+
+    @cached_property
+    def _created_key(self) -> str:
+        return self.created_at.isoformat()
+
     def sort_value(self, sort: SortKey) -> str:
         if sort is SortKey.COMPANY_NAME:
-            return self.company_name.casefold()
+            return self._name_key
         if sort is SortKey.CREATED_AT:
-            return self.created_at.isoformat()
+            return self._created_key
         if sort is SortKey.INTERNAL_REFERENCE:
-            return (self.internal_reference or "").casefold()
+            return self._reference_key
         return self.email
 
 
@@ -125,21 +141,14 @@ class ClientQuery:
         if terms is not None:
             folded, compact = terms
             found = (
-                folded in row.company_name.casefold()
-                or folded in (row.internal_reference or "").casefold()
+                folded in row.sort_value(SortKey.COMPANY_NAME)
+                or folded in row.sort_value(SortKey.INTERNAL_REFERENCE)
                 or folded in row.email
                 or (bool(compact) and compact in row.vat_number)
             )
             if not found:
                 return False
         return True
-
-    def is_after_cursor(self, row: ClientSummary) -> bool:
-        if self.after is None:
-            return True
-        key = (row.sort_value(self.sort), row.client_id)
-        mark = (self.after.value, self.after.client_id)
-        return key < mark if self.descending else key > mark
 
 
 @dataclass(frozen=True)
@@ -149,10 +158,19 @@ class ClientPage:
 
 
 def page_of(rows: Iterable[ClientSummary], query: ClientQuery) -> ClientPage:
-    """Filter, order and cut one page from summaries held in memory."""
-    kept = [r for r in rows if query.matches(r) and query.is_after_cursor(r)]
-    kept.sort(key=lambda r: (r.sort_value(query.sort), r.client_id), reverse=query.descending)
-    return finish_page(kept[: query.limit + 1], query)
+    """Filter, order and cut one page from summaries held in memory (keeps only limit + 1)."""
+    mark = (query.after.value, query.after.client_id) if query.after is not None else None
+    keyed: list[tuple[tuple[str, str], ClientSummary]] = []
+    for row in rows:
+        if not query.matches(row):
+            continue
+        key = (row.sort_value(query.sort), row.client_id)
+        if mark is not None and (key <= mark if not query.descending else key >= mark):
+            continue
+        keyed.append((key, row))
+    pick = heapq.nlargest if query.descending else heapq.nsmallest
+    first = pick(query.limit + 1, keyed, key=itemgetter(0))
+    return finish_page([row for _, row in first], query)
 
 
 def finish_page(rows: list[ClientSummary], query: ClientQuery) -> ClientPage:
