@@ -67,7 +67,6 @@ def _environment(urls: dict[str, str]) -> dict[str, str]:
         "PORTAL_JWT_KEY": DEV_JWT_KEY,
         "INVITATIONS_SMTP_HOST": "127.0.0.1",
         "INVITATIONS_SMTP_PORT": mail_port,
-        "INVITATIONS_SMTP_STARTTLS": "false",
         "IMPORTER_CLIENTS_URL": f"http://127.0.0.1:{os.environ.get('CLIENTS_HTTP_PORT', '8101')}",
         "PEPPOL_RULES_DIR": str(peppol.rules_dir()),
     }
