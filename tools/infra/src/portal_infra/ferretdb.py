@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +21,7 @@ from portal_infra.process import (
     project_root,
     require_tool,
     spawn,
-    stop_process,
-    tail,
+    wait_until_answers,
 )
 
 READY_TIMEOUT_S = 30.0
@@ -95,16 +93,14 @@ def server_answers(uri: str) -> bool:
 def wait_ready(
     node: FerretNode, process: subprocess.Popen[bytes], timeout: float = READY_TIMEOUT_S
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"FerretDB exited with code {process.returncode}:\n{tail(node.log)}")
-        if server_answers(node.uri):
-            return
-        time.sleep(0.2)
-    stop_process(process)
-    raise TimeoutError(
-        f"FerretDB did not answer on {node.uri} within {timeout:.0f}s:\n{tail(node.log)}"
+    wait_until_answers(
+        "FerretDB",
+        process,
+        lambda: server_answers(node.uri),
+        where=node.uri,
+        log=node.log,
+        timeout=timeout,
+        pause=0.2,
     )
 
 

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import logging
 import subprocess
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +18,7 @@ from portal_infra.process import (
     project_root,
     require_tool,
     spawn,
-    stop_process,
-    tail,
+    wait_until_answers,
 )
 
 JVM_OPTS = [
@@ -176,16 +174,14 @@ def broker_answers(bootstrap: str) -> bool:
 def wait_ready(
     node: KafkaNode, process: subprocess.Popen[bytes], timeout: float = READY_TIMEOUT_S
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"Kafka exited with code {process.returncode}:\n{tail(node.log)}")
-        if broker_answers(node.bootstrap):
-            return
-        time.sleep(0.5)
-    stop_process(process)
-    raise TimeoutError(
-        f"Kafka did not answer on {node.bootstrap} within {timeout:.0f}s:\n{tail(node.log)}"
+    wait_until_answers(
+        "Kafka",
+        process,
+        lambda: broker_answers(node.bootstrap),
+        where=node.bootstrap,
+        log=node.log,
+        timeout=timeout,
+        pause=0.5,
     )
 
 

@@ -11,7 +11,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -165,3 +165,25 @@ def tail(path: Path, lines: int = 20) -> str:
     if not path.exists():
         return ""
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def wait_until_answers(
+    name: str,
+    process: subprocess.Popen[bytes],
+    answers: Callable[[], bool],
+    *,
+    where: str,
+    log: Path,
+    timeout: float,
+    pause: float,
+) -> None:
+    """Wait until ``answers()``; fail with the server's log if it exits or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {process.returncode}:\n{tail(log)}")
+        if answers():
+            return
+        time.sleep(pause)
+    stop_process(process)
+    raise TimeoutError(f"{name} did not answer on {where} within {timeout:.0f}s:\n{tail(log)}")
