@@ -157,3 +157,40 @@ def test_recheck_backoff_grows_and_is_capped() -> None:
     assert delays[0] == timedelta(minutes=1)
     assert delays[-1] == timedelta(hours=6)
     assert policy.delay(1, jitter=0.0) == timedelta(seconds=30)
+
+
+@given(
+    names=st.lists(st.sampled_from(["a", "B", "c", "d"]), min_size=0, max_size=25),
+    renames=st.lists(st.tuples(st.integers(0, 24), st.sampled_from(["a", "z", "C"])), max_size=8),
+    limit=st.integers(1, 6),
+    descending=st.booleans(),
+    sort=st.sampled_from(list(SortKey)),
+)
+def test_the_sorted_index_pages_like_a_full_sort(names, renames, limit, descending, sort) -> None:
+    from dataclasses import replace
+
+    from portal_clients.adapters.client_list import _OfficeCopy
+
+    rows = {f"id{n:03d}": _row(n, name) for n, name in enumerate(names)}
+    copy = _OfficeCopy(seq=0)
+    copy.build(list(rows.values()))
+    for n, name in renames:  # edits arrive after the load and move rows in the indexes
+        key = f"id{n:03d}"
+        if key in rows:
+            rows[key] = replace(rows[key], company_name=name, version=rows[key].version + 1)
+            copy.apply(rows[key])
+    cursor = None
+    for _ in range(len(rows) + 2):
+        query = ClientQuery(
+            office_id="o1",
+            limit=limit,
+            descending=descending,
+            sort=sort,
+            after=Cursor.decode(cursor) if cursor else None,
+        )
+        expected, got = page_of(rows.values(), query), copy.page(query)
+        assert [r.client_id for r in got.items] == [r.client_id for r in expected.items]
+        assert got.next_cursor == expected.next_cursor
+        cursor = got.next_cursor
+        if cursor is None:
+            break

@@ -22,6 +22,7 @@ a fraction of a second later. A copy older than ``reload_after`` is rebuilt from
 from __future__ import annotations
 
 import asyncio
+import bisect
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -33,7 +34,13 @@ from pymongo.errors import DuplicateKeyError
 
 from portal_clients.adapters.documents import SUMMARY_PROJECTION, summary_from_document
 from portal_clients.adapters.import_states import ImportStates
-from portal_clients.domain.listing import ClientPage, ClientQuery, ClientSummary, page_of
+from portal_clients.domain.listing import (
+    ClientPage,
+    ClientQuery,
+    ClientSummary,
+    SortKey,
+    page_from_index,
+)
 from portal_contracts.clients import VatCheck
 from portal_contracts.values import ClientStatus, SubscriptionMode
 
@@ -127,15 +134,39 @@ class ClientListLog:
 
 @dataclass
 class _OfficeCopy:
+    """One office's summaries, with one index per sort order kept sorted as rows change."""
+
     seq: int
     rows: dict[str, ClientSummary] = field(default_factory=dict)
+    orders: dict[SortKey, list[tuple[str, str]]] = field(default_factory=dict)
     loaded_at: float = field(default_factory=time.monotonic)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
+    def build(self, rows: list[ClientSummary]) -> None:
+        for row in rows:
+            held = self.rows.get(row.client_id)
+            if held is None or held.version <= row.version:
+                self.rows[row.client_id] = row
+        self.orders = {
+            sort: sorted((r.sort_value(sort), r.client_id) for r in self.rows.values())
+            for sort in SortKey
+        }
+
     def apply(self, row: ClientSummary) -> None:
         held = self.rows.get(row.client_id)
-        if held is None or held.version <= row.version:
-            self.rows[row.client_id] = row
+        if held is not None and held.version > row.version:
+            return  # an older summary, replayed or late
+        for sort, index in self.orders.items():
+            if held is not None:
+                old = (held.sort_value(sort), held.client_id)
+                position = bisect.bisect_left(index, old)
+                if position < len(index) and index[position] == old:
+                    del index[position]
+            bisect.insort(index, (row.sort_value(sort), row.client_id))
+        self.rows[row.client_id] = row
+
+    def page(self, query: ClientQuery) -> ClientPage:
+        return page_from_index(self.orders[query.sort], self.rows, query)
 
 
 class ClientListCache:
@@ -166,7 +197,7 @@ class ClientListCache:
 
     async def page(self, query: ClientQuery) -> ClientPage:
         copy = await self._fresh(query.office_id)
-        return page_of(copy.rows.values(), query)
+        return copy.page(query)
 
     async def _fresh(self, office_id: str) -> _OfficeCopy:
         copy = self._offices.get(office_id)
@@ -193,8 +224,8 @@ class ClientListCache:
             copy = _OfficeCopy(seq=seq)
             projection = {**SUMMARY_PROJECTION, "visible": 1, "import_ref": 1}
             cursor = self.clients.find({"office_id": office_id}, projection)
-            async for doc in cursor:
-                if await self.imports.visible(doc):
-                    copy.apply(summary_from_document(doc))
+            copy.build(
+                [summary_from_document(d) async for d in cursor if await self.imports.visible(d)]
+            )
             self._offices[office_id] = copy
             return copy

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import heapq
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -171,6 +172,31 @@ def page_of(rows: Iterable[ClientSummary], query: ClientQuery) -> ClientPage:
     pick = heapq.nlargest if query.descending else heapq.nsmallest
     first = pick(query.limit + 1, keyed, key=itemgetter(0))
     return finish_page([row for _, row in first], query)
+
+
+def page_from_index(
+    index: Sequence[tuple[str, str]], rows: Mapping[str, ClientSummary], query: ClientQuery
+) -> ClientPage:
+    """One page from an index kept sorted by (sort value, client id) for ``query.sort``.
+
+    Starts at the cursor (binary search) and walks only as far as it takes to fill the page, so a
+    first page of 10,000 clients reads about ``limit`` rows, not 10,000.
+    """
+    mark = (query.after.value, query.after.client_id) if query.after is not None else None
+    if query.descending:
+        end = bisect.bisect_left(index, mark) if mark is not None else len(index)
+        positions: Iterable[int] = range(end - 1, -1, -1)
+    else:
+        start = bisect.bisect_right(index, mark) if mark is not None else 0
+        positions = range(start, len(index))
+    picked: list[ClientSummary] = []
+    for position in positions:
+        row = rows[index[position][1]]
+        if query.matches(row):
+            picked.append(row)
+            if len(picked) > query.limit:
+                break
+    return finish_page(picked, query)
 
 
 def finish_page(rows: list[ClientSummary], query: ClientQuery) -> ClientPage:
