@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import timedelta
 
 from portal_client_rules import ClientRulesError, check_client
 from portal_clients.domain.model import Client, imported_client_id
@@ -24,6 +25,8 @@ from portal_contracts.imports import (
 )
 
 logger = logging.getLogger(__name__)
+
+IMPORT_RECHECK_SPACING = timedelta(milliseconds=500)  # two register checks a second per import
 
 
 async def client_invited(event: ClientInvited, deps: Deps) -> None:
@@ -150,7 +153,15 @@ async def _insert_rows(
     first_due = now + deps.recheck_policy.delay(1, deps.jitter.random())
     await deps.rechecks.schedule_many(
         [
-            PendingCheck(c.client_id, c.data.company.vat_number, 0, first_due, import_ref=key)
+            PendingCheck(
+                c.client_id,
+                c.data.company.vat_number,
+                0,
+                # Spread: each answer rewrites a client, which FerretDB pays with a scan of the
+                # collection; 10,000 at once would hold it for many minutes (and VIES too).
+                first_due + IMPORT_RECHECK_SPACING * row_of[c.client_id],
+                import_ref=key,
+            )
             for c in clients
             if c.client_id not in refused
         ]
