@@ -276,6 +276,10 @@ async def list_latency(base: str, samples: int, office: str) -> dict[str, Any]:
 
         cold = await timed(lambda: get({"limit": 50}))
         results["cold_first_load_ms"] = round(cold * 1000, 1)
+        # The same round trip without the service's work: what the client and the machine add.
+        results["healthz_baseline"] = percentiles(
+            [await timed(lambda: http.get("/healthz")) for _ in range(samples)]
+        )
         shapes: dict[str, dict[str, Any]] = {
             "first_page": {"limit": 50},
             "status_filter": {"limit": 50, "status": "not_invited"},

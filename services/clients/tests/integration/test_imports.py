@@ -86,7 +86,12 @@ async def test_an_import_appears_whole_once_every_chunk_is_in(
     [answer] = await read_topic(topics.of(ImportCommitted), 1)
     committed = ImportCommitted.model_validate(answer["value"])
     assert sorted(committed.payload.client_ids) == [2, 3, 4, 5, 6]
-    assert sorted(await _listed(api, auth)) == sorted(committed.payload.client_ids.values())
+    expected = sorted(committed.payload.client_ids.values())
+    for _ in range(100):  # a list learns of the worker's writes within a second
+        if sorted(await _listed(api, auth)) == expected:
+            break
+        await asyncio.sleep(0.1)
+    assert sorted(await _listed(api, auth)) == expected
 
     created = await read_topic(topics.of(ClientCreated), 5)
     payloads = [ClientCreated.model_validate(r["value"]).payload for r in created]

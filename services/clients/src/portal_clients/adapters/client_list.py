@@ -111,6 +111,11 @@ class ClientListLog:
             # A lower bound for newcomers' search; a lost update only makes it older.
             await self.hints.replace_one({"_id": office_id}, {"seq": seq}, upsert=True)
 
+    async def trim(self, older_than: datetime) -> int:
+        """Forget steps older than every copy still in use (copies reload after an hour)."""
+        result = await self.log.delete_many({"at": {"$lt": older_than}})
+        return result.deleted_count
+
     async def last_seq(self, office_id: str) -> int:
         """The last step taken: galloping then binary search by key from the hint."""
         hint = await self.hints.find_one({"_id": office_id})
@@ -140,6 +145,8 @@ class _OfficeCopy:
     rows: dict[str, ClientSummary] = field(default_factory=dict)
     orders: dict[SortKey, list[tuple[str, str]]] = field(default_factory=dict)
     loaded_at: float = field(default_factory=time.monotonic)
+    checked_at: float = field(default_factory=time.monotonic)  # last look at the log
+    refreshing: asyncio.Task[None] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def build(self, rows: list[ClientSummary]) -> None:
@@ -179,12 +186,16 @@ class ClientListCache:
         imports: ImportStates,
         *,
         reload_after_s: float = 3600.0,
+        refresh_s: float = 0.5,
+        wait_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.clients = db["clients"]
         self.log = log
         self.imports = imports
         self.reload_after_s = reload_after_s
+        self.refresh_s = refresh_s
+        self.wait_s = wait_s
         self.clock = clock
         self._offices: dict[str, _OfficeCopy] = {}
         self._loading: dict[str, asyncio.Lock] = {}
@@ -200,18 +211,38 @@ class ClientListCache:
         return copy.page(query)
 
     async def _fresh(self, office_id: str) -> _OfficeCopy:
+        """The office's copy, caught up with the log as the request can afford.
+
+        Asking the log is a lookup that FerretDB answers by reading the whole log collection
+        when the key is absent (the usual answer), so it is asked at most every ``refresh_s``:
+        a request arriving sooner is served at once; one arriving later than ``wait_s`` after the
+        last look waits for it (a view older than that is not served); in between, the catch-up
+        runs in the background and the request is served from the copy as it is.
+        """
         copy = self._offices.get(office_id)
         if copy is None or self.clock() - copy.loaded_at > self.reload_after_s:
             copy = await self._load(office_id)
-        async with copy.lock:
-            while True:
-                entry = await self.log.log.find_one({"_id": _key(office_id, copy.seq + 1)})
-                if entry is None:
-                    break
-                for data in entry["rows"]:
-                    copy.apply(summary_from_json(data))
-                copy.seq += 1
+        age = self.clock() - copy.checked_at
+        if age >= self.wait_s:
+            await self._catch_up(office_id, copy)
+        elif age >= self.refresh_s and copy.refreshing is None:
+            copy.refreshing = asyncio.create_task(self._catch_up(office_id, copy))
         return copy
+
+    async def _catch_up(self, office_id: str, copy: _OfficeCopy) -> None:
+        try:
+            async with copy.lock:
+                started = self.clock()
+                while True:
+                    entry = await self.log.log.find_one({"_id": _key(office_id, copy.seq + 1)})
+                    if entry is None:
+                        break
+                    for data in entry["rows"]:
+                        copy.apply(summary_from_json(data))
+                    copy.seq += 1
+                copy.checked_at = started
+        finally:
+            copy.refreshing = None
 
     async def _load(self, office_id: str) -> _OfficeCopy:
         lock = self._loading.setdefault(office_id, asyncio.Lock())
@@ -220,8 +251,9 @@ class ClientListCache:
             if held is not None and self.clock() - held.loaded_at <= self.reload_after_s:
                 return held  # another request loaded it meanwhile
             # The step is read BEFORE the scan: changes made during the scan are replayed after.
+            started = self.clock()
             seq = await self.log.last_seq(office_id)
-            copy = _OfficeCopy(seq=seq)
+            copy = _OfficeCopy(seq=seq, loaded_at=started, checked_at=started)
             projection = {**SUMMARY_PROJECTION, "visible": 1, "import_ref": 1}
             cursor = self.clients.find({"office_id": office_id}, projection)
             copy.build(

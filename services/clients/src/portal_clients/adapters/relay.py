@@ -55,6 +55,7 @@ class MarkerRelay:
         self.clock = clock
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._trimmed_at: datetime | None = None
 
     async def relay_once(self) -> int:
         """One pass over the oldest markers; returns how many events went out.
@@ -147,9 +148,18 @@ class MarkerRelay:
     def wake(self) -> None:
         self._wake.set()
 
+    async def trim_list_log(self, keep: timedelta = timedelta(hours=2)) -> None:
+        """Every ten minutes, drop list-log steps older than ``keep`` (the log stays small, and
+        FerretDB reads all of it to answer a lookup of an absent key)."""
+        now = self.clock()
+        if self._trimmed_at is None or now - self._trimmed_at > timedelta(minutes=10):
+            self._trimmed_at = now
+            await self.list_log.trim(now - keep)
+
     async def run(self) -> None:
         while True:
             try:
+                await self.trim_list_log()
                 count = await self.relay_once()
             except asyncio.CancelledError:
                 raise
