@@ -4,7 +4,8 @@
     uv run python bench/bench_clients.py [--n 10000] [--api-n 10000] [--concurrency 16]
                                          [--shared-ferretdb]
 
-Needs the local Kafka (`make infra-up`, or KAFKA_BOOTSTRAP_SERVERS). By default it starts its own
+Uses the local Kafka (`make infra-up`, or KAFKA_BOOTSTRAP_SERVERS), or starts a throwaway broker
+when none runs. By default it also starts its own
 throwaway FerretDB (SQLite files in a temporary directory), because the shared one also serves
 every other test run on the machine and its figures would measure them; ``--shared-ferretdb``
 uses the shared one (`make infra-up`, or MONGODB_URI) instead.
@@ -70,6 +71,7 @@ from portal_contracts.imports import (
 from portal_contracts.topics import Topics
 from portal_contracts.values import TransferMethod
 from portal_infra import ferretdb, local
+from portal_infra import kafka as kafka_nodes
 from portal_infra.process import ServerRecord, pid_alive, stop_process
 from portal_servicekit.settings import PlatformSettings
 
@@ -84,6 +86,13 @@ def server_url(env: str, name: str) -> str:
     if record is None or not pid_alive(record.pid):
         sys.exit(f"no {name}: run `make infra-up` or set {env}")
     return record.url
+
+
+def shared_kafka() -> str | None:
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    record = ServerRecord.load(local.state_dir(), "kafka")
+    return record.url if record is not None and pid_alive(record.pid) else None
 
 
 def free_port() -> int:
@@ -368,8 +377,7 @@ async def bare_pymongo(
 # --- run ---------------------------------------------------------------------------------------
 
 
-async def main(args: argparse.Namespace, mongodb: str) -> dict[str, Any]:
-    kafka = server_url("KAFKA_BOOTSTRAP_SERVERS", "kafka")
+async def main(args: argparse.Namespace, mongodb: str, kafka: str) -> dict[str, Any]:
     run = uuid.uuid4().hex[:8]
     database, prefix = f"bench_clients_{run}", f"bench.{run}."
     topics = Topics(prefix)
@@ -443,17 +451,22 @@ if __name__ == "__main__":
     parser.add_argument("--shared-ferretdb", action="store_true", help="use the shared FerretDB")
     arguments = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="bench-clients-"))
-    private = None
-    if arguments.shared_ferretdb:
-        uri = server_url("MONGODB_URI", "ferretdb")
-    else:
-        node = ferretdb.new_node(home / "ferretdb", in_memory=False)
-        private = ferretdb.start_and_wait(node)
-        uri = node.uri
+    started: list[subprocess.Popen[bytes]] = []
     try:
-        result = asyncio.run(main(arguments, uri))
+        if arguments.shared_ferretdb:
+            uri = server_url("MONGODB_URI", "ferretdb")
+        else:
+            node = ferretdb.new_node(home / "ferretdb", in_memory=False)
+            started.append(ferretdb.start_and_wait(node))
+            uri = node.uri
+        kafka_url = shared_kafka()
+        if kafka_url is None:  # none running: a throwaway broker for this run
+            broker_node = kafka_nodes.new_node(home / "kafka")
+            started.append(kafka_nodes.start_and_wait(broker_node))
+            kafka_url = broker_node.bootstrap
+        result = asyncio.run(main(arguments, uri, kafka_url))
     finally:
-        if private is not None:
-            stop_process(private)
+        for process in started:
+            stop_process(process)
         shutil.rmtree(home, ignore_errors=True)
     print(json.dumps(result, indent=2))

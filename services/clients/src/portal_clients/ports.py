@@ -23,8 +23,13 @@ class Clock(Protocol):
 class ClientStore(Protocol):
     async def get(self, client_id: str) -> Client | None: ...
 
-    async def add(self, client: Client) -> None:
+    async def add(self, client: Client, *, vat_claimed: bool = False) -> None:
         """Insert with its events; raises Conflict when a uniqueness rule refuses."""
+
+    async def claim_vat(self, vat: str, office_id: str, client_id: str) -> None:
+        """Take the company for this client; Conflict when another client holds it."""
+
+    async def release_vat(self, vat: str, client_id: str) -> None: ...
 
     def edit(self, client_id: str) -> AbstractAsyncContextManager[Client | None]:
         """The client as its only writer; what it recorded is saved on a clean exit."""

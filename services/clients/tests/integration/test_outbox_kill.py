@@ -52,3 +52,39 @@ async def test_a_write_killed_before_its_publish_is_published_exactly_once(
     event = ClientCreated.model_validate(records[0]["value"])
     assert event.payload.client.client_id == client_id
     assert event.event_id.hex == head["outbox"][0]["event_id"].replace("-", "")
+
+
+async def test_an_unconfirmed_write_is_published_only_if_it_landed(service) -> None:
+    """A writer that died after its write but before confirming it, and one that died before
+    its write: once past the grace period the relay reads the client and decides."""
+    from datetime import timedelta
+
+    from portal_clients.domain.model import Client
+    from portal_clients.service.clients import ClientInput, create_client
+    from portal_clients.testing.samples import client_form
+    from portal_contracts.identity import Caller, Role
+
+    caller = Caller(office_id="office-a", user_id="u", role=Role.ADMIN)
+    deps = service.deps
+    landed = await create_client(ClientInput(client_form(950), skip_vat_check=True), caller, deps)
+    await service.db["outbox_landed"].delete_many({})  # died before confirming
+    ghost = Client.register(
+        client_id="ghost",
+        office_id="office-a",
+        data=landed.data,
+        vat_check=landed.vat_check,
+        now=landed.created_at,
+    )
+    await deps.clients._insert_marker("c:ghost:1:x", ghost, [])  # died before writing
+    published: list[dict] = []
+
+    async def record(entry: dict) -> None:
+        published.append(entry)
+
+    patient = MarkerRelay(service.db, record)  # within the grace period: waits
+    assert await patient.relay_once() == 0
+    assert await service.db["outbox_markers"].count_documents({}) == 2
+    relay = MarkerRelay(service.db, record, grace=timedelta(0))
+    assert await relay.relay_once() == 1
+    assert [e["key"] for e in published] == [landed.client_id]
+    assert await service.db["outbox_markers"].count_documents({}) == 0

@@ -23,7 +23,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from portal_clients.adapters.client_list import ClientListCache, ClientListLog
+from portal_clients.adapters.client_list import ClientListCache, ClientListLog, summary_to_json
 from portal_clients.adapters.documents import (
     Document,
     from_document,
@@ -60,6 +60,7 @@ class MongoClients:
         self.list_log = ClientListLog(db)
         self.list_cache = ClientListCache(db, self.list_log, self.imports)
         self.markers = db["outbox_markers"]
+        self.landed = db["outbox_landed"]
         self.vats = VatClaims(db["company_vats"], self.clients, clock=clock)
         self.leases = leases or Leases(db["locks"], clock=clock)
         self.clock = clock
@@ -127,22 +128,33 @@ class MongoClients:
 
     # --- writes ---------------------------------------------------------------------------------
 
-    async def add(self, client: Client) -> None:
-        """Insert a new client with its ClientCreated; Conflict when a uniqueness rule refuses."""
+    async def add(self, client: Client, *, vat_claimed: bool = False) -> None:
+        """Insert a new client with its ClientCreated; Conflict when a uniqueness rule refuses.
+
+        ``vat_claimed``: the caller already holds the company's claim (see claim_vat).
+        """
         vat = client.data.company.vat_number
-        await self.vats.claim(vat, client.office_id, client.client_id)
+        if not vat_claimed:
+            await self.vats.claim(vat, client.office_id, client.client_id)
         events = client.pull_events()
         marker = new_marker_id(client.client_id, client.version)
         document = to_document(client)
         document["outbox"] = [outbox_entry(e, marker) for e in events]
-        await self._insert_marker(marker, client.client_id, client.version)
+        marker_doc = await self._insert_marker(marker, client, document["outbox"])
         try:
             await self.clients.insert_one(document)
         except DuplicateKeyError as exc:
             await self.markers.delete_one({"_id": marker})
             await self.vats.release(vat, client.client_id)
             raise await self._which_conflict(client, exc) from exc
+        await self._landed(marker_doc)
         self.list_cache.note(client.office_id, summary_of(client))
+
+    async def claim_vat(self, vat: str, office_id: str, client_id: str) -> None:
+        await self.vats.claim(vat, office_id, client_id)
+
+    async def release_vat(self, vat: str, client_id: str) -> None:
+        await self.vats.release(vat, client_id)
 
     @contextlib.asynccontextmanager
     async def edit(self, client_id: str) -> AsyncIterator[Client | None]:
@@ -167,8 +179,9 @@ class MongoClients:
         # Visible from now on without asking its import (edit() only loads visible clients).
         document = to_document(client, visible=True, import_ref=before.get("import_ref", ""))
         kept = await self._unpublished(before.get("outbox", []))
-        document["outbox"] = kept + [outbox_entry(e, marker) for e in events]
-        await self._insert_marker(marker, client.client_id, client.version)
+        new_entries = [outbox_entry(e, marker) for e in events]
+        document["outbox"] = kept + new_entries
+        marker_doc = await self._insert_marker(marker, client, new_entries)
         try:
             await self.clients.replace_one({"_id": client.client_id}, document)
         except Exception as exc:
@@ -178,6 +191,7 @@ class MongoClients:
             if new_vat != old_vat:
                 await self.vats.release(new_vat, client.client_id)
             raise await self._which_conflict(client, exc) from exc
+        await self._landed(marker_doc)
         if new_vat != old_vat:
             await self.vats.release(old_vat, client.client_id)
         self.list_cache.note(client.office_id, summary_of(client))
@@ -194,16 +208,35 @@ class MongoClients:
                 kept.append(entry)
         return kept
 
-    async def _insert_marker(self, marker: str, client_id: str, version: int) -> None:
-        await self.markers.insert_one(
-            {
-                "_id": marker,
-                "kind": "client",
-                "client_id": client_id,
-                "version": version,
-                "created_at": self.clock(),
-            }
-        )
+    async def _insert_marker(
+        self, marker: str, client: Client, entries: list[Document]
+    ) -> Document:
+        """Before the write: what the relay will publish once the write is known to have landed
+        (a copy of the outbox entries and the list line, so the relay need not read the client:
+        FerretDB finds a document by id by reading the collection up to it)."""
+        doc: Document = {
+            "_id": marker,
+            "kind": "client",
+            "client_id": client.client_id,
+            "office_id": client.office_id,
+            "version": client.version,
+            "entries": entries,
+            "summary": summary_to_json(summary_of(client)),
+            "created_at": self.clock(),
+        }
+        await self.markers.insert_one(dict(doc))
+        return doc
+
+    async def _landed(self, marker: Document) -> None:
+        """After the write: the marker's events may go out. A writer that dies before this leaves
+        the relay to check the client itself once the marker is older than its grace period.
+
+        A writer stalled past that grace period may find its marker dropped (the relay saw no
+        event in the client yet): it puts the marker back, so the events still go out.
+        """
+        await self.landed.insert_one({"_id": marker["_id"]})
+        if await self.markers.find_one({"_id": marker["_id"]}, {"_id": 1}) is None:
+            await self.markers.insert_one({**marker, "created_at": self.clock()})
 
     async def _which_conflict(self, client: Client, exc: BaseException) -> Conflict:
         text = str(exc)

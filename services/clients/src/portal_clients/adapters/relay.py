@@ -22,9 +22,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from portal_clients.adapters.client_list import ClientListLog
+from portal_clients.adapters.client_list import ClientListLog, summary_from_json
 from portal_clients.adapters.documents import summary_from_document
-from portal_clients.adapters.import_states import ImportStates
 
 Document = dict[str, Any]
 Publish = Callable[[Document], Awaitable[None]]
@@ -46,8 +45,8 @@ class MarkerRelay:
         self.clients = db["clients"]
         self.imports = db["imports"]
         self.markers = db["outbox_markers"]
+        self.landed = db["outbox_landed"]
         self.list_log = ClientListLog(db)
-        self.import_states = ImportStates(db["imports"])
         self.publish = publish
         self.grace = grace
         self.poll_interval_s = poll_interval_s
@@ -60,48 +59,41 @@ class MarkerRelay:
     async def relay_once(self) -> int:
         """One pass over the oldest markers; returns how many events went out.
 
-        Writes are batched because every FerretDB write is a disk transaction: one list-log
-        append per office and one ``delete_many`` of the markers done, per pass.
+        A client marker carries its events and list line; it is published once its write is
+        confirmed (``outbox_landed/<marker>``), without reading the client. A marker never
+        confirmed is settled after the grace period by reading the client: the events go out if
+        the write landed (its writer died just after it), are dropped otherwise. Writes are
+        batched: one list-log append per office and one ``delete_many`` per collection per pass.
         """
         markers = await self.markers.find({}).sort("created_at", 1).limit(self.batch).to_list()
         published = 0
         for marker in [m for m in markers if m["kind"] == "import"]:
             published += await self._relay_import(marker)
+        client_markers = [m for m in markers if m["kind"] == "client"]
+        if not client_markers:
+            return published
+        landed = {d["_id"] for d in await self.landed.find({}, {"_id": 1}).to_list()}
         by_client: dict[str, list[Document]] = {}
-        for marker in markers:
-            if marker["kind"] == "client":
-                by_client.setdefault(marker["client_id"], []).append(marker)
-        gate = asyncio.Semaphore(32)
-
-        async def head_of(client_id: str) -> tuple[str, Document | None]:
-            async with gate:
-                head = await self.clients.find_one({"_id": client_id})
-            visible = head is not None and await self.import_states.visible(head)
-            return client_id, head if visible else None
-
-        heads = dict(await asyncio.gather(*(head_of(c) for c in by_client)))
+        for marker in client_markers:
+            by_client.setdefault(marker["client_id"], []).append(marker)
         done: list[str] = []
         due: dict[str, list[Document]] = {}  # client -> entries, in marker order
-        for client_id, client_markers in by_client.items():
-            head = heads[client_id]
-            outbox = (head or {}).get("outbox", [])
-            for marker in client_markers:  # oldest first: one client's events stay in order
-                entries = [e for e in outbox if e.get("marker") == marker["_id"]]
+        lines: dict[str, list[Document]] = {}  # office -> list lines
+        for client_id, ordered in by_client.items():
+            for marker in ordered:  # oldest first: one client's events stay in order
+                entries = marker["entries"] if marker["_id"] in landed else None
+                if entries is None and self._expired(marker):
+                    entries = await self._settle(marker)
+                if entries is None:
+                    break  # maybe still being written: later ones wait behind it
+                done.append(marker["_id"])
                 if entries:
                     due.setdefault(client_id, []).extend(entries)
-                    done.append(marker["_id"])
-                elif self._expired(marker):
-                    done.append(marker["_id"])  # its write never landed
-                else:
-                    break  # maybe still being written: later ones wait behind it
-        offices: dict[str, list[Document]] = {}
-        for client_id in due:
-            head = heads[client_id]
-            assert head is not None  # noqa: S101 - entries come from it
-            offices.setdefault(head["office_id"], []).append(head)
-        for office_id, office_heads in offices.items():
+                    lines.setdefault(marker["office_id"], []).append(marker["summary"])
+        for office_id, office_lines in lines.items():
             # Every process's client list learns about these writes from this append.
-            await self.list_log.append(office_id, [summary_from_document(h) for h in office_heads])
+            await self.list_log.append(office_id, [summary_from_json(x) for x in office_lines])
+        gate = asyncio.Semaphore(32)
 
         async def publish_in_order(entries: list[Document]) -> None:
             async with gate:
@@ -112,7 +104,14 @@ class MarkerRelay:
         published += sum(len(e) for e in due.values())
         if done:
             await self.markers.delete_many({"_id": {"$in": done}})
+            await self.landed.delete_many({"_id": {"$in": done}})
         return published
+
+    async def _settle(self, marker: Document) -> list[Document]:
+        """An unconfirmed, expired marker: publish its events only if the client holds them."""
+        head = await self.clients.find_one({"_id": marker["client_id"]}, {"outbox": 1})
+        outbox = (head or {}).get("outbox", [])
+        return [e for e in outbox if e.get("marker") == marker["_id"]]
 
     async def _relay_import(self, marker: Document) -> int:
         record = await self.imports.find_one({"_id": marker["import_key"]})

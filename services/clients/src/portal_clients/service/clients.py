@@ -41,19 +41,22 @@ async def create_client(command: ClientInput, caller: Caller, deps: Deps) -> Cli
     data = apply_rules(command.raw, rules)
     if not sees(caller, data.group_id):
         raise Forbidden("group.forbidden", "group_id")
-    vat = data.company.vat_number
-    owner = (await deps.clients.vat_owners([vat])).get(vat)
-    if owner is not None and owner != caller.office_id:
-        raise ON_PLATFORM  # before asking the register: the answer would not change it
-    vat_check = await _register_check(vat, command.skip_vat_check, deps)
-    client = Client.register(
-        client_id=new_client_id(),
-        office_id=caller.office_id,
-        data=data,
-        vat_check=vat_check,
-        now=deps.clock.now(),
-    )
-    await deps.clients.add(client)
+    vat, client_id = data.company.vat_number, new_client_id()
+    # Claimed first: a company already on the platform is refused before the register is asked.
+    await deps.clients.claim_vat(vat, caller.office_id, client_id)
+    try:
+        vat_check = await _register_check(vat, command.skip_vat_check, deps)
+        client = Client.register(
+            client_id=client_id,
+            office_id=caller.office_id,
+            data=data,
+            vat_check=vat_check,
+            now=deps.clock.now(),
+        )
+        await deps.clients.add(client, vat_claimed=True)
+    except BaseException:
+        await deps.clients.release_vat(vat, client_id)
+        raise
     if vat_check is VatCheck.PENDING:
         await _schedule_recheck(client, 0, deps)
     return client

@@ -67,7 +67,18 @@ class FakeClients:
         found = self.rows.get(client_id)
         return None if found is None or client_id in self.hidden else copy.deepcopy(found)
 
-    async def add(self, client: Client) -> None:
+    async def claim_vat(self, vat: str, office_id: str, client_id: str) -> None:
+        owner = self.vats.get(vat)
+        if owner is not None and owner[1] != client_id:
+            code = "vat.taken_in_office" if owner[0] == office_id else "company.on_platform"
+            raise Conflict(code, [FieldIssue("company.vat_number", code)])
+        self.vats[vat] = (office_id, client_id)
+
+    async def release_vat(self, vat: str, client_id: str) -> None:
+        if self.vats.get(vat, ("", ""))[1] == client_id:
+            del self.vats[vat]
+
+    async def add(self, client: Client, *, vat_claimed: bool = False) -> None:
         self._check_unique(client)
         self.published.extend(client.pull_events())
         self.rows[client.client_id] = copy.deepcopy(client)
