@@ -199,6 +199,7 @@ class ClientListCache:
         self.clock = clock
         self._offices: dict[str, _OfficeCopy] = {}
         self._loading: dict[str, asyncio.Lock] = {}
+        self._reloads: dict[str, asyncio.Task[None]] = {}
 
     def note(self, office_id: str, row: ClientSummary) -> None:
         """This process's own write: seen by its next list at once (the relay logs it for all)."""
@@ -220,8 +221,11 @@ class ClientListCache:
         runs in the background and the request is served from the copy as it is.
         """
         copy = self._offices.get(office_id)
-        if copy is None or self.clock() - copy.loaded_at > self.reload_after_s:
+        if copy is None:
             copy = await self._load(office_id)
+        elif self.clock() - copy.loaded_at > self.reload_after_s and office_id not in self._reloads:
+            # Rebuilt in the background; the log keeps two hours, so the old copy stays exact.
+            self._reloads[office_id] = asyncio.create_task(self._reload(office_id))
         age = self.clock() - copy.checked_at
         if age >= self.wait_s:
             await self._catch_up(office_id, copy)
@@ -244,11 +248,17 @@ class ClientListCache:
         finally:
             copy.refreshing = None
 
-    async def _load(self, office_id: str) -> _OfficeCopy:
+    async def _reload(self, office_id: str) -> None:
+        try:
+            await self._load(office_id, replace=True)  # readers use the old copy meanwhile
+        finally:
+            self._reloads.pop(office_id, None)
+
+    async def _load(self, office_id: str, *, replace: bool = False) -> _OfficeCopy:
         lock = self._loading.setdefault(office_id, asyncio.Lock())
         async with lock:
             held = self._offices.get(office_id)
-            if held is not None and self.clock() - held.loaded_at <= self.reload_after_s:
+            if held is not None and not replace:
                 return held  # another request loaded it meanwhile
             # The step is read BEFORE the scan: changes made during the scan are replayed after.
             started = self.clock()
