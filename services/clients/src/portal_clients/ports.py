@@ -100,8 +100,11 @@ class ImportRecord:
 class ImportStore(Protocol):
     async def begin(self, key: str, office_id: str, chunk_count: int) -> ImportRecord: ...
 
-    async def insert_hidden(self, key: str, clients: list[Client]) -> list[tuple[str, str, str]]:
-        """Insert an import's clients, hidden; returns (client id, field, code) of those refused."""
+    async def insert_hidden(
+        self, key: str, index: int, clients: list[Client]
+    ) -> list[tuple[str, str, str]]:
+        """Insert chunk ``index`` of an import: its clients, hidden, and their events, held until
+        the import commits; returns (client id, field, code) of the clients refused."""
 
     async def record_chunk(
         self, key: str, index: int, lost: list[RejectedRow], created: dict[int, str]

@@ -194,3 +194,10 @@ def test_the_sorted_index_pages_like_a_full_sort(names, renames, limit, descendi
         cursor = got.next_cursor
         if cursor is None:
             break
+
+
+def test_a_list_line_survives_its_stored_form_whole() -> None:
+    from portal_clients.adapters.client_list import summary_from_json, summary_to_json
+
+    row = _row(7, "Acme")
+    assert summary_from_json(summary_to_json(row)) == row  # every field, none forgotten

@@ -25,7 +25,7 @@ import asyncio
 import bisect
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,11 +53,22 @@ def _key(office_id: str, seq: int) -> str:
 
 
 def summary_to_json(row: ClientSummary) -> Document:
-    data = asdict(row)
-    data["status"] = row.status.value
-    data["subscription_mode"] = row.subscription_mode.value
-    data["vat_check"] = row.vat_check.value
-    return data
+    # Field by field, not dataclasses.asdict: its deep copy was a tenth of an import's CPU.
+    return {
+        "client_id": row.client_id,
+        "company_name": row.company_name,
+        "vat_number": row.vat_number,
+        "internal_reference": row.internal_reference,
+        "email": row.email,
+        "first_name": row.first_name,
+        "last_name": row.last_name,
+        "status": row.status.value,
+        "group_id": row.group_id,
+        "subscription_mode": row.subscription_mode.value,
+        "vat_check": row.vat_check.value,
+        "version": row.version,
+        "created_at": row.created_at,
+    }
 
 
 def summary_from_json(data: Document) -> ClientSummary:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,6 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from portal_clients.adapters.client_list import ClientListLog, summary_from_json
-from portal_clients.adapters.documents import summary_from_document
 
 Document = dict[str, Any]
 Publish = Callable[[Document], Awaitable[None]]
@@ -44,6 +44,7 @@ class MarkerRelay:
     ) -> None:
         self.clients = db["clients"]
         self.imports = db["imports"]
+        self.import_outbox = db["import_outbox"]
         self.markers = db["outbox_markers"]
         self.landed = db["outbox_landed"]
         self.list_log = ClientListLog(db)
@@ -114,28 +115,48 @@ class MarkerRelay:
         return [e for e in outbox if e.get("marker") == marker["_id"]]
 
     async def _relay_import(self, marker: Document) -> int:
+        """A finished import: its clients' events chunk by chunk, then its answer.
+
+        Each chunk's events are deleted once published, so a crash resumes with the next chunk
+        (the chunk being published when it died goes out again: same ``event_id``s).
+        """
         record = await self.imports.find_one({"_id": marker["import_key"]})
         state = (record or {}).get("state")
         if record is None or state not in {"committed", "rejected"}:
             if self._expired(marker) and record is None:
                 await self.markers.delete_one({"_id": marker["_id"]})
             return 0
-        entries: list[Document] = []
+        published = 0
         if state == "committed":
-            heads = await self.clients.find({"import_ref": marker["import_key"]}).to_list()
-            for head in heads:
-                entries.extend(e for e in head.get("outbox", []) if e["marker"] == marker["_id"])
-            # The import's clients join the lists before ImportCommitted says they exist.
-            if heads:
-                await self.list_log.append(
-                    heads[0]["office_id"], [summary_from_document(h) for h in heads]
-                )
-        entries.extend(e for e in record["outbox"] if e["marker"] == marker["_id"])
-        for start in range(0, len(entries), 200):
-            # Different clients: their order does not matter; the import's answer goes last.
-            await asyncio.gather(*(self.publish(e) for e in entries[start : start + 200]))
+            for index in range(record["chunk_count"]):
+                chunk_id = f"{record['_id']}:{index}"
+                chunk = await self.import_outbox.find_one({"_id": chunk_id})
+                if chunk is None:
+                    continue  # published before a restart
+                lines = json.loads(chunk["lines"])
+                if lines:
+                    # The import's clients join the lists before ImportCommitted says they exist.
+                    await self.list_log.append(
+                        chunk["office_id"],
+                        [
+                            summary_from_json(
+                                {**x, "created_at": datetime.fromisoformat(x["created_at"])}
+                            )
+                            for x in lines
+                        ],
+                    )
+                entries = json.loads(chunk["entries"])
+                for start in range(0, len(entries), 500):
+                    # Different clients: their order does not matter.
+                    await asyncio.gather(*(self.publish(e) for e in entries[start : start + 500]))
+                await self.import_outbox.delete_one({"_id": chunk_id})
+                published += len(entries)
+        for entry in record["outbox"]:
+            if entry["marker"] == marker["_id"]:
+                await self.publish(entry)  # the import's answer goes last
+                published += 1
         await self.markers.delete_one({"_id": marker["_id"]})
-        return len(entries)
+        return published
 
     def _expired(self, marker: Document) -> bool:
         created = marker["created_at"]

@@ -143,7 +143,8 @@ async def _insert_rows(
         )
     row_of = {c.client_id: c.origin.row_number for c in clients if c.origin is not None}
     refused = {
-        cid: (field, code) for cid, field, code in await deps.imports.insert_hidden(key, clients)
+        cid: (field, code)
+        for cid, field, code in await deps.imports.insert_hidden(key, p.chunk_index, clients)
     }
     lost.extend(
         RejectedRow(row_number=row_of[cid], field=field, code=code)

@@ -198,7 +198,9 @@ class FakeImports:
         record = self.records.setdefault(key, ImportRecord(key, office_id, chunk_count))
         return copy.deepcopy(record)
 
-    async def insert_hidden(self, key: str, clients: list[Client]) -> list[tuple[str, str, str]]:
+    async def insert_hidden(
+        self, key: str, index: int, clients: list[Client]
+    ) -> list[tuple[str, str, str]]:
         refused: list[tuple[str, str, str]] = []
         for client in clients:
             if client.client_id in self.clients.rows:
