@@ -9,7 +9,7 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from portal_contracts.broker import build_broker, publish_event
+from portal_contracts.broker import build_broker
 from portal_contracts.imports import ImportValidated
 from portal_contracts.topics import Topics
 from portal_importer.adapters.clients_http import ClientsServiceHttp
@@ -18,7 +18,7 @@ from portal_importer.config import Settings
 from portal_importer.ports import ImportRepository, OfficeDirectory, PlatformAvailability
 from portal_importer.service.engine import process_pool
 from portal_importer.service.handlers import Importer
-from portal_importer.service.publishing import ImportRelay
+from portal_importer.service.publishing import Chunk, ImportRelay
 from portal_servicekit.mongo import connect
 
 
@@ -68,9 +68,28 @@ def bootstrap(
         )
         kafka = broker
 
-        async def publish(event: ImportValidated) -> None:
-            await publish_event(kafka, topics, event)
+        topic = topics.of(ImportValidated)
 
-        relay = ImportRelay(repository, publish)
+        async def publish(chunk: Chunk) -> None:
+            # As publish_event does (key, event id and type in headers), with the bytes built
+            # and measured by build_chunks.
+            await kafka.publish(
+                chunk.body,
+                topic=topic,
+                key=chunk.key,
+                headers={
+                    "event_id": str(chunk.event_id),
+                    "event_type": ImportValidated.EVENT_TYPE,
+                    "content-type": "application/json",
+                },
+                correlation_id=str(chunk.correlation_id),
+            )
+
+        relay = ImportRelay(
+            repository,
+            publish,
+            poll_interval_s=settings.publish_poll_s,
+            sweep_interval_s=settings.publish_sweep_s,
+        )
         importer.wake_publisher = relay.wake
     return Bootstrapped(importer, repository, topics, mongo, database, broker, relay)

@@ -19,3 +19,5 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 20 * 1024 * 1024
     chunk_rows: int = 1000  # rows per stored document (FerretDB/MongoDB cap documents at 16 MB)
     validation_workers: int = 0  # >1: check rows in a process pool
+    publish_poll_s: float = 0.1  # how often the worker looks for just-confirmed imports
+    publish_sweep_s: float = 30.0  # how often it scans every import for one left unpublished

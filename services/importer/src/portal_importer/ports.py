@@ -37,7 +37,18 @@ class OfficeDirectory(Protocol):
 
 
 class ImportRepository(Protocol):
-    async def add(self, record: ImportRecord, rows: Sequence[CheckedRow]) -> None: ...
+    async def store_rows(
+        self, import_id: str, office_id: str, generation: int, rows: Sequence[CheckedRow]
+    ) -> str:
+        """Store ``rows`` under a new reference (overwriting nothing); returns it for
+        ``ImportRecord.rows_ref``."""
+        ...
+
+    async def drop_rows(self, record: ImportRecord) -> None:
+        """Delete the rows ``record.rows_ref`` points to (no longer referenced)."""
+        ...
+
+    async def add(self, record: ImportRecord) -> None: ...
 
     async def get(self, office_id: str, import_id: str) -> ImportRecord | None: ...
 
@@ -47,16 +58,30 @@ class ImportRepository(Protocol):
         """Write ``record`` if nobody else wrote since it was read (its revision); bump it."""
         ...
 
-    async def rows(self, record: ImportRecord) -> list[CheckedRow]: ...
+    async def rows(self, record: ImportRecord, *, cells: bool = False) -> list[CheckedRow]:
+        """The current rows in row order; cells (and stored clients) only with ``cells``."""
+        ...
 
-    async def replace_rows(self, record: ImportRecord, rows: Sequence[CheckedRow]) -> None:
-        """Store ``rows`` as generation ``record.generation`` (a new uploaded file)."""
+    async def row(self, record: ImportRecord, number: int) -> CheckedRow | None:
+        """Row ``number`` with its cells; None when there is no such row."""
         ...
 
     async def put_row(self, record: ImportRecord, row: CheckedRow | None, number: int) -> bool:
         """Replace (or, with ``None``, delete) row ``number``; False when there is no such row."""
         ...
 
-    async def unpublished(self, limit: int) -> list[ImportRecord]: ...
+    async def unpublished(self, limit: int) -> list[ImportRecord]:
+        """Confirmed, not yet published imports (a scan: the relay's safety net)."""
+        ...
+
+    async def announce(self, record: ImportRecord) -> None:
+        """Tell the relay an import was just confirmed (a hint; losing it only delays)."""
+        ...
+
+    async def announced(self, limit: int) -> list[tuple[str, str]]:
+        """(office id, import id) of the imports announced and not yet forgotten."""
+        ...
+
+    async def forget_announcement(self, import_id: str) -> None: ...
 
     async def mark_published(self, record: ImportRecord) -> None: ...

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
-from portal_contracts.imports import MAX_CHUNK_BYTES
+from portal_contracts.clients import ClientData
+from portal_contracts.imports import MAX_CHUNK_BYTES, ImportValidated
 from portal_importer.domain.assessment import FileFacts
 from portal_importer.domain.model import ImportRecord, ImportStateError, ImportStatus, Rejection
 from portal_importer.domain.validation import Availability, check_row
 from portal_importer.entrypoints.cli import offline_context
 from portal_importer.samples import client_row
-from portal_importer.service.publishing import build_chunks, chunk_event_id, import_rows
+from portal_importer.service.publishing import build_chunks, chunk_event_id, row_json
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
@@ -75,20 +77,38 @@ def test_a_rejection_puts_it_back_with_the_rows_flagged_until_fixed() -> None:
 
 
 def test_chunks_stay_under_the_message_limit_with_deterministic_ids() -> None:
-    rows = [check_row(n + 2, client_row(n), offline_context()) for n in range(1, 401)]
+    rows = [
+        check_row(n + 2, client_row(n), offline_context(), keep_client=True) for n in range(1, 401)
+    ]
     record = _record(rows=400).confirmed(NOW, str(uuid.uuid4()))
-    events = build_chunks(record, import_rows(record, rows), max_bytes=64 * 1024)
-    assert len(events) > 3
-    assert all(len(e.model_dump_json()) < 64 * 1024 for e in events)
+    chunks = build_chunks(record, rows, max_bytes=64 * 1024)
+    assert len(chunks) > 3
+    assert all(len(c.body) <= 64 * 1024 for c in chunks)
+    events = [ImportValidated.model_validate_json(c.body) for c in chunks]  # the contract holds
     assert [r.row_number for e in events for r in e.payload.rows] == list(range(3, 403))
     assert {e.payload.chunk_count for e in events} == {len(events)}
+    assert {e.payload.row_count for e in events} == {400}
     assert [e.event_id for e in events] == [
         chunk_event_id("imp-1", 1, i) for i in range(len(events))
     ]
-    again = build_chunks(record, import_rows(record, rows), max_bytes=64 * 1024)
-    assert [e.event_id for e in again] == [
-        e.event_id for e in events
+    assert [c.event_id for c in chunks] == [e.event_id for e in events]
+    again = build_chunks(record, rows, max_bytes=64 * 1024)
+    assert [c.event_id for c in again] == [
+        c.event_id for c in chunks
     ]  # a republication is the same
-    assert (
-        len(build_chunks(record, import_rows(record, rows))[0].model_dump_json()) < MAX_CHUNK_BYTES
-    )
+    assert len(build_chunks(record, rows)[0].body) <= MAX_CHUNK_BYTES
+
+
+def test_a_row_stored_without_its_client_is_normalised_again_to_the_same_json() -> None:
+    kept = [check_row(n + 2, client_row(n), offline_context(), keep_client=True) for n in (1, 2)]
+    bare = [replace(r, client=None) for r in kept]
+    record = _record().confirmed(NOW, str(uuid.uuid4()))
+    assert [r.client for r in kept] == [
+        ClientData.model_validate_json(r.client).model_dump_json()  # type: ignore[arg-type]
+        for r in kept
+    ]
+    assert [row_json(record, r) for r in bare] == [row_json(record, r) for r in kept]
+    assert [c.body for c in build_chunks(record, bare)] != []
+    event = ImportValidated.model_validate_json(build_chunks(record, bare)[0].body)
+    assert event.payload.rows[0].client.user.email == "client1@bureau-example.be"
+    assert event.payload.rows[1].invite is False

@@ -8,13 +8,17 @@ Field names may not hold dots, and column keys do ("company.vat_number"): they a
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
+from portal_importer.adapters import rowpack
 from portal_importer.domain.assessment import FileFacts
 from portal_importer.domain.model import (
     Confirmation,
@@ -33,6 +37,7 @@ class MongoImports:
     def __init__(self, db: AsyncDatabase[Document], *, chunk_rows: int = 1000) -> None:
         self.imports = db["imports"]
         self.chunks = db["import_rows"]
+        self.announcements = db["import_publications"]
         self.chunk_rows = chunk_rows
 
     async def ensure_indexes(self) -> None:
@@ -42,9 +47,9 @@ class MongoImports:
             [("import_id", ASCENDING), ("generation", ASCENDING), ("first_row", ASCENDING)]
         )
 
-    async def add(self, record: ImportRecord, rows: Sequence[CheckedRow]) -> None:
-        # Rows first: a crash in between leaves unreferenced chunks, never an import without rows.
-        await self.replace_rows(record, rows)
+    # --- the import document ------------------------------------------------------------------
+
+    async def add(self, record: ImportRecord) -> None:
         await self.imports.insert_one(to_document(record))
 
     async def get(self, office_id: str, import_id: str) -> ImportRecord | None:
@@ -66,7 +71,104 @@ class MongoImports:
         )
         return result.matched_count == 1
 
-    async def rows(self, record: ImportRecord) -> list[CheckedRow]:
+    # --- rows ----------------------------------------------------------------------------------
+
+    async def store_rows(
+        self, import_id: str, office_id: str, generation: int, rows: Sequence[CheckedRow]
+    ) -> str:
+        """New chunk documents under a fresh reference: nothing stored is overwritten, so a
+        concurrent writer or a crash leaves at worst unreferenced chunks, never mixed rows."""
+        reference = f"{uuid.uuid4().hex[:12]}:{-(-len(rows) // self.chunk_rows)}"
+        parts = [
+            rows[start : start + self.chunk_rows] for start in range(0, len(rows), self.chunk_rows)
+        ]
+        documents = await asyncio.to_thread(
+            lambda: [
+                {
+                    "_id": _chunk_id(import_id, reference, index),
+                    "import_id": import_id,
+                    "office_id": office_id,
+                    "generation": generation,
+                    **rowpack.pack(part),
+                }
+                for index, part in enumerate(parts)
+            ]
+        )
+        if documents:
+            await self.chunks.insert_many(documents, ordered=True)
+        return reference
+
+    async def drop_rows(self, record: ImportRecord) -> None:
+        """The rows ``record.rows_ref`` points to (once no import refers to them)."""
+        if record.rows_ref:
+            await self.chunks.delete_many({"_id": {"$in": _chunk_ids(record)}})
+        else:  # stored before references: found by scanning
+            await self.chunks.delete_many(
+                {"import_id": record.import_id, "generation": record.generation}
+            )
+
+    async def rows(self, record: ImportRecord, *, cells: bool = False) -> list[CheckedRow]:
+        """The current rows in row order; without ``cells`` only their outcomes (what the
+        report and the confirmation need), which skips most of the stored bytes."""
+        if not record.rows_ref:
+            return await self._legacy_rows(record)
+        projection = None if cells else {"outcomes": 1}
+        found = await self._chunks_of(record, projection)
+        return await asyncio.to_thread(
+            lambda: [row for chunk in found for row in rowpack.unpack(chunk)]
+        )
+
+    async def row(self, record: ImportRecord, number: int) -> CheckedRow | None:
+        """One row with its cells."""
+        if not record.rows_ref:
+            legacy = await self._legacy_rows(record)
+            return next((r for r in legacy if r.row == number), None)
+        chunk = await self._chunk_holding(record, number)
+        if chunk is None:
+            return None
+        return next((r for r in rowpack.unpack(chunk) if r.row == number), None)
+
+    async def put_row(self, record: ImportRecord, row: CheckedRow | None, number: int) -> bool:
+        if not record.rows_ref:
+            return await self._legacy_put_row(record, row, number)
+        chunk = await self._chunk_holding(record, number)
+        if chunk is None:
+            return False
+        rows = rowpack.unpack(chunk)
+        position = next((i for i, r in enumerate(rows) if r.row == number), None)
+        if position is None:
+            return False
+        if row is None:
+            del rows[position]
+        else:
+            rows[position] = row
+        # The import document's revision guards concurrent edits; the chunk follows it.
+        await self.chunks.update_one({"_id": chunk["_id"]}, {"$set": rowpack.pack(rows)})
+        return True
+
+    async def _chunks_of(
+        self, record: ImportRecord, projection: Mapping[str, int] | None
+    ) -> list[Document]:
+        # By _id only: FerretDB answers an _id $in from its index; any other filter scans
+        # (and decodes) every chunk of every import.
+        ids = _chunk_ids(record)
+        found = {
+            doc["_id"]: doc async for doc in self.chunks.find({"_id": {"$in": ids}}, projection)
+        }
+        if len(found) != len(ids):
+            raise LookupError(
+                f"import {record.import_id}: {len(ids) - len(found)} row chunk(s) missing"
+            )
+        return [found[i] for i in ids]
+
+    async def _chunk_holding(self, record: ImportRecord, number: int) -> Document | None:
+        bounds = await self._chunks_of(record, {"first_row": 1, "last_row": 1})
+        for bound in bounds:
+            if bound["first_row"] <= number <= bound["last_row"]:
+                return await self.chunks.find_one({"_id": bound["_id"]})
+        return None
+
+    async def _legacy_rows(self, record: ImportRecord) -> list[CheckedRow]:
         cursor = self.chunks.find(
             {
                 "import_id": record.import_id,
@@ -79,32 +181,9 @@ class MongoImports:
             found.extend(row_from_document(row) for row in chunk["rows"])
         return found
 
-    async def replace_rows(self, record: ImportRecord, rows: Sequence[CheckedRow]) -> None:
-        await self.chunks.delete_many(
-            {"import_id": record.import_id, "generation": record.generation}
-        )
-        documents = [
-            self._chunk(record, index, rows[start : start + self.chunk_rows])
-            for index, start in enumerate(range(0, len(rows), self.chunk_rows))
-        ]
-        if documents:
-            await self.chunks.insert_many(documents, ordered=True)
-        await self.chunks.delete_many(
-            {"import_id": record.import_id, "generation": {"$lt": record.generation}}
-        )
-
-    def _chunk(self, record: ImportRecord, index: int, rows: Sequence[CheckedRow]) -> Document:
-        return {
-            "_id": f"{record.import_id}:{record.generation}:{index}",
-            "import_id": record.import_id,
-            "office_id": record.office_id,
-            "generation": record.generation,
-            "first_row": rows[0].row,
-            "last_row": rows[-1].row,
-            "rows": [row_to_document(r) for r in rows],
-        }
-
-    async def put_row(self, record: ImportRecord, row: CheckedRow | None, number: int) -> bool:
+    async def _legacy_put_row(
+        self, record: ImportRecord, row: CheckedRow | None, number: int
+    ) -> bool:
         chunk = await self.chunks.find_one(
             {
                 "import_id": record.import_id,
@@ -124,15 +203,37 @@ class MongoImports:
             del rows[position]
         else:
             rows[position] = row_to_document(row)
-        # The import document's revision guards concurrent edits; the chunk follows it.
         await self.chunks.update_one({"_id": chunk["_id"]}, {"$set": {"rows": rows}})
         return True
 
+    # --- publication ---------------------------------------------------------------------------
+
     async def unpublished(self, limit: int) -> list[ImportRecord]:
+        """Confirmed imports not yet published, found by scanning: the relay's safety net."""
         cursor = self.imports.find(
             {"status": ImportStatus.CONFIRMED.value, "published": False}
         ).limit(limit)
         return [from_document(doc) async for doc in cursor]
+
+    async def announce(self, record: ImportRecord) -> None:
+        """A hint in a collection that stays tiny, so the relay can poll it often: this import
+        was just confirmed. Written after the confirmation; a lost hint only delays publication
+        until the relay's scan of the imports."""
+        try:
+            await self.announcements.insert_one(
+                {"_id": record.import_id, "office_id": record.office_id}
+            )
+        except DuplicateKeyError:
+            pass
+
+    async def announced(self, limit: int) -> list[tuple[str, str]]:
+        """(office id, import id) of the imports announced."""
+        return [
+            (doc["office_id"], doc["_id"]) async for doc in self.announcements.find({}).limit(limit)
+        ]
+
+    async def forget_announcement(self, import_id: str) -> None:
+        await self.announcements.delete_one({"_id": import_id})
 
     async def mark_published(self, record: ImportRecord) -> None:
         await self.imports.update_one(
@@ -144,6 +245,15 @@ class MongoImports:
             },
             {"$set": {"published": True, "confirmation.published": True}},
         )
+
+
+def _chunk_id(import_id: str, reference: str, index: int) -> str:
+    return f"{import_id}:{reference.partition(':')[0]}:{index}"
+
+
+def _chunk_ids(record: ImportRecord) -> list[str]:
+    count = int(record.rows_ref.partition(":")[2])
+    return [_chunk_id(record.import_id, record.rows_ref, i) for i in range(count)]
 
 
 # --- documents -----------------------------------------------------------------------------------
@@ -236,6 +346,7 @@ def to_document(record: ImportRecord) -> Document:
         },
         "published": confirmation.published if confirmation else False,
         "client_ids": {str(row): client_id for row, client_id in record.client_ids.items()},
+        "rows_ref": record.rows_ref,
     }
 
 
@@ -280,6 +391,7 @@ def from_document(doc: Document) -> ImportRecord:
         client_ids={
             int(row): client_id for row, client_id in (doc.get("client_ids") or {}).items()
         },
+        rows_ref=doc.get("rows_ref") or "",
     )
 
 

@@ -74,6 +74,7 @@ class ImportRecord:
     rejections: tuple[Rejection, ...] = ()
     confirmation: Confirmation | None = None
     client_ids: Mapping[int, str] = field(default_factory=dict)
+    rows_ref: str = ""  # where the repository keeps the current rows (opaque; "" = older imports)
 
     @property
     def editable(self) -> bool:

@@ -45,6 +45,9 @@ class CheckedRow:
     vat: str | None = None
     reference: str | None = None
     unreadable: tuple[str, ...] = ()  # keys of formula cells without a cached value
+    # The normalised client of a valid row as JSON (ClientData), kept when the row is stored so
+    # that publishing a confirmed import needs no second pass through the rules.
+    client: str | None = None
 
     def outcome(self) -> CheckedRow:
         """The same row without its cells: what the cross-row checks and the report need."""
@@ -69,11 +72,14 @@ def check_row(
     cells: Cells,
     context: RowContext,
     blocked_keys: frozenset[str] = frozenset(),
+    *,
+    keep_client: bool = False,
 ) -> CheckedRow:
     """Every rule of the clients service that needs no write, on one row.
 
     ``blocked_keys`` are columns whose cell could not be read (a formula without a cached value):
     they get that problem, and the rules' complaints about the same cells are left out.
+    ``keep_client``: a valid row keeps its normalised client as JSON (~5 µs a row).
     """
     mapped = to_raw(cells, context.groups)
     problems = [RowProblem(key, "cell.formula_without_value") for key in sorted(blocked_keys)]
@@ -105,6 +111,7 @@ def check_row(
         vat,
         reference,
         tuple(sorted(blocked_keys)),
+        data.model_dump_json() if keep_client and data is not None and not problems else None,
     )
 
 

@@ -39,7 +39,10 @@ def check_batch(
     batch: Sequence[RowInput], context: RowContext, keep_cells: bool
 ) -> list[CheckedRow]:
     """Runs in a worker process: module-level so it pickles by name."""
-    checked = [check_row(row, cells, context, blocked) for row, cells, blocked in batch]
+    checked = [
+        check_row(row, cells, context, blocked, keep_client=keep_cells)
+        for row, cells, blocked in batch
+    ]
     return checked if keep_cells else [c.outcome() for c in checked]
 
 

@@ -7,6 +7,7 @@ uniqueness check is ONE batch call per validation.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -38,6 +39,8 @@ from portal_importer.ports import (
     PlatformUnavailable,
 )
 from portal_importer.service.engine import SheetCheck, check_sheet
+
+logger = logging.getLogger(__name__)
 
 
 class ImportNotFound(Exception):
@@ -116,10 +119,16 @@ class Importer:
     ) -> tuple[ImportRecord, Report]:
         context = await self.context_for(caller, token)
         checked, rows = await self._check_file(data, context)
-        availability = await self._availability(rows, token)
+        import_id = str(uuid.uuid4())
+        # Rows first (under a fresh reference): a crash before the import is written leaves
+        # unreferenced rows, never an import without its rows.
+        availability, rows_ref = await asyncio.gather(
+            self._availability(rows, token),
+            self.repository.store_rows(import_id, caller.office_id, 1, rows),
+        )
         now = self.now()
         record = ImportRecord(
-            import_id=str(uuid.uuid4()),
+            import_id=import_id,
             office_id=caller.office_id,
             created_by=caller.user_id,
             created_at=now,
@@ -131,10 +140,11 @@ class Importer:
             facts=checked.facts,
             availability=availability,
             uploads=(Upload(1, filename, now, len(rows)),),
+            rows_ref=rows_ref,
         )
         report = self.assess(record, rows)
         record = replace(record, rows=report.rows, errors=len(report.errors))
-        await self.repository.add(record, rows)
+        await self.repository.add(record)
         return record, report
 
     async def get(self, caller: Caller, import_id: str) -> ImportRecord:
@@ -157,20 +167,27 @@ class Importer:
         record.ensure_editable()
         context = await self.context_for(caller, token)
         checked, rows = await self._check_file(data, context)
-        availability = await self._availability(rows, token)
+        generation = record.generation + 1
+        availability, rows_ref = await asyncio.gather(
+            self._availability(rows, token),
+            self.repository.store_rows(import_id, caller.office_id, generation, rows),
+        )
         now = self.now()
         updated = replace(
             record.edited(now, rows=0, errors=0, availability=availability),
-            generation=record.generation + 1,
+            generation=generation,
             facts=checked.facts,
             rejections=(),
             uploads=(*record.uploads, Upload(record.version + 1, filename, now, len(rows))),
+            rows_ref=rows_ref,
         )
         report = self.assess(updated, rows)
         updated = replace(updated, rows=report.rows, errors=len(report.errors))
+        # The import switches to the new rows in one write; the old ones go afterwards.
         if not await self.repository.save(updated):
+            await self.repository.drop_rows(updated)
             raise ConcurrentChange(import_id)
-        await self.repository.replace_rows(updated, rows)
+        await self.repository.drop_rows(record)
         return _next_revision(updated), report
 
     async def edit_row(
@@ -183,10 +200,16 @@ class Importer:
     ) -> tuple[ImportRecord, Report]:
         record = await self.get(caller, import_id)
         record.ensure_editable()
-        rows = await self.repository.rows(record)
+        rows, target, context = await asyncio.gather(
+            self.repository.rows(record),
+            self.repository.row(record, number),
+            self.context_for(caller, token),
+        )
+        if target is None:
+            raise RowNotFound(str(number))
         position = _position(rows, number)
-        cells = dict(rows[position].cells)
-        unreadable = set(rows[position].unreadable)
+        cells = dict(target.cells)
+        unreadable = set(target.unreadable)
         for name, value in changes.items():
             key = column_key(name)
             unreadable.discard(key)
@@ -195,8 +218,7 @@ class Importer:
                 cells[key] = text
             else:
                 cells.pop(key, None)
-        context = await self.context_for(caller, token)
-        rows[position] = check_row(number, cells, context, frozenset(unreadable))
+        rows[position] = check_row(number, cells, context, frozenset(unreadable), keep_client=True)
         return await self._save_rows(record, rows, token, changed=rows[position], number=number)
 
     async def delete_row(
@@ -262,6 +284,12 @@ class Importer:
             if latest.status is ImportStatus.PENDING:
                 raise ConcurrentChange(import_id)
             return latest  # a concurrent confirm won: same outcome, one publication
+        try:
+            await self.repository.announce(confirmed)
+        except Exception:  # the relay's scan of confirmed imports finds it a little later
+            logger.warning(
+                "confirmed import %s not announced to the relay", import_id, exc_info=True
+            )
         self.wake_publisher()
         return _next_revision(confirmed)
 
