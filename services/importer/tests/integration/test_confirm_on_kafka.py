@@ -12,7 +12,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from portal_contracts.broker import build_broker, publish_event
+from portal_contracts.broker import build_broker, publish_event, subscriber_options
 from portal_contracts.imports import (
     MAX_CHUNK_BYTES,
     ImportCommitted,
@@ -100,6 +100,9 @@ async def test_confirm_publishes_chunks_once(
     records = await raw_records_on(kafka_bootstrap, topics.of(ImportValidated), published)
     assert len(records) == published
     events = [ImportValidated.model_validate_json(r.value) for r in records]
+    headers = [dict(r.headers) for r in records]
+    assert {h["content-type"] for h in headers} == {b"application/json"}
+    assert [h["event_id"].decode() for h in headers] == [str(e.event_id) for e in events]
     assert all(len(r.value) < MAX_CHUNK_BYTES for r in records)
     assert {r.key for r in records} == {created["id"].encode()}  # one partition, in order
     assert [e.payload.chunk_index for e in events] == list(range(published))
@@ -114,6 +117,42 @@ async def test_confirm_publishes_chunks_once(
     assert rows[0].client.bank_accounts == ["BE04539000000131"]
     assert len({e.event_id for e in events}) == published
     assert len({e.correlation_id for e in events}) == 1
+
+
+async def test_a_faststream_consumer_reads_the_chunks_as_events(
+    api: httpx.AsyncClient,
+    auth: Auth,
+    wired: Bootstrapped,
+    kafka_bootstrap: str,
+    topics: Topics,
+    importer_settings: Any,
+    group_id: str,
+) -> None:
+    """As the clients service consumes them: a typed FastStream subscriber."""
+    received: list[ImportValidated] = []
+    arrived = asyncio.Event()
+    consumer = build_broker(kafka_bootstrap, client_id="clients-like")
+
+    @consumer.subscriber(topics.of(ImportValidated), **subscriber_options(group_id))
+    async def on_chunk(event: ImportValidated) -> None:
+        received.append(event)
+        arrived.set()
+
+    broker = build_broker(kafka_bootstrap, client_id="importer-test")
+    with_kafka = bootstrap(importer_settings, repository=wired.repository, broker=broker)
+    await broker.start()
+    await consumer.start()
+    try:
+        created = await _confirmed_import(api, auth, 5)
+        assert with_kafka.relay is not None
+        assert await with_kafka.relay.relay_once() == 1
+        await asyncio.wait_for(arrived.wait(), timeout=60)
+    finally:
+        await consumer.stop()
+        await broker.stop()
+    assert received[0].payload.import_id == created["id"]
+    assert [r.row_number for r in received[0].payload.rows] == [3, 4, 5, 6, 7]
+    assert received[0].payload.rows[0].client.company.vat_number == "BE0100000169"
 
 
 async def test_answers_from_the_broker_move_the_import(
