@@ -1,5 +1,8 @@
 """Importer: offline validation of 10,000 and 100,000 rows, next to the bare read of the same file
-(`uv run python bench/bench_importer.py [--sizes 10000,100000] [--workers N]`).
+(`uv run python bench/bench_importer.py [--sizes 10000,100000] [--workers N]`); and with `--api`
+the service path on the local Kafka and FerretDB (`make infra-up`): upload -> report, and
+confirm -> every ImportValidated chunk on Kafka, through the real importer API and worker
+processes, the clients service faked (instant availability) or real (`--clients real`).
 
 Each measurement runs in its own child process, which reports its wall time and peak RSS (its own
 and its pool workers', `resource.getrusage`). "validate" is `importer validate FILE --json`
@@ -13,16 +16,19 @@ iterating every row, and openpyxl read-only iterating every row. Goals (issue 4)
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache" / "bench-importer"
 GOALS = {10_000: (1.5, None), 100_000: (15.0, 400.0)}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 CHILD = r"""
 import json, resource, sys, time
@@ -92,7 +98,15 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--api", action="store_true", help="the service path instead")
+    parser.add_argument("--rows", type=int, default=10_000, help="with --api")
+    parser.add_argument("--repeat", type=int, default=3, help="with --api")
+    parser.add_argument(
+        "--clients", choices=("fake", "real"), default="fake", help="with --api: availability"
+    )
     args = parser.parse_args()
+    if args.api:
+        return asyncio.run(run_api(args.rows, args.repeat, args.clients))
     print(
         f"importer benchmark: {os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.2f}, workers={args.workers}"
     )
@@ -123,6 +137,197 @@ def main() -> int:
                 rss_goal = f", peak RSS < {limit_mb:.0f} MB" if limit_mb else ""
                 print(f"  goal: < {limit_s} s total{rss_goal}: {verdict}")
     return 1 if missed else 0
+
+
+# --- the service path ------------------------------------------------------------------------
+
+API_GOAL_S = 1.0  # confirm -> last chunk, the importer's own share (fake clients service)
+LAUNCH = (
+    "import logging, sys, uvicorn; "
+    "logging.basicConfig(level=logging.INFO, format='%(asctime)s %(name)s %(message)s'); "
+    "uvicorn.run('portal_importer.entrypoints.http:create_app', factory=True, "
+    "host='127.0.0.1', port=int(sys.argv[1]), log_level='warning')"
+)
+
+
+def fake_clients() -> tuple[str, Any]:
+    """The clients service's API as the importer calls it: nothing taken, two groups."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, body: object) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if self.path == "/v1/groups":
+                return self._answer([{"group_id": "everyone", "name": "Everyone"}])
+            return self._answer({"settings": {"enabled_transfer_methods": ["manual", "email"]}})
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["content-length"]))
+            self._answer({"emails_taken": [], "vat_numbers_taken": []})
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", server
+
+
+async def chunks_of(consumer: Any, import_id: str, started: float) -> tuple[float, float, int]:
+    """Seconds from ``started`` to the first and the last chunk of the import; chunk count."""
+    first = last = 0.0
+    seen: set[int] = set()
+    count = None
+    while count is None or len(seen) < count:
+        batch = await asyncio.wait_for(consumer.getmany(timeout_ms=100), timeout=120)
+        for records in batch.values():
+            for record in records:
+                if record.key != import_id.encode():
+                    continue
+                event = json.loads(record.value)["payload"]
+                now = time.perf_counter() - started
+                first = first or now
+                last = now
+                seen.add(event["chunk_index"])
+                count = event["chunk_count"]
+                assert len(record.value) <= 512 * 1024, len(record.value)
+    return first, last, len(seen)
+
+
+def _log_lines(path: Path, marker: str) -> list[str]:
+    return [line for line in path.read_text(errors="replace").splitlines() if marker in line]
+
+
+async def run_api(rows: int, repeat: int, clients: str) -> int:
+    import tempfile
+    import uuid
+
+    import httpx
+    from aiokafka import AIOKafkaConsumer
+
+    sys.path.insert(0, str(ROOT))
+    from portal_contracts.imports import ImportValidated
+    from portal_contracts.topics import Topics
+    from portal_importer.samples import client_row, fill_template
+    from portal_infra import local
+    from portal_infra.process import free_port, spawn, stop_process
+    from tests.e2e.conftest import JWT_KEY, Stack, bearer
+
+    urls = local.running()
+    if len(urls) < 2:
+        raise SystemExit("needs the local Kafka and FerretDB: make infra-up")
+    run = uuid.uuid4().hex[:8]
+    topics = Topics(prefix=f"bench.{run}.")
+    logs = Path(tempfile.mkdtemp(prefix="bench-importer-api-"))
+    print(
+        f"importer API path: {rows:,} rows, {os.cpu_count()} CPU(s), load {os.getloadavg()[0]:.2f}"
+    )
+    print(f"# service logs: {logs}")
+    env = {
+        **os.environ,
+        **urls,
+        "PORTAL_JWT_KEY": JWT_KEY,
+        "PORTAL_TOPIC_PREFIX": topics.prefix,
+        "IMPORTER_DATABASE": f"bench_{run}_importer",
+        "CLIENTS_DATABASE": f"bench_{run}_clients",
+        "CLIENTS_VIES_ENABLED": "false",
+        "CLIENTS_CONSUMER_GROUP": f"bench-{run}-clients",
+    }
+    stack = Stack(env=env, topics=topics, logs=logs)
+    server = None
+    port = free_port()
+    processes = []
+    try:
+        if clients == "real":
+            stack.start_api("clients")
+            await stack.wait_healthy("clients")
+            env["IMPORTER_CLIENTS_URL"] = stack.url("clients")
+        else:
+            env["IMPORTER_CLIENTS_URL"], server = fake_clients()
+        processes.append(
+            spawn([sys.executable, "-c", LAUNCH, str(port)], logs / "importer-api.log", env=env)
+        )
+        processes.append(
+            spawn(
+                [sys.executable, "-m", "portal_importer.entrypoints.worker"],
+                logs / "importer-worker.log",
+                env=env,
+            )
+        )
+        api = f"http://127.0.0.1:{port}"
+        stack.ports["importer"] = port
+        await stack.wait_healthy("importer")
+        workbook = fill_template([client_row(n) for n in range(1, rows + 1)])
+        consumer = AIOKafkaConsumer(
+            topics.of(ImportValidated),
+            bootstrap_servers=urls["KAFKA_BOOTSTRAP_SERVERS"],
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+            fetch_max_bytes=64 * 2**20,
+        )
+        await consumer.start()  # creates the topic, as it exists in production
+        results = []
+        async with httpx.AsyncClient(timeout=300) as http:
+            for _ in range(repeat):
+                started = time.perf_counter()
+                uploaded = await http.post(
+                    api + "/v1/imports",
+                    headers=bearer("office-bench"),
+                    files={"file": ("clients.xlsx", workbook, XLSX)},
+                )
+                upload_s = time.perf_counter() - started
+                body = uploaded.json()
+                assert uploaded.status_code == 201, uploaded.text[:500]
+                assert body["report"]["valid"], body["report"]["errors"][:3]
+                started = time.perf_counter()
+                report = await http.get(
+                    api + f"/v1/imports/{body['id']}", headers=bearer("office-bench")
+                )
+                report_s = time.perf_counter() - started
+                assert report.status_code == 200
+                started = time.perf_counter()
+                confirmed = await http.post(
+                    api + f"/v1/imports/{body['id']}/confirm", headers=bearer("office-bench")
+                )
+                confirm_s = time.perf_counter() - started
+                assert confirmed.status_code == 202, confirmed.text[:500]
+                first, last, count = await chunks_of(consumer, body["id"], started)
+                results.append((upload_s, report_s, confirm_s, first, last, count))
+        await consumer.stop()
+    finally:
+        for process in processes:
+            stop_process(process, timeout=10)
+        stack.stop_all()
+        if server is not None:
+            server.shutdown()
+    print(
+        f"  {'#':<3}{'upload s':>9}{'report s':>9}{'confirm s':>10}{'1st chunk s':>12}{'last chunk s':>13}{'chunks':>7}"
+    )
+    for n, (up, rep, conf, first, last, count) in enumerate(results, 1):
+        print(f"  {n:<3}{up:>9.2f}{rep:>9.2f}{conf:>10.2f}{first:>12.2f}{last:>13.2f}{count:>7}")
+    print("  confirm phases (API log):")
+    for line in _log_lines(logs / "importer-api.log", " confirmed ("):
+        print("   ", line.split(" confirmed ")[1])
+    print("  publication (worker log):")
+    for line in _log_lines(logs / "importer-worker.log", " published in "):
+        print("   ", line.split(" published in ")[1])
+    best = min(r[4] for r in results)
+    if clients == "fake":
+        verdict = "met" if best < API_GOAL_S else "MISSED"
+        print(
+            f"  goal: confirm -> last chunk < {API_GOAL_S} s with instant availability: {verdict} (best {best:.2f} s)"
+        )
+        return 0 if best < API_GOAL_S else 1
+    return 0
 
 
 if __name__ == "__main__":

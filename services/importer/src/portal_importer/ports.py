@@ -58,8 +58,10 @@ class ImportRepository(Protocol):
         """Write ``record`` if nobody else wrote since it was read (its revision); bump it."""
         ...
 
-    async def rows(self, record: ImportRecord, *, cells: bool = False) -> list[CheckedRow]:
-        """The current rows in row order; cells (and stored clients) only with ``cells``."""
+    async def rows(
+        self, record: ImportRecord, *, cells: bool = False, clients: bool = False
+    ) -> list[CheckedRow]:
+        """The current rows in row order; their cells and stored clients only when asked."""
         ...
 
     async def row(self, record: ImportRecord, number: int) -> CheckedRow | None:

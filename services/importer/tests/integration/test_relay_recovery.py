@@ -174,3 +174,22 @@ async def test_relay_keeps_running_through_a_pass_that_fails(wired: Bootstrapped
     assert task is not None
     assert not task.done()
     await relay.stop()
+
+
+async def test_clients_stored_under_another_schema_are_normalised_again(
+    api: httpx.AsyncClient, auth: Auth, wired: Bootstrapped
+) -> None:
+    """Rows checked before a ClientData change: their stored JSON is not trusted."""
+    repository = wired.repository
+    assert isinstance(repository, MongoImports)
+    import_id = await _confirm(api, auth, 3)
+    changed = await repository.chunks.update_many(
+        {"import_id": import_id}, {"$set": {"client_schema": "before-a-contract-change"}}
+    )
+    assert changed.modified_count == 1
+    sent = Collected()
+    assert await ImportRelay(repository, sent).relay_once() == 1
+    rows = sent.events()[0].payload.rows
+    assert [r.client.user.email for r in rows] == [
+        f"client{n}@bureau-example.be" for n in (1, 2, 3)
+    ]

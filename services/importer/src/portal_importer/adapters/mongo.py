@@ -107,12 +107,18 @@ class MongoImports:
                 {"import_id": record.import_id, "generation": record.generation}
             )
 
-    async def rows(self, record: ImportRecord, *, cells: bool = False) -> list[CheckedRow]:
-        """The current rows in row order; without ``cells`` only their outcomes (what the
-        report and the confirmation need), which skips most of the stored bytes."""
+    async def rows(
+        self, record: ImportRecord, *, cells: bool = False, clients: bool = False
+    ) -> list[CheckedRow]:
+        """The current rows in row order: their outcomes (what the report and the confirmation
+        need), with their cells and stored clients only when asked (most of the bytes)."""
         if not record.rows_ref:
             return await self._legacy_rows(record)
-        projection = None if cells else {"outcomes": 1}
+        projection = {"outcomes": 1, "client_schema": 1}
+        if cells:
+            projection["cells"] = 1
+        if clients:
+            projection["clients"] = 1
         found = await self._chunks_of(record, projection)
         return await asyncio.to_thread(
             lambda: [row for chunk in found for row in rowpack.unpack(chunk)]

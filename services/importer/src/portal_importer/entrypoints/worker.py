@@ -29,8 +29,11 @@ async def run(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await wired.broker.start()
+    # The producer first and the relay at once: joining the consumer groups takes seconds, and
+    # imports confirmed meanwhile (or left unpublished by a crash) need not wait for it.
+    await wired.broker.connect()
     wired.relay.start()
+    await wired.broker.start()
     try:
         await stop.wait()
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -267,13 +268,17 @@ class Importer:
 
     async def confirm(self, caller: Caller, token: str, import_id: str) -> ImportRecord:
         """Idempotent: a confirmed or done import answers as it is, nothing is sent twice."""
+        started = time.perf_counter()
         record = await self.get(caller, import_id)
         if record.status is not ImportStatus.PENDING:
             return record
         rows = await self.repository.rows(record)
+        read = time.perf_counter()
         fresh = replace(record, availability=await self._availability(rows, token))
+        asked = time.perf_counter()
         report = self.assess(fresh, rows)
         fresh = replace(fresh, rows=report.rows, errors=len(report.errors))
+        assessed = time.perf_counter()
         if not report.valid:
             if await self.repository.save(fresh):
                 fresh = _next_revision(fresh)
@@ -291,6 +296,17 @@ class Importer:
                 "confirmed import %s not announced to the relay", import_id, exc_info=True
             )
         self.wake_publisher()
+        logger.info(
+            "import %s v%d confirmed (%d rows): read %.3f s, availability %.3f s, "
+            "assessed %.3f s, saved %.3f s",
+            import_id,
+            confirmed.version,
+            len(rows),
+            read - started,
+            asked - read,
+            assessed - asked,
+            time.perf_counter() - assessed,
+        )
         return _next_revision(confirmed)
 
 

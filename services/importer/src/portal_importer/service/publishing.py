@@ -201,7 +201,9 @@ class ImportRelay:
 
     async def _publish(self, record: ImportRecord) -> int:
         started = time.perf_counter()
-        rows = await self.repository.rows(record, cells=True)
+        rows = await self.repository.rows(record, clients=True)
+        if any(row.client is None for row in rows):  # older rows: normalised again from cells
+            rows = await self.repository.rows(record, cells=True, clients=True)
         read = time.perf_counter()
         chunks = await asyncio.to_thread(build_chunks, record, rows)
         built = time.perf_counter()
