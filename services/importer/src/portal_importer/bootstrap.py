@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,20 +72,26 @@ def bootstrap(
 
         topic = topics.of(ImportValidated)
 
-        async def publish(chunk: Chunk) -> None:
+        async def publish(chunks: Sequence[Chunk]) -> None:
             # As publish_event does (key, event id and type in headers), with the bytes built
-            # and measured by build_chunks.
-            await kafka.publish(
-                chunk.body,
-                topic=topic,
-                key=chunk.key,
-                headers={
-                    "event_id": str(chunk.event_id),
-                    "event_type": ImportValidated.EVENT_TYPE,
-                    "content-type": "application/json",
-                },
-                correlation_id=str(chunk.correlation_id),
-            )
+            # and measured by build_chunks. All are queued, then every acknowledgement awaited:
+            # one partition (the key), and the idempotent producer keeps them in order.
+            acks = [
+                await kafka.publish(
+                    chunk.body,
+                    topic=topic,
+                    key=chunk.key,
+                    headers={
+                        "event_id": str(chunk.event_id),
+                        "event_type": ImportValidated.EVENT_TYPE,
+                        "content-type": "application/json",
+                    },
+                    correlation_id=str(chunk.correlation_id),
+                    no_confirm=True,
+                )
+                for chunk in chunks
+            ]
+            await asyncio.gather(*acks)
 
         relay = ImportRelay(
             repository,

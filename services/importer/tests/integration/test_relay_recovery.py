@@ -5,7 +5,7 @@ Chunks are collected in memory here; test_confirm_on_kafka sends them to the rea
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -29,8 +29,8 @@ class Collected:
     def __init__(self) -> None:
         self.chunks: list[Chunk] = []
 
-    async def __call__(self, chunk: Chunk) -> None:
-        self.chunks.append(chunk)
+    async def __call__(self, chunks: Sequence[Chunk]) -> None:
+        self.chunks.extend(chunks)
 
     def events(self) -> list[ImportValidated]:
         return [ImportValidated.model_validate_json(c.body) for c in self.chunks]

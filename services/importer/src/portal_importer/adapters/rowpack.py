@@ -84,15 +84,17 @@ def unpack(document: Mapping[str, Any]) -> list[CheckedRow]:
         clients = _text(document["clients"]).split("\n") if outcomes else []
     return [
         CheckedRow(
-            row=row,
-            cells=cells[i] if cells is not None else {},
-            problems=tuple(RowProblem(key, code, params) for key, code, params in problems),
-            invite=invite,
-            email=email,
-            vat=vat,
-            reference=reference,
-            unreadable=tuple(unreadable),
-            client=(clients[i] or None) if clients is not None else None,
+            row,
+            cells[i] if cells is not None else {},
+            tuple(RowProblem(key, code, params) for key, code, params in problems)
+            if problems
+            else (),
+            invite,
+            email,
+            vat,
+            reference,
+            tuple(unreadable) if unreadable else (),
+            (clients[i] or None) if clients is not None else None,
         )
         for i, (row, invite, email, vat, reference, unreadable, problems) in enumerate(outcomes)
     ]

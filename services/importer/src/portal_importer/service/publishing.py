@@ -149,7 +149,7 @@ class ImportRelay:
     """Publishes confirmed imports; run by the worker, woken after a confirmation."""
 
     repository: ImportRepository
-    publish: Callable[[Chunk], Awaitable[None]]
+    publish: Callable[[Sequence[Chunk]], Awaitable[None]]  # all, in order, acknowledged
     poll_interval_s: float = 0.1
     sweep_interval_s: float = 30.0
     clock: Callable[[], float] = time.monotonic
@@ -207,8 +207,7 @@ class ImportRelay:
         read = time.perf_counter()
         chunks = await asyncio.to_thread(build_chunks, record, rows)
         built = time.perf_counter()
-        for chunk in chunks:
-            await self.publish(chunk)
+        await self.publish(chunks)
         await self.repository.mark_published(record)
         logger.info(
             "import %s v%d published in %d chunk(s): rows read %.3f s, built %.3f s, sent %.3f s",
