@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -87,3 +87,9 @@ class ImportRepository(Protocol):
     async def forget_announcement(self, import_id: str) -> None: ...
 
     async def mark_published(self, record: ImportRecord) -> None: ...
+
+    async def record_clients(
+        self, record: ImportRecord, version: int, client_ids: Mapping[int, str]
+    ) -> None:
+        """Keep which row became which client (idempotent), beside the import's document."""
+        ...

@@ -23,6 +23,7 @@ from portal_contracts.imports import (
     RejectedRow,
 )
 from portal_contracts.topics import Topics
+from portal_importer.adapters.rowpack import unpacked_json
 from portal_importer.bootstrap import Bootstrapped, bootstrap
 from portal_importer.entrypoints.consumers import register_consumers
 from portal_importer.samples import client_row, fill_template
@@ -200,6 +201,10 @@ async def test_answers_from_the_broker_move_the_import(
 
         done = await _until_status(api, auth, committed_one["id"], "done")
         assert done["clients_created"] == 3
+        kept = await wired.repository.clients.find_one(  # type: ignore[attr-defined]
+            {"_id": f"{committed_one['id']}:1"}
+        )
+        assert unpacked_json(kept["client_ids"]) == {"3": "c-3", "4": "c-4", "5": "c-5"}
 
         back = await _until_status(api, auth, rejected_one["id"], "pending")
         assert [(e["row"], e["column"], e["code"]) for e in back["report"]["errors"]] == [

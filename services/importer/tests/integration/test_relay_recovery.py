@@ -5,22 +5,28 @@ Chunks are collected in memory here; test_confirm_on_kafka sends them to the rea
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
 from portal_contracts.imports import ImportValidated
-from portal_importer.adapters.mongo import MongoImports
+from portal_importer.adapters.mongo import MongoImports, row_to_document
 from portal_importer.bootstrap import Bootstrapped
+from portal_importer.domain.assessment import FileFacts
 from portal_importer.domain.model import ImportRecord, ImportStatus
+from portal_importer.domain.validation import Availability, check_row
+from portal_importer.entrypoints.cli import offline_context
 from portal_importer.samples import client_row, fill_template
 from portal_importer.service.publishing import Chunk, ImportRelay
 
 pytestmark = pytest.mark.integration
 
+NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Auth = Callable[..., dict[str, str]]
 
@@ -192,4 +198,46 @@ async def test_clients_stored_under_another_schema_are_normalised_again(
     rows = sent.events()[0].payload.rows
     assert [r.client.user.email for r in rows] == [
         f"client{n}@bureau-example.be" for n in (1, 2, 3)
+    ]
+
+
+async def test_an_import_confirmed_before_the_packed_rows_is_still_published(
+    wired: Bootstrapped,
+) -> None:
+    """Rows stored the old way (one nested document per row, found by scanning)."""
+    repository = wired.repository
+    assert isinstance(repository, MongoImports)
+    rows = [check_row(n + 2, client_row(n), offline_context()) for n in (1, 2)]
+    record = ImportRecord(
+        import_id="old-1",
+        office_id="office-a",
+        created_by="u-1",
+        created_at=NOW,
+        updated_at=NOW,
+        status=ImportStatus.PENDING,
+        version=1,
+        generation=1,
+        revision=0,
+        facts=FileFacts({}),
+        availability=Availability(),
+        rows=2,
+    ).confirmed(NOW, str(uuid.uuid4()))
+    await repository.chunks.insert_one(
+        {
+            "_id": "old-1:1:0",
+            "import_id": "old-1",
+            "office_id": "office-a",
+            "generation": 1,
+            "first_row": 3,
+            "last_row": 4,
+            "rows": [row_to_document(r) for r in rows],
+        }
+    )
+    await repository.add(record)
+    assert [r.row for r in await repository.rows(record)] == [3, 4]
+    sent = Collected()
+    assert await ImportRelay(repository, sent).relay_once() == 1
+    assert [r.client.user.email for r in sent.events()[0].payload.rows] == [
+        "client1@bureau-example.be",
+        "client2@bureau-example.be",
     ]

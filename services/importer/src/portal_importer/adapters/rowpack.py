@@ -44,6 +44,14 @@ def _text(blob: bytes) -> str:
     return zlib.decompress(blob).decode()
 
 
+def packed_json(value: object) -> Binary:
+    return _blob(json.dumps(value, separators=(",", ":")))
+
+
+def unpacked_json(blob: bytes) -> Any:
+    return json.loads(_text(blob))
+
+
 def pack(rows: Sequence[CheckedRow]) -> dict[str, Any]:
     """The fields of a chunk document holding ``rows`` (not empty)."""
     outcomes = [

@@ -8,7 +8,7 @@ out under the version it validated, so a late answer about an older version chan
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -73,7 +73,7 @@ class ImportRecord:
     uploads: tuple[Upload, ...] = ()
     rejections: tuple[Rejection, ...] = ()
     confirmation: Confirmation | None = None
-    client_ids: Mapping[int, str] = field(default_factory=dict)
+    clients_created: int = 0  # which row became which client is kept beside (repository)
     rows_ref: str = ""  # where the repository keeps the current rows (opaque; "" = older imports)
 
     @property
@@ -131,7 +131,9 @@ class ImportRecord:
         """``None`` when the answer is stale or already applied (idempotent consumer)."""
         if self.status is not ImportStatus.CONFIRMED or version != self.version:
             return None
-        return replace(self, status=ImportStatus.DONE, client_ids=dict(client_ids), updated_at=now)
+        return replace(
+            self, status=ImportStatus.DONE, clients_created=len(client_ids), updated_at=now
+        )
 
     def rejected(
         self, version: int, rows: Sequence[Rejection], now: datetime

@@ -91,7 +91,7 @@ def _summary(record: ImportRecord) -> dict[str, Any]:
             }
             for u in record.uploads
         ],
-        "clients_created": len(record.client_ids),
+        "clients_created": record.clients_created,
     }
 
 

@@ -283,6 +283,11 @@ async def on_import_committed(
 ) -> bool:
     payload = event.payload
     client_ids: Mapping[int, str] = payload.client_ids
+    record = await repository.get(event.office_id, payload.import_id)
+    if record is not None and record.committed(payload.version, client_ids, now()) is not None:
+        # First the rows' clients (idempotent), then the import done: a crash in between
+        # leaves it confirmed, and the answer, not yet acknowledged, comes again.
+        await repository.record_clients(record, payload.version, client_ids)
     return await _apply(
         repository,
         event.office_id,
