@@ -314,6 +314,9 @@ async def run_api(rows: int, repeat: int, clients: str) -> int:
     )
     for n, (up, rep, conf, first, last, count) in enumerate(results, 1):
         print(f"  {n:<3}{up:>9.2f}{rep:>9.2f}{conf:>10.2f}{first:>12.2f}{last:>13.2f}{count:>7}")
+    print("  upload phases (API log):")
+    for line in _log_lines(logs / "importer-api.log", " uploaded ("):
+        print("   ", line.split(" uploaded ")[1])
     print("  confirm phases (API log):")
     for line in _log_lines(logs / "importer-api.log", " confirmed ("):
         print("   ", line.split(" confirmed ")[1])
