@@ -1,6 +1,11 @@
-"""What our two FerretDB patches change: `_id` lookups, updates and deletes in a big collection.
+"""What our FerretDB build and settings change: `_id` lookups, updates and deletes in a big
+collection, and the write rate.
 
 `uv run python bench/bench_ferretdb.py [--docs 10000] [--size 7000]`
+
+Writes: inserts of 2 KB documents, one at a time and 16 in flight, with SQLite's default
+`synchronous=FULL` (an fsync per commit) next to the `synchronous=NORMAL` our servers use (see
+portal_infra/ferretdb.py), measured in the same run.
 
 Starts two throwaway FerretDB 1.24.2 servers on the same machine in the same run: the upstream
 build (the baseline) and ours (tools/infra/src/portal_infra/ferretdb_patches.py). Each gets the
@@ -12,6 +17,7 @@ then the same operations by `_id`, timed one at a time. The upstream build is co
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import tempfile
 import time
@@ -77,6 +83,36 @@ def measure(upstream: bool, docs: int, size: int, rounds: int) -> dict[str, floa
             stop_process(process)
 
 
+async def write_rates(synchronous: str, count: int = 1000) -> tuple[float, float]:
+    """Inserts per second: one at a time, then 16 in flight."""
+    from pymongo import AsyncMongoClient
+
+    with tempfile.TemporaryDirectory() as tmp:
+        node = ferretdb.new_node(Path(tmp))
+        node.synchronous = synchronous
+        process = ferretdb.start_and_wait(node)
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(node.uri)
+        try:
+            coll = client["bench"]["writes"]
+            pad = "x" * 2000
+            started = time.perf_counter()
+            for i in range(count // 2):
+                await coll.insert_one({"_id": f"a{i}", "pad": pad})
+            one_at_a_time = (count // 2) / (time.perf_counter() - started)
+            gate = asyncio.Semaphore(16)
+
+            async def insert(i: int) -> None:
+                async with gate:
+                    await coll.insert_one({"_id": f"b{i}", "pad": pad})
+
+            started = time.perf_counter()
+            await asyncio.gather(*(insert(i) for i in range(count)))
+            return one_at_a_time, count / (time.perf_counter() - started)
+        finally:
+            await client.close()
+            stop_process(process)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=10_000)
@@ -90,6 +126,14 @@ def main() -> None:
     for name, ms in ours.items():
         base = upstream[name]
         print(f"{name:<46} {ms:>11.2f} {base:>12.2f} {base / ms:>8.0f}x")
+    normal = asyncio.run(write_rates("normal"))
+    full = asyncio.run(write_rates("full"))
+    print(f"\n{'inserts of 2 KB per second':<46} {'NORMAL':>11} {'FULL':>12} {'speed-up':>9}")
+    for label, ours_rate, base_rate in (
+        ("one at a time", normal[0], full[0]),
+        ("16 in flight", normal[1], full[1]),
+    ):
+        print(f"{label:<46} {ours_rate:>11.0f} {base_rate:>12.0f} {ours_rate / base_rate:>8.1f}x")
 
 
 if __name__ == "__main__":

@@ -93,6 +93,7 @@ class FerretNode:
     port: int
     in_memory: bool = False
     upstream: bool = False  # FerretDB without our patches (benchmarks compare the two)
+    synchronous: str = "normal"  # SQLite's; "full" (its default) only for benchmarks
 
     @property
     def uri(self) -> str:
@@ -107,10 +108,13 @@ class FerretNode:
         data.mkdir(parents=True, exist_ok=True)
         # _txlock=immediate: write transactions take the lock up front, so SQLite's busy timeout
         # applies; with deferred ones concurrent writers fail at once with SQLITE_BUSY.
+        # synchronous(normal): in WAL mode (FerretDB's), SQLite's recommended setting: a commit
+        # survives the server process being killed, and only a power cut may roll back the last
+        # ones; FULL fsyncs every commit, which halves the write rate (bench/bench_ferretdb.py).
+        # This server is for development and tests; production runs MongoDB with its journal.
+        options = f"_txlock=immediate&_pragma=synchronous({self.synchronous})"
         sqlite_url = (
-            "file:./?mode=memory&_txlock=immediate"
-            if self.in_memory
-            else f"file:{data}/?_txlock=immediate"
+            f"file:./?mode=memory&{options}" if self.in_memory else f"file:{data}/?{options}"
         )
         return spawn(
             [
