@@ -162,7 +162,9 @@ async def test_unknown_column_in_a_fix_is_a_field_error(api: httpx.AsyncClient, 
     assert response.json()["errors"][0]["code"] == "field.unknown"
 
 
-async def test_a_corrected_file_as_a_new_version(api: httpx.AsyncClient, auth: Auth) -> None:
+async def test_a_corrected_file_as_a_new_version(
+    api: httpx.AsyncClient, auth: Auth, wired: Any
+) -> None:
     bad = [client_row(1), client_row(2) | {"user.email": "x"}]
     created = (await _upload(api, auth, fill_template(bad))).json()
     assert created["report"]["valid"] is False
@@ -179,6 +181,9 @@ async def test_a_corrected_file_as_a_new_version(api: httpx.AsyncClient, auth: A
     assert [u["filename"] for u in body["uploads"]] == ["clients.xlsx", "v2.xlsx"]
     again = (await api.get(f"/v1/imports/{created['id']}", headers=auth())).json()
     assert again["report"]["rows"] == 3
+    # Only the new file's rows are kept.
+    stored = await wired.repository.chunks.find({"import_id": created["id"]}).to_list()
+    assert [(c["generation"], c["count"]) for c in stored] == [(2, 3)]
 
 
 async def test_unreadable_uploads_are_refused_and_nothing_is_stored(
