@@ -241,3 +241,28 @@ async def test_an_import_confirmed_before_the_packed_rows_is_still_published(
         "client1@bureau-example.be",
         "client2@bureau-example.be",
     ]
+
+
+async def test_rows_the_rules_now_refuse_send_the_import_back_instead_of_blocking(
+    api: httpx.AsyncClient, auth: Auth, wired: Bootstrapped
+) -> None:
+    """A row stored without its client whose cells the rules refuse at publication (a rule
+    changed, a date went too old): nothing is sent, the import is back to pending, row flagged."""
+    repository = wired.repository
+    assert isinstance(repository, MongoImports)
+    import_id = await _confirm(api, auth, 2)
+    record = await _record(repository, import_id)
+    row = await repository.row(record, 4)
+    assert row is not None
+    bad = replace(row, cells={**row.cells, "user.email": "plus une adresse"}, client=None)
+    assert await repository.put_row(record, bad, 4)
+
+    sent = Collected()
+    assert await ImportRelay(repository, sent).relay_once() == 0
+    assert sent.chunks == []
+    assert await repository.announced(10) == []  # settled, not retried
+    back = await _record(repository, import_id)
+    assert back.status is ImportStatus.PENDING
+    assert [(r.row, r.field, r.code) for r in back.rejections] == [
+        (4, "user.email", "email.syntax")
+    ]

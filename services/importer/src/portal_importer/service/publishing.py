@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from portal_client_rules import OfficeRules
+from portal_client_rules import ClientRulesError, OfficeRules
 from portal_contracts.imports import (
     MAX_CHUNK_BYTES,
     ImportCommitted,
@@ -43,6 +43,15 @@ logger = logging.getLogger(__name__)
 
 EVENT_NAMESPACE = uuid.UUID("6f0b7c1e-4a55-4b8e-9a43-2d1c9e0f5a10")
 _ROWS_SLOT = b'"rows":[]'
+
+
+class UnpublishableRows(Exception):
+    """Rows whose client cannot be built any more (stored without it, and the rules now refuse
+    them): the import cannot go out as it is."""
+
+    def __init__(self, rejections: Sequence[Rejection]) -> None:
+        super().__init__(f"{len(rejections)} problem(s)")
+        self.rejections = list(rejections)
 
 
 def chunk_event_id(import_id: str, version: int, chunk: int) -> uuid.UUID:
@@ -80,7 +89,15 @@ def build_chunks(
     """The ImportValidated events of a confirmed import, none over ``max_bytes``."""
     assert record.confirmation is not None  # noqa: S101 - only confirmed imports are published
     correlation = uuid.UUID(record.confirmation.correlation_id)
-    encoded = [row_json(record, r).encode() for r in sorted(rows, key=lambda r: r.row)]
+    encoded: list[bytes] = []
+    refused: list[Rejection] = []
+    for row in sorted(rows, key=lambda r: r.row):
+        try:
+            encoded.append(row_json(record, row).encode())
+        except ClientRulesError as error:
+            refused += [Rejection(row.row, v.field, v.code) for v in error.violations]
+    if refused:
+        raise UnpublishableRows(refused)
 
     base = ImportValidated.new(
         office_id=record.office_id,
@@ -205,7 +222,24 @@ class ImportRelay:
         if any(row.client is None for row in rows):  # older rows: normalised again from cells
             rows = await self.repository.rows(record, cells=True, clients=True)
         read = time.perf_counter()
-        chunks = await asyncio.to_thread(build_chunks, record, rows)
+        try:
+            chunks = await asyncio.to_thread(build_chunks, record, rows)
+        except UnpublishableRows as refused:
+            # As if the clients service had refused them: back to pending, the rows flagged.
+            rejections = refused.rejections
+            await _apply(
+                self.repository,
+                record.office_id,
+                record.import_id,
+                lambda r: r.rejected(record.version, rejections, datetime.now(UTC)),
+            )
+            logger.warning(
+                "import %s v%d refused before publication: %s",
+                record.import_id,
+                record.version,
+                rejections[:5],
+            )
+            return 0
         built = time.perf_counter()
         await self.publish(chunks)
         await self.repository.mark_published(record)
