@@ -1,7 +1,9 @@
 """Import events: ImportValidated (in chunks), ImportCommitted, ImportRejected.
 
 A confirmed import travels as several ImportValidated chunks (no Kafka message over ~512 KB); the
-clients service creates the clients only once it holds every chunk, all or none.
+clients service creates the clients only once it holds every chunk, all or none. Its answer,
+ImportCommitted or ImportRejected, comes in parts for the same reason (a 100,000-row import's
+client ids weigh ~4.5 MB): the import's outcome is known once every part is in.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from portal_contracts.clients import ClientData
 from portal_contracts.envelope import Envelope, Payload
 
 MAX_CHUNK_BYTES = 512 * 1024
+ANSWER_ROWS_PER_PART = 5_000  # ImportCommitted / ImportRejected rows per message (~250 KB)
 
 
 class ImportRow(Payload):
@@ -34,7 +37,9 @@ class ImportValidatedPayload(Payload):
 class ImportCommittedPayload(Payload):
     import_id: str
     version: int
-    client_ids: dict[int, str]  # row number -> client id
+    client_ids: dict[int, str]  # row number -> client id, for this part's rows
+    chunk_index: int = Field(default=0, ge=0)  # this part
+    chunk_count: int = Field(default=1, ge=1)  # parts of the answer
 
 
 class RejectedRow(Payload):
@@ -46,7 +51,9 @@ class RejectedRow(Payload):
 class ImportRejectedPayload(Payload):
     import_id: str
     version: int
-    rows: list[RejectedRow]
+    rows: list[RejectedRow]  # this part's rows
+    chunk_index: int = Field(default=0, ge=0)
+    chunk_count: int = Field(default=1, ge=1)
 
 
 class ImportValidated(Envelope[ImportValidatedPayload]):

@@ -110,11 +110,12 @@ class ImportStore(Protocol):
         self, key: str, index: int, lost: list[RejectedRow], created: dict[int, str]
     ) -> None: ...
 
-    async def commit(self, key: str, event: ImportCommitted) -> None:
-        """Make the import's clients visible and announce ClientCreated + ImportCommitted."""
+    async def commit(self, key: str, answer: list[ImportCommitted]) -> None:
+        """Make the import's clients visible and announce ClientCreated + ImportCommitted (in
+        parts)."""
 
-    async def reject(self, key: str, event: ImportRejected) -> None:
-        """Remove the import's hidden clients and announce ImportRejected."""
+    async def reject(self, key: str, answer: list[ImportRejected]) -> None:
+        """Remove the import's hidden clients and announce ImportRejected (in parts)."""
 
     async def state(self, key: str) -> str | None:
         """receiving | committed | rejected, or None for an unknown import."""

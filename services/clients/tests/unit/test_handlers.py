@@ -171,3 +171,39 @@ async def test_an_import_with_a_taken_email_is_rejected_whole() -> None:
     [answer] = deps.imports.answers  # type: ignore[attr-defined]
     assert [(r.row_number, r.code) for r in answer.payload.rows] == [(3, "email.taken")]
     assert (await clients.list_clients(ClientQuery(office_id="o1"), ADMIN, deps)).items == []
+
+
+async def test_a_large_import_is_answered_in_parts_that_each_fit_a_kafka_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(events, "ANSWER_ROWS_PER_PART", 2)  # 5,000 in production
+    deps = fake_deps()
+    await events.import_validated(_chunk([2, 3, 4, 5, 6]), deps)
+    answers = deps.imports.answers  # type: ignore[attr-defined]
+    assert [(a.payload.chunk_index, a.payload.chunk_count) for a in answers] == [
+        (0, 3),
+        (1, 3),
+        (2, 3),
+    ]
+    assert [sorted(a.payload.client_ids) for a in answers] == [[2, 3], [4, 5], [6]]
+    assert {a.correlation_id for a in answers} == {answers[0].correlation_id}
+
+
+def test_a_part_of_the_largest_answer_stays_well_under_the_kafka_message_limit() -> None:
+    from portal_contracts.imports import (
+        ANSWER_ROWS_PER_PART,
+        ImportCommitted,
+        ImportCommittedPayload,
+    )
+
+    part = ImportCommitted.new(
+        office_id="o1",
+        payload=ImportCommittedPayload(
+            import_id="imp",
+            version=1,
+            client_ids={1_048_576 - n: f"{n:032x}" for n in range(ANSWER_ROWS_PER_PART)},
+            chunk_index=0,
+            chunk_count=21,
+        ),
+    )
+    assert len(part.model_dump_json()) < 512 * 1024

@@ -24,7 +24,7 @@ fourteen documents by key for a 10,000-row import instead of scanning the client
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -166,12 +166,12 @@ class MongoImports:
         except DuplicateKeyError:
             pass
 
-    async def commit(self, key: str, event: ImportCommitted) -> None:
+    async def commit(self, key: str, answer: list[ImportCommitted]) -> None:
         """One write makes every client of the import visible (see import_states.py)."""
         await self._insert_marker(key)
-        await self._finish(key, "committed", event)
+        await self._finish(key, "committed", answer)
 
-    async def reject(self, key: str, event: ImportRejected) -> None:
+    async def reject(self, key: str, answer: list[ImportRejected]) -> None:
         await self._insert_marker(key)
         record = await self.imports.find_one({"_id": key}, {"chunk_count": 1})
         if record is not None:
@@ -181,7 +181,7 @@ class MongoImports:
         await self.vats.claims.delete_many({"import_ref": key})
         await self.rechecks.delete_many({"import_ref": key})
         await self.clients.delete_many({"import_ref": key, "visible": False})
-        await self._finish(key, "rejected", event)
+        await self._finish(key, "rejected", answer)
 
     async def state(self, key: str) -> str | None:
         return await self.states.state(key)
@@ -199,10 +199,11 @@ class MongoImports:
         except DuplicateKeyError:
             pass  # a resumed finish
 
-    async def _finish(self, key: str, state: str, event: Envelope[Any]) -> None:
+    async def _finish(self, key: str, state: str, answer: Sequence[Envelope[Any]]) -> None:
+        marker = import_marker(key)
         await self.imports.update_one(
             {"_id": key},
-            {"$set": {"state": state, "outbox": [outbox_entry(event, import_marker(key))]}},
+            {"$set": {"state": state, "outbox": [outbox_entry(e, marker) for e in answer]}},
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import timedelta
+from typing import TypeVar
 
 from portal_client_rules import ClientRulesError, check_client
 from portal_clients.domain.model import Client, imported_client_id
@@ -15,6 +16,7 @@ from portal_clients.service.deps import Deps
 from portal_clients.service.rules import office_rules
 from portal_contracts.clients import ClientActivated, ClientInvited, ImportOrigin, VatCheck
 from portal_contracts.imports import (
+    ANSWER_ROWS_PER_PART,
     ImportCommitted,
     ImportCommittedPayload,
     ImportRejected,
@@ -25,6 +27,7 @@ from portal_contracts.imports import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 IMPORT_RECHECK_SPACING = timedelta(milliseconds=500)  # two register checks a second per import
 
@@ -90,24 +93,50 @@ async def import_validated(event: ImportValidated, deps: Deps) -> None:
     if len(record.chunks) < p.chunk_count:
         return
     if record.lost:
-        rows = sorted(record.lost, key=lambda r: r.row_number)
-        rejected = ImportRejected.new(
-            office_id=event.office_id,
-            payload=ImportRejectedPayload(import_id=p.import_id, version=p.version, rows=rows),
-            caused_by=event,
+        lost = sorted(record.lost, key=lambda r: r.row_number)
+        parts = _parts(lost)
+        await deps.imports.reject(
+            key,
+            [
+                ImportRejected.new(
+                    office_id=event.office_id,
+                    payload=ImportRejectedPayload(
+                        import_id=p.import_id,
+                        version=p.version,
+                        rows=rows,
+                        chunk_index=index,
+                        chunk_count=len(parts),
+                    ),
+                    caused_by=event,
+                )
+                for index, rows in enumerate(parts)
+            ],
         )
-        await deps.imports.reject(key, rejected)
         return
-    committed = ImportCommitted.new(
-        office_id=event.office_id,
-        payload=ImportCommittedPayload(
-            import_id=p.import_id,
-            version=p.version,
-            client_ids=dict(sorted(record.client_ids.items())),
-        ),
-        caused_by=event,
+    parts_created = _parts(sorted(record.client_ids.items()))
+    await deps.imports.commit(
+        key,
+        [
+            ImportCommitted.new(
+                office_id=event.office_id,
+                payload=ImportCommittedPayload(
+                    import_id=p.import_id,
+                    version=p.version,
+                    client_ids=dict(ids),
+                    chunk_index=index,
+                    chunk_count=len(parts_created),
+                ),
+                caused_by=event,
+            )
+            for index, ids in enumerate(parts_created)
+        ],
     )
-    await deps.imports.commit(key, committed)
+
+
+def _parts(rows: list[T]) -> list[list[T]]:
+    """The answer's rows in parts small enough for one Kafka message each."""
+    size = ANSWER_ROWS_PER_PART
+    return [rows[i : i + size] for i in range(0, len(rows), size)] or [[]]
 
 
 async def _insert_rows(

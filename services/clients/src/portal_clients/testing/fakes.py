@@ -225,20 +225,20 @@ class FakeImports:
         record.lost.extend(lost)
         record.client_ids.update(created)
 
-    async def commit(self, key: str, event: ImportCommitted) -> None:
+    async def commit(self, key: str, answer: list[ImportCommitted]) -> None:
         self.clients.hidden -= self.members.get(key, set())
         self.clients.published.extend(self.pending.pop(key, []))
         self.records[key].state = "committed"
-        self.answers.append(event)
+        self.answers.extend(answer)
 
-    async def reject(self, key: str, event: ImportRejected) -> None:
+    async def reject(self, key: str, answer: list[ImportRejected]) -> None:
         self.pending.pop(key, None)
         for client_id in self.members.pop(key, set()):
             client = self.clients.rows.pop(client_id)
             self.clients.vats.pop(client.data.company.vat_number, None)
             self.clients.hidden.discard(client_id)
         self.records[key].state = "rejected"
-        self.answers.append(event)
+        self.answers.extend(answer)
 
     async def state(self, key: str) -> str | None:
         record = self.records.get(key)
