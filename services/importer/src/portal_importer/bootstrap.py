@@ -20,7 +20,8 @@ from portal_importer.config import Settings
 from portal_importer.ports import ImportRepository, OfficeDirectory, PlatformAvailability
 from portal_importer.service.engine import process_pool
 from portal_importer.service.handlers import Importer
-from portal_importer.service.publishing import Chunk, ImportRelay
+from portal_importer.service.publishing import Chunk
+from portal_importer.service.relay import ImportRelay
 from portal_servicekit.mongo import connect
 
 

@@ -15,14 +15,16 @@ import httpx
 import pytest
 
 from portal_contracts.imports import ImportValidated
-from portal_importer.adapters.mongo import MongoImports, row_to_document
+from portal_importer.adapters.documents import row_to_document
+from portal_importer.adapters.mongo import MongoImports
 from portal_importer.bootstrap import Bootstrapped
 from portal_importer.domain.assessment import FileFacts
 from portal_importer.domain.model import ImportRecord, ImportStatus
 from portal_importer.domain.validation import Availability, check_row
 from portal_importer.entrypoints.cli import offline_context
 from portal_importer.samples import client_row, fill_template
-from portal_importer.service.publishing import Chunk, ImportRelay
+from portal_importer.service.publishing import Chunk
+from portal_importer.service.relay import ImportRelay
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from portal_importer.adapters.mongo import from_document, to_document
+from portal_importer.adapters.documents import from_document, to_document
 from portal_importer.domain.assessment import FileFacts
 from portal_importer.domain.model import ImportRecord, ImportStatus, Rejection
 from portal_importer.domain.validation import Availability

@@ -1,7 +1,7 @@
 """Confirmed imports go out as ImportValidated chunks; the clients service answers with
 ImportCommitted or ImportRejected.
 
-The outbox: confirming writes only the import's state (one document, atomic, conditional on its
+The outbox: confirming writes only the import's state (one document write, conditional on its
 revision), then drops a hint in a tiny collection (``announce``). The relay polls the hints every
 ``poll_interval_s`` (cheap: FerretDB scans a collection of a few documents) and, as a safety net
 for a hint lost in a crash, scans the imports for confirmed-but-unpublished ones at start and every
@@ -18,12 +18,10 @@ the rows were checked, and are spliced in as they are (re-running the rules and 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from portal_client_rules import ClientRulesError, OfficeRules
@@ -35,7 +33,7 @@ from portal_contracts.imports import (
     ImportValidatedPayload,
 )
 from portal_contracts.values import TransferMethod
-from portal_importer.domain.model import ImportRecord, ImportStatus, Rejection
+from portal_importer.domain.model import ImportRecord, Rejection
 from portal_importer.domain.validation import CheckedRow, RowContext, client_data
 from portal_importer.ports import ImportRepository
 
@@ -153,143 +151,10 @@ def build_chunks(
     return chunks
 
 
-def _due(record: ImportRecord) -> bool:
-    return (
-        record.status is ImportStatus.CONFIRMED
-        and record.confirmation is not None
-        and not record.confirmation.published
-    )
-
-
-@dataclass
-class ImportRelay:
-    """Publishes confirmed imports; run by the worker, woken after a confirmation."""
-
-    repository: ImportRepository
-    publish: Callable[[Sequence[Chunk]], Awaitable[None]]  # all, in order, acknowledged
-    poll_interval_s: float = 0.1
-    sweep_interval_s: float = 30.0
-    clock: Callable[[], float] = time.monotonic
-    _next_sweep: float = field(default=0.0, init=False)  # 0: sweep on the first pass
-    _retry_at: dict[str, tuple[float, int]] = field(default_factory=dict, init=False)
-
-    def __post_init__(self) -> None:
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    async def relay_once(self) -> int:
-        """Publishes what is due; returns the number of chunks published."""
-        published = 0
-        for office_id, import_id in await self.repository.announced(limit=20):
-            if self._waiting(import_id):
-                continue
-            record = await self.repository.get(office_id, import_id)
-            if record is not None and _due(record):
-                done = await self._publish_safely(record)
-                if done is None:
-                    continue  # the hint stays: retried after a pause
-                published += done
-            await self.repository.forget_announcement(import_id)
-        if self.clock() >= self._next_sweep:
-            self._next_sweep = self.clock() + self.sweep_interval_s
-            for record in await self.repository.unpublished(limit=20):
-                if not self._waiting(record.import_id):
-                    published += await self._publish_safely(record) or 0
-        return published
-
-    async def _publish_safely(self, record: ImportRecord) -> int | None:
-        """One import; a failure pauses that import (growing pauses), not the others."""
-        try:
-            count = await self._publish(record)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            _, failures = self._retry_at.get(record.import_id, (0.0, 0))
-            pause = min(30.0, 0.5 * 2**failures)
-            self._retry_at[record.import_id] = (self.clock() + pause, failures + 1)
-            logger.exception("import %s not published; retried in %.1f s", record.import_id, pause)
-            return None
-        self._retry_at.pop(record.import_id, None)
-        return count
-
-    def _waiting(self, import_id: str) -> bool:
-        retry = self._retry_at.get(import_id)
-        return retry is not None and self.clock() < retry[0]
-
-    async def _publish(self, record: ImportRecord) -> int:
-        started = time.perf_counter()
-        rows = await self.repository.rows(record, clients=True)
-        if any(row.client is None for row in rows):  # older rows: normalised again from cells
-            rows = await self.repository.rows(record, cells=True, clients=True)
-        read = time.perf_counter()
-        try:
-            chunks = await asyncio.to_thread(build_chunks, record, rows)
-        except UnpublishableRows as refused:
-            # As if the clients service had refused them: back to pending, the rows flagged.
-            rejections = refused.rejections
-            await _apply(
-                self.repository,
-                record.office_id,
-                record.import_id,
-                lambda r: r.rejected(record.version, rejections, datetime.now(UTC)),
-            )
-            logger.warning(
-                "import %s v%d refused before publication: %s",
-                record.import_id,
-                record.version,
-                rejections[:5],
-            )
-            return 0
-        built = time.perf_counter()
-        await self.publish(chunks)
-        await self.repository.mark_published(record)
-        logger.info(
-            "import %s v%d published in %d chunk(s): rows read %.3f s, built %.3f s, sent %.3f s",
-            record.import_id,
-            record.version,
-            len(chunks),
-            read - started,
-            built - read,
-            time.perf_counter() - built,
-        )
-        return len(chunks)
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self) -> None:
-        while True:
-            try:
-                count = await self.relay_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("import relay pass failed; retrying")
-                count = 0
-            if count == 0:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
-                except TimeoutError:
-                    pass
-                self._wake.clear()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="import-relay")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
-
 # --- answers from the clients service -------------------------------------------------------------
 
 
-async def _apply(
+async def apply_change(
     repository: ImportRepository,
     office_id: str,
     import_id: str,
@@ -322,7 +187,7 @@ async def on_import_committed(
         # First the rows' clients (idempotent), then the import done: a crash in between
         # leaves it confirmed, and the answer, not yet acknowledged, comes again.
         await repository.record_clients(record, payload.version, client_ids)
-    return await _apply(
+    return await apply_change(
         repository,
         event.office_id,
         payload.import_id,
@@ -337,7 +202,7 @@ async def on_import_rejected(
 ) -> bool:
     payload = event.payload
     rejections = [Rejection(r.row_number, r.field, r.code) for r in payload.rows]
-    return await _apply(
+    return await apply_change(
         repository,
         event.office_id,
         payload.import_id,
