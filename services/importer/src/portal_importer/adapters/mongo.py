@@ -24,6 +24,7 @@ from portal_importer.adapters.documents import (
     row_to_document,
     to_document,
 )
+from portal_importer.adapters.leases import LeaseBusy, Leases
 from portal_importer.domain.model import ImportRecord, ImportStatus
 from portal_importer.domain.validation import CheckedRow
 
@@ -34,6 +35,7 @@ class MongoImports:
         self.chunks = db["import_rows"]
         self.announcements = db["import_publications"]
         self.clients = db["import_clients"]
+        self.leases = Leases(db["import_leases"])
         self.chunk_rows = chunk_rows
 
     async def ensure_indexes(self) -> None:
@@ -61,11 +63,18 @@ class MongoImports:
     async def save(self, record: ImportRecord) -> bool:
         document = to_document(record)
         document["revision"] = record.revision + 1
-        result = await self.imports.replace_one(
-            {"_id": record.import_id, "office_id": record.office_id, "revision": record.revision},
-            document,
-        )
-        return result.matched_count == 1
+        key = {"_id": record.import_id, "office_id": record.office_id}
+        # Compare and write under the import's lease: FerretDB's own conditional replace can
+        # match twice (test_concurrent_writes).
+        try:
+            async with self.leases.hold(record.import_id):
+                current = await self.imports.find_one(key, {"revision": 1})
+                if current is None or current["revision"] != record.revision:
+                    return False
+                await self.imports.replace_one(key, document)
+        except LeaseBusy:  # someone kept writing it for seconds: as good as changed meanwhile
+            return False
+        return True
 
     # --- rows ----------------------------------------------------------------------------------
 
@@ -238,15 +247,17 @@ class MongoImports:
         await self.announcements.delete_one({"_id": import_id})
 
     async def mark_published(self, record: ImportRecord) -> None:
-        await self.imports.update_one(
-            {
-                "_id": record.import_id,
-                "office_id": record.office_id,
-                "status": ImportStatus.CONFIRMED.value,
-                "version": record.version,
-            },
-            {"$set": {"published": True, "confirmation.published": True}},
-        )
+        key = {"_id": record.import_id, "office_id": record.office_id}
+        async with self.leases.hold(record.import_id):
+            current = await self.imports.find_one(key, {"status": 1, "version": 1})
+            if (
+                current is not None
+                and current["status"] == ImportStatus.CONFIRMED.value
+                and current["version"] == record.version
+            ):
+                await self.imports.update_one(
+                    key, {"$set": {"published": True, "confirmation.published": True}}
+                )
 
     async def record_clients(
         self, record: ImportRecord, version: int, client_ids: Mapping[int, str]
