@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from portal_contracts.identity import Caller
 from portal_contracts.values import TransferMethod
@@ -88,8 +88,15 @@ class ImportRepository(Protocol):
 
     async def mark_published(self, record: ImportRecord) -> None: ...
 
-    async def record_clients(
-        self, record: ImportRecord, version: int, client_ids: Mapping[int, str]
-    ) -> None:
-        """Keep which row became which client (idempotent), beside the import's document."""
+    async def record_answer(
+        self,
+        record: ImportRecord,
+        version: int,
+        kind: str,
+        part: int,
+        parts: int,
+        content: list[list[Any]],
+    ) -> list[list[list[Any]]] | None:
+        """Keep one part of the clients service's answer (idempotent, by its natural key); every
+        part's content, in order, once all ``parts`` are in, else None."""
         ...

@@ -201,10 +201,10 @@ async def test_answers_from_the_broker_move_the_import(
 
         done = await _until_status(api, auth, committed_one["id"], "done")
         assert done["clients_created"] == 3
-        kept = await wired.repository.clients.find_one(  # type: ignore[attr-defined]
-            {"_id": f"{committed_one['id']}:1"}
+        kept = await wired.repository.answers.find_one(  # type: ignore[attr-defined]
+            {"_id": f"{committed_one['id']}:1:committed:0"}
         )
-        assert unpacked_json(kept["client_ids"]) == {"3": "c-3", "4": "c-4", "5": "c-5"}
+        assert unpacked_json(kept["content"]) == [[3, "c-3"], [4, "c-4"], [5, "c-5"]]
 
         back = await _until_status(api, auth, rejected_one["id"], "pending")
         assert [(e["row"], e["column"], e["code"]) for e in back["report"]["errors"]] == [

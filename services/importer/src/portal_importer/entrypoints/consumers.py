@@ -8,7 +8,7 @@ from portal_contracts.broker import subscriber_options
 from portal_contracts.imports import ImportCommitted, ImportRejected
 from portal_contracts.topics import Topics
 from portal_importer.ports import ImportRepository
-from portal_importer.service.publishing import on_import_committed, on_import_rejected
+from portal_importer.service.answers import on_import_committed, on_import_rejected
 
 GROUP_ID = "importer"
 

@@ -20,22 +20,18 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from portal_client_rules import ClientRulesError, OfficeRules
 from portal_contracts.imports import (
     MAX_CHUNK_BYTES,
-    ImportCommitted,
-    ImportRejected,
     ImportValidated,
     ImportValidatedPayload,
 )
 from portal_contracts.values import TransferMethod
 from portal_importer.domain.model import ImportRecord, Rejection
 from portal_importer.domain.validation import CheckedRow, RowContext, client_data
-from portal_importer.ports import ImportRepository
 
 logger = logging.getLogger(__name__)
 
@@ -149,62 +145,3 @@ def build_chunks(
             )
         )
     return chunks
-
-
-# --- answers from the clients service -------------------------------------------------------------
-
-
-async def apply_change(
-    repository: ImportRepository,
-    office_id: str,
-    import_id: str,
-    change: Callable[[ImportRecord], ImportRecord | None],
-    attempts: int = 5,
-) -> bool:
-    """Apply ``change`` with optimistic retries; False when it was stale or already applied."""
-    for _ in range(attempts):
-        record = await repository.get(office_id, import_id)
-        if record is None:
-            logger.warning("answer for unknown import %s of office %s", import_id, office_id)
-            return False
-        updated = change(record)
-        if updated is None:
-            return False
-        if await repository.save(updated):
-            return True
-    raise RuntimeError(f"import {import_id} kept changing; the answer will be retried")
-
-
-async def on_import_committed(
-    event: ImportCommitted,
-    repository: ImportRepository,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> bool:
-    payload = event.payload
-    client_ids: Mapping[int, str] = payload.client_ids
-    record = await repository.get(event.office_id, payload.import_id)
-    if record is not None and record.committed(payload.version, client_ids, now()) is not None:
-        # First the rows' clients (idempotent), then the import done: a crash in between
-        # leaves it confirmed, and the answer, not yet acknowledged, comes again.
-        await repository.record_clients(record, payload.version, client_ids)
-    return await apply_change(
-        repository,
-        event.office_id,
-        payload.import_id,
-        lambda r: r.committed(payload.version, client_ids, now()),
-    )
-
-
-async def on_import_rejected(
-    event: ImportRejected,
-    repository: ImportRepository,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> bool:
-    payload = event.payload
-    rejections = [Rejection(r.row_number, r.field, r.code) for r in payload.rows]
-    return await apply_change(
-        repository,
-        event.office_id,
-        payload.import_id,
-        lambda r: r.rejected(payload.version, rejections, now()),
-    )

@@ -13,12 +13,8 @@ from datetime import UTC, datetime
 
 from portal_importer.domain.model import ImportRecord, ImportStatus
 from portal_importer.ports import ImportRepository
-from portal_importer.service.publishing import (
-    Chunk,
-    UnpublishableRows,
-    apply_change,
-    build_chunks,
-)
+from portal_importer.service.answers import apply_change
+from portal_importer.service.publishing import Chunk, UnpublishableRows, build_chunks
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,111 @@
+"""The clients service's answer to a confirmed import: ImportCommitted (the import is done) or
+ImportRejected (back to pending, the rows that lost flagged), each in parts of at most
+``ANSWER_ROWS_PER_PART`` rows. The outcome is known once every part is in.
+
+Each part is kept by its natural key (import, version, answer, part) with one write by ``_id``,
+idempotent; the import changes once, when the last part arrives. Stale (another version) or
+repeated answers change nothing, so at-least-once delivery is enough: a crash between keeping a
+part and changing the import leaves the part unacknowledged, it comes again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from portal_contracts.imports import ImportCommitted, ImportRejected
+from portal_importer.domain.model import ImportRecord, ImportStatus, Rejection
+from portal_importer.ports import ImportRepository
+
+logger = logging.getLogger(__name__)
+
+
+async def apply_change(
+    repository: ImportRepository,
+    office_id: str,
+    import_id: str,
+    change: Callable[[ImportRecord], ImportRecord | None],
+    attempts: int = 5,
+) -> bool:
+    """Apply ``change`` with optimistic retries; False when it was stale or already applied."""
+    for _ in range(attempts):
+        record = await repository.get(office_id, import_id)
+        if record is None:
+            logger.warning("answer for unknown import %s of office %s", import_id, office_id)
+            return False
+        updated = change(record)
+        if updated is None:
+            return False
+        if await repository.save(updated):
+            return True
+    raise RuntimeError(f"import {import_id} kept changing; the answer will be retried")
+
+
+async def _awaited(
+    repository: ImportRepository, office_id: str, import_id: str, version: int
+) -> ImportRecord | None:
+    """The import when it is waiting for this version's answer; None for a stale or repeated one."""
+    record = await repository.get(office_id, import_id)
+    if record is None:
+        logger.warning("answer for unknown import %s of office %s", import_id, office_id)
+        return None
+    if record.status is not ImportStatus.CONFIRMED or record.version != version:
+        return None
+    return record
+
+
+async def on_import_committed(
+    event: ImportCommitted,
+    repository: ImportRepository,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> bool:
+    p = event.payload
+    record = await _awaited(repository, event.office_id, p.import_id, p.version)
+    if record is None:
+        return False
+    parts = await repository.record_answer(
+        record,
+        p.version,
+        "committed",
+        p.chunk_index,
+        p.chunk_count,
+        [[row, client_id] for row, client_id in sorted(p.client_ids.items())],
+    )
+    if parts is None:
+        return False  # more parts to come
+    client_ids = {int(row): str(client_id) for part in parts for row, client_id in part}
+    return await apply_change(
+        repository,
+        event.office_id,
+        p.import_id,
+        lambda r: r.committed(p.version, client_ids, now()),
+    )
+
+
+async def on_import_rejected(
+    event: ImportRejected,
+    repository: ImportRepository,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> bool:
+    p = event.payload
+    record = await _awaited(repository, event.office_id, p.import_id, p.version)
+    if record is None:
+        return False
+    parts = await repository.record_answer(
+        record,
+        p.version,
+        "rejected",
+        p.chunk_index,
+        p.chunk_count,
+        [[r.row_number, r.field, r.code] for r in p.rows],
+    )
+    if parts is None:
+        return False
+    rejections = [Rejection(int(row), str(f), str(code)) for part in parts for row, f, code in part]
+    return await apply_change(
+        repository,
+        event.office_id,
+        p.import_id,
+        lambda r: r.rejected(p.version, rejections, now()),
+    )
