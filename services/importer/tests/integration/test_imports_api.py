@@ -256,3 +256,29 @@ async def test_office_groups_and_transfer_methods_are_checked(
         (4, "group.unknown"),
         (5, "transfer_method.not_enabled"),
     ]
+
+
+async def test_staff_see_only_their_own_imports(api: httpx.AsyncClient, auth: Auth) -> None:
+    from portal_contracts.identity import Role
+
+    admins = (await _upload(api, auth, fill_template([client_row(1)]))).json()
+    staff = auth(user="staff-1", role=Role.STAFF)
+    other_staff = auth(user="staff-2", role=Role.STAFF)
+    theirs = (
+        await api.post(
+            "/v1/imports",
+            files={"file": ("clients.xlsx", fill_template([client_row(2)]), XLSX)},
+            headers=staff,
+        )
+    ).json()
+    assert (await api.get(f"/v1/imports/{admins['id']}", headers=staff)).status_code == 404
+    assert (
+        await api.get(f"/v1/imports/{admins['id']}/report.xlsx", headers=staff)
+    ).status_code == 404
+    assert (await api.post(f"/v1/imports/{admins['id']}/confirm", headers=staff)).status_code == 404
+    assert [i["id"] for i in (await api.get("/v1/imports", headers=staff)).json()["items"]] == [
+        theirs["id"]
+    ]
+    assert (await api.get(f"/v1/imports/{theirs['id']}", headers=other_staff)).status_code == 404
+    listed_by_admin = (await api.get("/v1/imports", headers=auth())).json()["items"]
+    assert {i["id"] for i in listed_by_admin} >= {admins["id"], theirs["id"]}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from portal_client_rules import OfficeRules
-from portal_contracts.identity import Caller
+from portal_contracts.identity import Caller, Role
 from portal_contracts.values import TransferMethod
 from portal_importer.adapters.xlsx_package import ReadLimits
 from portal_importer.adapters.xlsx_reader import read_workbook
@@ -165,7 +165,7 @@ class Importer:
 
     async def get(self, caller: Caller, import_id: str) -> ImportRecord:
         record = await self.repository.get(caller.office_id, import_id)
-        if record is None:
+        if record is None or not sees_import(caller, record):
             raise ImportNotFound(import_id)
         return record
 
@@ -174,7 +174,8 @@ class Importer:
         return record, self.assess(record, await self.repository.rows(record))
 
     async def recent(self, caller: Caller, limit: int = 100) -> list[ImportRecord]:
-        return await self.repository.recent(caller.office_id, limit)
+        records = await self.repository.recent(caller.office_id, limit)
+        return [r for r in records if sees_import(caller, r)]
 
     async def new_version(
         self, caller: Caller, token: str, import_id: str, filename: str, data: bytes
@@ -323,6 +324,12 @@ class Importer:
             time.perf_counter() - assessed,
         )
         return _next_revision(confirmed)
+
+
+def sees_import(caller: Caller, record: ImportRecord) -> bool:
+    """Admins see the office's imports; a staff member only their own: a report shows every
+    row, and an admin's import may hold clients of groups the staff member does not see."""
+    return caller.role is Role.ADMIN or record.created_by == caller.user_id
 
 
 def _next_revision(record: ImportRecord) -> ImportRecord:
