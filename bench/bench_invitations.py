@@ -124,8 +124,8 @@ async def run_service(settings: Any, directory: Path, n: int) -> tuple[float, fl
     await worker.start()
     try:
         elapsed = await wait_for_files(directory, n, limit_s=max(1800.0, n * 1.0))
-        hints = service.db["outbox_hints"]
-        while await hints.find_one({}) is not None:  # noqa: ASYNC110 - polling another process's work
+        outbox = service.db["outbox"]
+        while await outbox.find_one({}) is not None:  # noqa: ASYNC110 - polling another process's work
             await asyncio.sleep(0.1)
         drained = time.perf_counter() - start
     finally:

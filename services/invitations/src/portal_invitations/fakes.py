@@ -5,12 +5,14 @@ from __future__ import annotations
 import copy
 import uuid
 from collections import deque
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 from portal_invitations.domain.model import ClientAccess
-from portal_invitations.ports import Conflict, DueEntry, MailRefused
+from portal_invitations.ports import Conflict, DueEntry, LockedClients, MailRefused, Reservation
 from portal_invitations.service.handlers import Dependencies
 
 
@@ -19,6 +21,7 @@ class FakeClientAccess:
     documents: dict[str, ClientAccess] = field(default_factory=dict)
     queue: dict[str, tuple[datetime, str, str]] = field(default_factory=dict)
     published: list[object] = field(default_factory=list)
+    busy: set[str] = field(default_factory=set)  # clients another writer holds right now
 
     async def get(self, client_id: str) -> ClientAccess | None:
         stored = self.documents.get(client_id)
@@ -52,6 +55,41 @@ class FakeClientAccess:
             if self.queue.get(access.client_id, (None, None, None))[2] == done_with.rev:
                 del self.queue[access.client_id]
 
+    async def get_many(self, client_ids: Sequence[str]) -> dict[str, ClientAccess]:
+        return {c: copy.deepcopy(self.documents[c]) for c in client_ids if c in self.documents}
+
+    async def add_new(
+        self, accesses: Sequence[ClientAccess], *, queue: bool = True
+    ) -> list[ClientAccess]:
+        taken = [a for a in accesses if a.client_id in self.documents]
+        for access in accesses:
+            if access not in taken:
+                await self.save(access, queue=queue)
+        return taken
+
+    @asynccontextmanager
+    async def locked(self, client_ids: Sequence[str]) -> AsyncIterator[LockedClients]:
+        mine = [c for c in client_ids if c not in self.busy]
+        yield LockedClients(frozenset(mine), await self.get_many(mine))
+
+    async def write_locked(
+        self,
+        accesses: Sequence[ClientAccess],
+        *,
+        queue: bool = True,
+        publish_now: bool = False,
+        done_with: Mapping[str, DueEntry] | None = None,
+    ) -> set[str]:
+        lost: set[str] = set()
+        for access in accesses:
+            try:
+                await self.save(
+                    access, queue=queue, done_with=(done_with or {}).get(access.client_id)
+                )
+            except Conflict:
+                lost.add(access.client_id)
+        return lost
+
     async def due_for_sending(
         self, now: datetime, limit: int, skip_offices: frozenset[str]
     ) -> list[DueEntry]:
@@ -62,7 +100,7 @@ class FakeClientAccess:
         ]
         return due[:limit]
 
-    async def release_due(self, entry: DueEntry, due_at: datetime | None) -> None:
+    async def release_due_locked(self, entry: DueEntry, due_at: datetime | None) -> None:
         current = self.queue.get(entry.client_id)
         if current is None or current[2] != entry.rev:
             return
@@ -88,12 +126,14 @@ class FakeQuota:
     per_hour: int = 0
     used: dict[tuple[str, datetime], int] = field(default_factory=dict)
 
-    async def reserve(self, office_id: str, now: datetime) -> datetime | None:
+    async def reserve(self, office_id: str, now: datetime, wanted: int = 1) -> Reservation:
         hour = now.replace(minute=0, second=0, microsecond=0)
-        if self.per_hour and self.used.get((office_id, hour), 0) >= self.per_hour:
-            return hour + timedelta(hours=1)
-        self.used[(office_id, hour)] = self.used.get((office_id, hour), 0) + 1
-        return None
+        if not self.per_hour:
+            return Reservation(wanted)
+        used = self.used.get((office_id, hour), 0)
+        granted = max(0, min(wanted, self.per_hour - used))
+        self.used[(office_id, hour)] = used + granted
+        return Reservation(granted, hour + timedelta(hours=1) if granted < wanted else None)
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Protocol
@@ -17,6 +19,24 @@ class DueEntry:
     client_id: str
     office_id: str
     rev: str
+
+
+@dataclass(frozen=True)
+class LockedClients:
+    """Clients locked for one batch: ``locked`` were free and are now held by this batch;
+    ``accesses`` are those of them that exist, loaded under their locks."""
+
+    locked: frozenset[str]
+    accesses: dict[str, ClientAccess] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Slots taken from an office's hourly quota; ``reopens``: when more may be taken, if the
+    quota ran out."""
+
+    granted: int
+    reopens: datetime | None = None
 
 
 class Conflict(Exception):
@@ -53,12 +73,34 @@ class ClientAccessRepository(Protocol):
         ``queue=False`` leaves the send queue alone; ``publish_now`` publishes new events at
         once when it can; ``done_with`` is the queue entry this write settles."""
 
+    async def get_many(self, client_ids: Sequence[str]) -> dict[str, ClientAccess]: ...
+
+    async def add_new(
+        self, accesses: Sequence[ClientAccess], *, queue: bool = True
+    ) -> list[ClientAccess]:
+        """Insert never-stored aggregates at once; returns those someone else stored first."""
+
+    def locked(self, client_ids: Sequence[str]) -> AbstractAsyncContextManager[LockedClients]:
+        """Lock those of ``client_ids`` that are free, without waiting, and load them."""
+
+    async def write_locked(
+        self,
+        accesses: Sequence[ClientAccess],
+        *,
+        queue: bool = True,
+        publish_now: bool = False,
+        done_with: Mapping[str, DueEntry] | None = None,
+    ) -> set[str]:
+        """Like :meth:`save` for many aggregates whose locks are held (see :meth:`locked`);
+        returns the client ids that changed meanwhile (not written)."""
+
     async def due_for_sending(
         self, now: datetime, limit: int, skip_offices: frozenset[str]
     ) -> list[DueEntry]: ...
 
-    async def release_due(self, entry: DueEntry, due_at: datetime | None) -> None:
-        """Drop a stale queue entry (unless renewed since), or move it to ``due_at``."""
+    async def release_due_locked(self, entry: DueEntry, due_at: datetime | None) -> None:
+        """Drop a stale queue entry (unless renewed since), or move it to ``due_at``; the
+        caller holds the client's lock (see :meth:`locked`)."""
 
 
 class OfficeNames(Protocol):
@@ -68,8 +110,8 @@ class OfficeNames(Protocol):
 
 
 class OfficeSendLimit(Protocol):
-    async def reserve(self, office_id: str, now: datetime) -> datetime | None:
-        """Take one slot of the office's hourly quota; when full, the time it reopens."""
+    async def reserve(self, office_id: str, now: datetime, wanted: int = 1) -> Reservation:
+        """Take up to ``wanted`` slots of the office's hourly quota at once."""
 
 
 class GuessLimiter(Protocol):

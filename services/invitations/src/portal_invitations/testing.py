@@ -208,8 +208,9 @@ class Harness:
         return int(await self.service.sender.send_due())
 
     async def outbox(self, client_id: str) -> list[dict[str, Any]]:
-        doc = await self.service.db["client_access"].find_one({"_id": client_id})
-        return list(doc["outbox"]) if doc else []
+        """The client's events not yet published, in order (nothing publishes without a
+        worker)."""
+        return list(await self.service.store.outbox.pending({client_id}))
 
 
 def settings_for(

@@ -82,8 +82,10 @@ async def test_the_link_works_once(make_harness: Any) -> None:
     assert body["invitation"]["state"] == "accepted"
     doc = await h.service.db["client_access"].find_one({"_id": "c-1"})
     assert doc["login"]["password_hash"].startswith("$argon2id$")
-    assert [e["event_type"] for e in doc["outbox"]] == ["ClientInvited", "ClientActivated"]
-    assert doc["outbox"][1]["body"]["payload"] == {"client_id": "c-1", "by": "client"}
+    events = await h.outbox("c-1")
+    assert [e["event_type"] for e in events] == ["ClientInvited", "ClientActivated"]
+    assert events[1]["body"]["payload"] == {"client_id": "c-1", "by": "client"}
+    assert doc["event_ids"] == [e["event_id"] for e in events]  # committed with the state
 
 
 async def test_resend_voids_the_old_link(make_harness: Any) -> None:

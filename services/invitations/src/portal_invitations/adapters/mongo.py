@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from portal_invitations.adapters.locks import LockTimeout, RecordLocks
 from portal_invitations.domain.sending import hour_window, sliding_estimate, window_start
+from portal_invitations.ports import Reservation
 
 Document = dict[str, Any]
 
@@ -48,25 +49,31 @@ class MongoOfficeSendLimit:
         self.per_hour = per_hour
         self.locks = locks
 
-    async def reserve(self, office_id: str, now: datetime) -> datetime | None:
+    async def reserve(self, office_id: str, now: datetime, wanted: int = 1) -> Reservation:
+        """Take up to ``wanted`` slots at once: the sender asks once per office and batch."""
         if self.per_hour <= 0:
-            return None
+            return Reservation(wanted)
         start = hour_window(now)
         key = f"{office_id}|{start.isoformat()}"
         reopens = start + timedelta(hours=1)
         try:
             async with self.locks.hold(f"quota:{key}"):
                 counter = await self.collection.find_one({"_id": key})
-                if counter is not None and counter["count"] >= self.per_hour:
-                    return reopens
-                await self.collection.update_one(
-                    {"_id": key},
-                    {"$inc": {"count": 1}, "$setOnInsert": {"office_id": office_id, "hour": start}},
-                    upsert=True,
-                )
+                used = counter["count"] if counter is not None else 0
+                granted = max(0, min(wanted, self.per_hour - used))
+                if granted:
+                    await self.collection.update_one(
+                        {"_id": key},
+                        {
+                            "$inc": {"count": granted},
+                            "$setOnInsert": {"office_id": office_id, "hour": start},
+                        },
+                        upsert=True,
+                    )
         except LockTimeout:
-            return now + timedelta(seconds=5)  # busy: try again shortly, nothing is dropped
-        return None
+            # Busy: try again shortly, nothing is dropped.
+            return Reservation(0, now + timedelta(seconds=5))
+        return Reservation(granted, reopens if granted < wanted else None)
 
 
 class MongoGuessLimiter:

@@ -1,24 +1,30 @@
-"""The outbox relay, led by ``outbox_hints`` instead of a scan of every client document.
+"""The outbox relay: publishes what writers left in the ``outbox`` collection (see
+event_outbox), in order per client, under the clients' locks.
 
-Events are published exactly as servicekit's relay does (same topics, keys, headers, order);
-what differs is how pending documents are found — see access_store for why — and each document
-is relayed under its client's lock, since FerretDB updates are not atomic (see locks).
+Events go out as servicekit's relay sends them (same topics, keys, headers). Most events are
+published by their writer at once; the relay publishes the others (the HTTP API's, or when
+publishing at once failed) and deletes events whose write never happened. It reads only the
+small outbox collection and, when it must confirm an event, the clients' documents by ``_id``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from pymongo.asynchronous.collection import AsyncCollection
 
 from portal_contracts.topics import Topics
 from portal_invitations.adapters.access_store import lock_key
+from portal_invitations.adapters.event_outbox import EventOutbox
 from portal_invitations.adapters.locks import RecordLocks
-from portal_servicekit.outbox import PENDING, OutboxRelay
 
 Document = dict[str, Any]
+logger = logging.getLogger(__name__)
 
 
 def publisher(broker: KafkaBroker, topics: Topics) -> Callable[[list[Document]], Awaitable[None]]:
@@ -37,38 +43,60 @@ def publisher(broker: KafkaBroker, topics: Topics) -> Callable[[list[Document]],
     return publish
 
 
-class HintedOutboxRelay(OutboxRelay):
+class OutboxRelay:
     def __init__(
         self,
         broker: KafkaBroker,
         topics: Topics,
-        collection: AsyncCollection[Document],
-        hints: AsyncCollection[Document],
+        outbox: EventOutbox,
         locks: RecordLocks,
-        **kwargs: Any,
+        *,
+        poll_interval_s: float = 0.2,
+        batch: int = 500,
     ) -> None:
-        super().__init__(broker, topics, [collection], **kwargs)
-        self.collection = collection
-        self.hints = hints
+        self.publish = publisher(broker, topics)
+        self.outbox = outbox
         self.locks = locks
+        self.poll_interval_s = poll_interval_s
+        self.batch = batch
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look now rather than at the next poll (called after a write with events)."""
+        self._wake.set()
 
     async def relay_once(self) -> int:
-        published = 0
-        async for hint in self.hints.find({}).limit(self.batch):
-            # Under the client's lock: the $pull below must not race a handler's write.
-            async with self.locks.hold(lock_key(hint["_id"])):
-                document = await self.collection.find_one({"_id": hint["_id"]}, {"outbox": 1})
-                if document is not None and document.get("outbox"):
-                    published += await self._publish_all(document)
-                await self.hints.delete_one({"_id": hint["_id"], "rev": hint["rev"]})
-        return published
+        """One pass; returns how many events were published."""
+        clients = await self.outbox.clients_to_relay(datetime.now(UTC), self.batch)
+        if not clients:
+            return 0
+        # Clients a writer holds right now are left for the next pass (it publishes them).
+        async with self.locks.hold_many([lock_key(c) for c in clients]) as held:
+            mine = {c for c in clients if lock_key(c) in held}
+            pending = await self.outbox.pending(mine) if mine else []
+            return await self.outbox.publish(pending, self.publish)
 
-    async def _publish_all(self, document: Document) -> int:
-        """Publish in order, then clear the outbox in ONE update: under the lock nothing can
-        have been appended meanwhile, and on FerretDB each update costs a collection scan."""
-        entries: list[Document] = document["outbox"]
-        await publisher(self.broker, self.topics)(entries)
-        await self.collection.update_one(
-            {"_id": document["_id"]}, {"$set": {"outbox": [], PENDING: False}}
-        )
-        return len(entries)
+    async def run(self) -> None:
+        while True:
+            try:
+                count = await self.relay_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("outbox relay pass failed; retrying")
+                count = 0
+            if count == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
+                self._wake.clear()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

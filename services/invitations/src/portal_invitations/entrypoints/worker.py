@@ -14,11 +14,10 @@ from datetime import timedelta
 from faststream.kafka import KafkaBroker
 
 from portal_contracts.broker import build_broker
-from portal_invitations.adapters.access_store import ACCESS, OUTBOX_HINTS
-from portal_invitations.adapters.outbox_relay import HintedOutboxRelay, publisher
+from portal_invitations.adapters.outbox_relay import OutboxRelay, publisher
 from portal_invitations.bootstrap import Service, bootstrap
 from portal_invitations.config import Settings
-from portal_invitations.entrypoints.consumers import build_router
+from portal_invitations.entrypoints.consumers import build_router, dead_letters
 
 logger = logging.getLogger(__name__)
 _PRUNE_EVERY_S = 600.0
@@ -33,14 +32,12 @@ class Worker:
             settings.platform.kafka_bootstrap_servers, client_id="portal-invitations-worker"
         )
         self.broker.include_router(
-            build_router(service.topics, settings.consumer_group, service.deps)
+            build_router(
+                service.topics, settings.consumer_group, service.deps, dead_letters(self.broker)
+            )
         )
-        self.relay = HintedOutboxRelay(
-            self.broker,
-            service.topics,
-            service.db[ACCESS],
-            service.db[OUTBOX_HINTS],
-            service.store.locks,
+        self.relay = OutboxRelay(
+            self.broker, service.topics, service.store.outbox, service.store.locks
         )
         service.store.publisher = publisher(self.broker, service.topics)
         service.deps.notify = self._notify
@@ -71,7 +68,7 @@ class Worker:
         await self.broker.stop()
 
     async def _restore_side_entries(self) -> None:
-        """After a crash between a document write and its side entry (see access_store)."""
+        """After a crash between a document write and its queue entry (see access_store)."""
         while True:
             try:
                 restored = await self.service.store.restore_side_entries()
@@ -79,7 +76,7 @@ class Worker:
                 logger.exception("restoring send-queue entries and outbox hints failed")
             else:
                 if restored:
-                    logger.warning("restored %d missing queue entries / outbox hints", restored)
+                    logger.warning("restored %d missing send-queue entries", restored)
                     self._notify()
             await asyncio.sleep(_RESTORE_EVERY_S)
 

@@ -1,11 +1,13 @@
 """The sender: drains the queue of pending invitations (their state in MongoDB is the queue).
 
-Each due client comes from the small send queue; its document decides. An attempt is claimed
-first (a versioned write that sets a lease and stores the new token's hash), then sent, then its
-outcome recorded. A crash between the send and the record leaves the
-lease to expire, so the invitation is sent again with the same Message-ID (at least once, never
-lost). Offices over their hourly quota are skipped until it reopens: delayed, never dropped;
-other offices' invitations go on.
+Due clients come from the small send queue; their documents decide. The sender works in
+chunks (one lock command, one ``$in`` read and a few bulk writes per chunk, because each
+FerretDB command costs about what a single write does): an attempt is claimed first (a
+versioned write that sets a lease and stores the new token's hash), then sent, then its outcome
+recorded. A crash between the send and the record leaves the lease to expire, so the
+invitation is sent again with the same Message-ID (at least once, never lost). Offices over
+their hourly quota are skipped until it reopens: delayed, never dropped; other offices' go on.
+A client another writer holds at that moment is simply left for the next pass.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.errors import HeaderParseError
 from email.message import EmailMessage
 
-from portal_invitations.domain.errors import HeaderInjection, NoOpenInvitation
+from portal_invitations.domain.errors import HeaderInjection
 from portal_invitations.domain.model import ClientAccess, Invitation
 from portal_invitations.domain.sending import RetryPolicy
 from portal_invitations.domain.tokens import new_token, token_hash
@@ -48,6 +50,26 @@ class _Outcome:
 
 
 @dataclass
+class _Claim:
+    """One claimed attempt: the clear token only lives here and in the e-mail."""
+
+    entry: DueEntry
+    access: ClientAccess
+    invitation: Invitation
+    token: str
+    hashed: str
+    outcome: _Outcome | None = None  # None: unknown, the lease will bring it back
+
+    @property
+    def client_id(self) -> str:
+        return self.entry.client_id
+
+
+def _in_chunks(entries: Sequence[DueEntry], size: int) -> list[Sequence[DueEntry]]:
+    return [entries[start : start + size] for start in range(0, len(entries), size)]
+
+
+@dataclass
 class InvitationSender:
     access: ClientAccessRepository
     offices: OfficeNames
@@ -57,8 +79,10 @@ class InvitationSender:
     compose: Compose
     ttl: timedelta
     policy: RetryPolicy = field(default_factory=RetryPolicy)
-    concurrency: int = 8
-    batch: int = 200
+    concurrency: int = 8  # e-mails handed to the relay at once
+    batch: int = 200  # queue entries read per pass
+    chunk: int = 50  # clients claimed and recorded together
+    chunks_in_flight: int = 3  # while one chunk is being written, another is being sent
     poll_interval_s: float = 1.0
     jitter: Callable[[], float] = random.random
     on_recorded: Callable[[], None] = lambda: None  # wake the outbox relay
@@ -66,57 +90,88 @@ class InvitationSender:
     _names: dict[str, tuple[str | None, datetime]] = field(default_factory=dict)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
+    _smtp_slots: asyncio.Semaphore | None = None
 
     async def send_due(self) -> int:
         """One pass over what is due now; returns how many queue entries it looked at."""
         now = self.clock.now()
         self._blocked = {office: t for office, t in self._blocked.items() if t > now}
         due = await self.access.due_for_sending(now, self.batch, frozenset(self._blocked))
-        slots = asyncio.Semaphore(self.concurrency)
+        lanes = asyncio.Semaphore(self.chunks_in_flight)
 
-        async def one(entry: DueEntry) -> None:
-            async with slots:
+        async def one(entries: Sequence[DueEntry]) -> None:
+            async with lanes:
                 try:
-                    await self._send_one(entry)
+                    await self._send_chunk(entries)
                 except Exception:
-                    # Never let one invitation stop the others; its lease brings it back.
-                    logger.exception("sending the invitation of %s failed", entry.client_id)
+                    # Never let one chunk stop the others; the leases bring its clients back.
+                    logger.exception("sending a chunk of %d invitations failed", len(entries))
 
-        await asyncio.gather(*(one(entry) for entry in due))
+        await asyncio.gather(*(one(entries) for entries in _in_chunks(due, self.chunk)))
         return len(due)
 
-    async def _send_one(self, entry: DueEntry) -> None:
-        if entry.office_id in self._blocked:
-            return
-        access = await self.access.get(entry.client_id)
-        now = self.clock.now()
-        if access is None or not access.due_for_sending(now):
-            due_at = access.send_due_at if access is not None else None
-            await self.access.release_due(entry, due_at)
-            return
-        reopens = await self.quota.reserve(access.office_id, now)
-        if reopens is not None:
-            self._blocked[access.office_id] = reopens
-            logger.info("office %s reached its hourly quota until %s", access.office_id, reopens)
-            return
-        token = new_token()
-        hashed = token_hash(token)
-        try:
-            invitation = access.begin_sending(hashed, now, self.ttl, self.policy)
-            # The claim. The queue entry stays as it is: a pass only starts once the previous
-            # one has finished, and after a crash the lease makes the document wait.
-            await self.access.save(access, queue=False)
-        except (NoOpenInvitation, Conflict):
-            return  # changed meanwhile (resent, revoked, claimed by another sender)
-        outcome = await self._deliver(access, invitation, token, now)
-        await self._record(entry, invitation.invitation_id, hashed, outcome)
+    async def _send_chunk(self, entries: Sequence[DueEntry]) -> None:
+        claims = await self._claim(entries)
+        await asyncio.gather(*(self._deliver(claim) for claim in claims))
+        await self._record_all([c for c in claims if c.outcome is not None])
 
-    async def _deliver(
-        self, access: ClientAccess, invitation: Invitation, token: str, now: datetime
-    ) -> _Outcome:
+    async def _claim(self, entries: Sequence[DueEntry]) -> list[_Claim]:
+        """Claim what is due among ``entries``, in one locked batch."""
+        now = self.clock.now()
+        wanted = {e.client_id: e for e in entries if e.office_id not in self._blocked}
+        claims: list[_Claim] = []
+        async with self.access.locked(list(wanted)) as batch:
+            due: list[tuple[DueEntry, ClientAccess]] = []
+            for client_id, entry in wanted.items():
+                if client_id not in batch.locked:
+                    continue  # another writer has it right now: next pass
+                access = batch.accesses.get(client_id)
+                if access is None or not access.due_for_sending(now):
+                    due_at = access.send_due_at if access is not None else None
+                    await self.access.release_due_locked(entry, due_at)
+                    continue
+                due.append((entry, access))
+            for entry, access in await self._within_quota(due, now):
+                token = new_token()
+                hashed = token_hash(token)
+                invitation = access.begin_sending(hashed, now, self.ttl, self.policy)
+                claims.append(_Claim(entry, access, invitation, token, hashed))
+            # The claim. The queue entries stay as they are: a pass only starts once the
+            # previous one has finished, and after a crash the lease makes the document wait.
+            lost = await self.access.write_locked([c.access for c in claims], queue=False)
+        return [c for c in claims if c.client_id not in lost]
+
+    async def _within_quota(
+        self, due: list[tuple[DueEntry, ClientAccess]], now: datetime
+    ) -> list[tuple[DueEntry, ClientAccess]]:
+        by_office: dict[str, list[tuple[DueEntry, ClientAccess]]] = {}
+        for item in due:
+            by_office.setdefault(item[1].office_id, []).append(item)
+        allowed: list[tuple[DueEntry, ClientAccess]] = []
+        for office_id, items in by_office.items():
+            reservation = await self.quota.reserve(office_id, now, len(items))
+            allowed.extend(items[: reservation.granted])
+            if reservation.reopens is not None:
+                self._blocked[office_id] = reservation.reopens
+                logger.info(
+                    "office %s reached its hourly quota until %s", office_id, reservation.reopens
+                )
+        return allowed
+
+    async def _deliver(self, claim: _Claim) -> None:
+        if self._smtp_slots is None:
+            self._smtp_slots = asyncio.Semaphore(self.concurrency)
+        async with self._smtp_slots:
+            try:
+                claim.outcome = await self._attempt(claim)
+            except Exception:
+                logger.exception("sending the invitation of %s failed", claim.client_id)
+
+    async def _attempt(self, claim: _Claim) -> _Outcome:
+        access, invitation, now = claim.access, claim.invitation, self.clock.now()
         try:
             office = await self._office_name(access.office_id, now)
-            message = self.compose(access, invitation, token, office, now)
+            message = self.compose(access, invitation, claim.token, office, now)
         except HeaderInjection as exc:
             return _Outcome(f"{exc.code}: {exc.field}", permanent=True)
         except (HeaderParseError, ValueError, IndexError) as exc:
@@ -127,32 +182,58 @@ class InvitationSender:
             return _Outcome(exc.reason, permanent=exc.permanent)
         return _Outcome()
 
-    async def _record(
-        self, entry: DueEntry, invitation_id: str, hashed: str, outcome: _Outcome
-    ) -> None:
-        client_id = entry.client_id
+    def _apply(self, access: ClientAccess, claim: _Claim, outcome: _Outcome) -> bool:
+        invitation_id, now = claim.invitation.invitation_id, self.clock.now()
+        if outcome.error is None:
+            return access.sending_succeeded(invitation_id, now)
+        if outcome.permanent:
+            return access.sending_failed(invitation_id, now, outcome.error)
+        return access.sending_deferred(
+            invitation_id, claim.hashed, now, outcome.error, self.policy, self.jitter()
+        )
+
+    async def _record_all(self, claims: list[_Claim]) -> None:
+        """Record the outcomes in one locked batch; ClientInvited is published at once."""
+        later: list[_Claim] = []
+        changed: dict[str, _Claim] = {}
+        async with self.access.locked([c.client_id for c in claims]) as batch:
+            accesses: list[ClientAccess] = []
+            for claim in claims:
+                access = batch.accesses.get(claim.client_id)
+                if claim.client_id not in batch.locked:
+                    later.append(claim)
+                elif (
+                    access is not None
+                    and claim.outcome
+                    and self._apply(access, claim, claim.outcome)
+                ):
+                    accesses.append(access)
+                    changed[claim.client_id] = claim
+            lost = await self.access.write_locked(
+                accesses,
+                publish_now=True,
+                done_with={client_id: c.entry for client_id, c in changed.items()},
+            )
+        later.extend(changed[client_id] for client_id in lost)
+        for claim in later:  # held by another writer meanwhile: one by one, waiting for it
+            await self._record(claim)
+        if changed:
+            self.on_recorded()
+
+    async def _record(self, claim: _Claim) -> None:
+        if claim.outcome is None:
+            return
         for _ in range(5):
-            access = await self.access.get(client_id)
-            if access is None:
-                return
-            now = self.clock.now()
-            if outcome.error is None:
-                changed = access.sending_succeeded(invitation_id, now)
-            elif outcome.permanent:
-                changed = access.sending_failed(invitation_id, now, outcome.error)
-            else:
-                changed = access.sending_deferred(
-                    invitation_id, hashed, now, outcome.error, self.policy, self.jitter()
-                )
-            if not changed:
+            access = await self.access.get(claim.client_id)
+            if access is None or not self._apply(access, claim, claim.outcome):
                 return
             try:
-                await self.access.save(access, publish_now=True, done_with=entry)
+                await self.access.save(access, publish_now=True, done_with=claim.entry)
             except Conflict:
                 continue
             self.on_recorded()
             return
-        logger.warning("could not record the outcome for %s; its lease will retry", client_id)
+        logger.warning("could not record the outcome for %s; its lease will retry", claim.client_id)
 
     async def _office_name(self, office_id: str, now: datetime) -> str | None:
         cached = self._names.get(office_id)
