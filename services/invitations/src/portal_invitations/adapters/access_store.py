@@ -32,7 +32,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pymongo import ASCENDING
@@ -64,6 +64,7 @@ _STATE_ONLY = {"event_ids": 0}
 # updates go one per command, a few at once (they are serialised by SQLite anyway).
 UPDATES_AT_ONCE = 4
 IDS_PER_QUERY = 500
+RESTORE_AFTER = timedelta(minutes=1)
 
 
 def _rev() -> str:
@@ -103,6 +104,7 @@ class _Write:
 
     access: ClientAccess
     events: list[Document] = field(default_factory=list)
+    written_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def client_id(self) -> str:
@@ -205,7 +207,13 @@ class MongoClientAccess:
         writes = _writes(accesses)
         await insert_new(self.outbox.outbox, [doc for w in writes for doc in w.events])
         docs = [
-            {"_id": w.client_id, "version": 1, **to_document(w.access), "event_ids": w.event_ids}
+            {
+                "_id": w.client_id,
+                "version": 1,
+                **to_document(w.access),
+                "event_ids": w.event_ids,
+                "written_at": w.written_at,
+            }
             for w in writes
         ]
         taken = await insert_new(self.collection, docs)
@@ -248,7 +256,8 @@ class MongoClientAccess:
     @staticmethod
     def _update(w: _Write) -> tuple[Document, Document]:
         access = w.access
-        update: Document = {"$set": {**to_document(access), "version": access.version + 1}}
+        fields = {**to_document(access), "version": access.version + 1, "written_at": w.written_at}
+        update: Document = {"$set": fields}
         if w.events:
             # The commit of these events. FerretDB ignores $slice: the list keeps every id (a
             # few per client and invitation).
@@ -353,23 +362,40 @@ class MongoClientAccess:
 
     # --- recovery --------------------------------------------------------------------------
 
-    async def restore_side_entries(self) -> int:
-        """Recreate queue entries a crash left missing (one full scan, then one ``$in``
-        lookup and one insert per few hundred documents)."""
+    async def restore_side_entries(self, now: datetime | None = None) -> int:
+        """Recreate queue entries a crash left missing: one full scan, then per few hundred
+        documents one ``$in`` lookup of their entries and one insert.
+
+        Only documents left alone for ``RESTORE_AFTER`` count (the normal gap between a
+        document and its entry is milliseconds; a scan of 10,000 documents takes a second, in
+        which the sender settles entries the scan still saw as due), and a missing entry is
+        restored only if the document has not changed since the scan."""
+        now = now or datetime.now(UTC)
         query = {"send_due_at": {"$ne": None}}
-        fields = {"send_due_at": 1, "office_id": 1}
-        due: dict[str, Document] = {}
+        fields = {"send_due_at": 1, "office_id": 1, "version": 1, "written_at": 1}
+        seen: dict[str, Document] = {}
         async for doc in self.collection.find(query, fields):
-            due[doc["_id"]] = {
-                "due_at": doc["send_due_at"].astimezone(UTC),
-                "office_id": doc["office_id"],
-                "rev": _rev(),
-            }
+            written = doc.get("written_at")
+            if written is None or now - written.astimezone(UTC) >= RESTORE_AFTER:
+                seen[doc["_id"]] = doc
         restored = 0
-        for ids in chunks(list(due), IDS_PER_QUERY):
+        for ids in chunks(list(seen), IDS_PER_QUERY):
             missing = set(ids) - await self._existing(self.queue, ids)
-            docs = [{"_id": i, **due[i]} for i in ids if i in missing]
-            restored += len(docs) - len(await insert_new(self.queue, docs))
+            if not missing:
+                continue
+            again = self.collection.find({"_id": {"$in": sorted(missing)}}, fields)
+            entries = [
+                {
+                    "_id": doc["_id"],
+                    "due_at": doc["send_due_at"].astimezone(UTC),
+                    "office_id": doc["office_id"],
+                    "rev": _rev(),
+                }
+                async for doc in again
+                if doc.get("send_due_at") is not None
+                and doc["version"] == seen[doc["_id"]]["version"]
+            ]
+            restored += len(entries) - len(await insert_new(self.queue, entries))
         return restored
 
     @staticmethod
