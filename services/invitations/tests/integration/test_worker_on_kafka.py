@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from portal_contracts.broker import build_broker, publish_event
-from portal_contracts.clients import ClientActivated, ClientInvited
+from portal_contracts.clients import ClientActivated, ClientCreated, ClientInvited
 from portal_contracts.topics import Topics
 from portal_invitations.entrypoints.worker import Worker
 from portal_invitations.testing import client_created, token_in
@@ -100,3 +100,58 @@ async def test_client_created_with_invite_to_client_activated(
     finally:
         await producer.stop()
         await worker.stop()
+
+
+async def test_an_unreadable_record_is_set_aside_and_its_batch_goes_on(
+    make_harness: Any, kafka_bootstrap: str, topics: Topics, group_id: str, clock: Any
+) -> None:
+    clock.follow_real_time()
+    h = await make_harness(kafka=kafka_bootstrap, prefix=topics.prefix, consumer_group=group_id)
+    producer = build_broker(kafka_bootstrap, client_id="test-clients-service")
+    await producer.start()
+    topic = topics.of(ClientCreated)
+    try:
+        # Published before the worker starts, so they come in one batch.
+        await producer.publish(b"{not json", topic=topic, key=b"c-0")
+        await producer.publish({"event_type": "ClientCreated"}, topic=topic, key=b"c-0")
+        for n in (1, 2):
+            event = client_created(OFFICE, f"c-{n}", email=f"c{n}@example.be", invite=True)
+            await publish_event(producer, topics, event)
+        worker = Worker(h.service)
+        await worker.start()
+        try:
+            await until_recorded(h, "c-2", "Dubois")
+            await until_recorded(h, "c-1", "Dubois")
+            set_aside = await events_on_raw(kafka_bootstrap, topic + ".dlt", 2)
+            assert sorted(r.value for r in set_aside) == [
+                b'{"event_type":"ClientCreated"}',
+                b"{not json",
+            ]
+            headers = dict(set_aside[0].headers)
+            assert headers["dlt-topic"] == topic.encode()
+            assert len(await h.smtp.handler.wait_for(2, within_s=60)) == 2
+        finally:
+            await worker.stop()
+    finally:
+        await producer.stop()
+
+
+async def events_on_raw(kafka: str, topic: str, count: int, within_s: float = 40.0) -> list[Any]:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=kafka,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        metadata_max_age_ms=500,
+    )
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        async with asyncio.timeout(within_s):
+            while len(found) < count:
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    found.extend(records)
+    finally:
+        await consumer.stop()
+    return found

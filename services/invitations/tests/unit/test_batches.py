@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
+import pytest
+
+from portal_contracts.clients import ClientCreated
 from portal_invitations.domain.model import ClientAccess, InvitationState
+from portal_invitations.entrypoints.consumers import MAX_ATTEMPTS, consume, record_command
 from portal_invitations.fakes import FakeClientAccess, FakeMailer, FakeQuota, fake_dependencies
-from portal_invitations.service import handlers
+from portal_invitations.service import commands, handlers
+from portal_invitations.testing import client_created
 
 from .test_handlers import record, sender_for
 
@@ -118,3 +125,72 @@ async def test_the_quota_is_taken_once_per_office_and_pass() -> None:
     assert sorted(quota.used.values()) == [1, 3]
     await sender.send_due()
     assert len(mailer.sent) == 4  # office-a waits for the next hour
+
+
+class Poisoned(FakeClientAccess):
+    """Storing client ``c-bad`` fails (a bug its data trips), whatever the path."""
+
+    async def add_new(
+        self, accesses: Sequence[ClientAccess], *, queue: bool = True
+    ) -> list[ClientAccess]:
+        if any(a.client_id == "c-bad" for a in accesses):
+            raise RuntimeError("boom")
+        return await super().add_new(accesses, queue=queue)
+
+    async def save(self, access: ClientAccess, **kw: Any) -> None:
+        if access.client_id == "c-bad":
+            raise RuntimeError("boom")
+        await super().save(access, **kw)
+
+
+@dataclass
+class Record:
+    value: bytes
+    offset: int
+    topic: str = "portal.clients.client-created.v1"
+    partition: int = 0
+    key: bytes = b""
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+async def test_a_record_that_keeps_failing_is_set_aside_and_the_others_are_recorded() -> None:
+    deps = fake_dependencies()
+    store = Poisoned()
+    deps.access = store
+    events = [client_created("office-a", c, invite=True) for c in ("c-1", "c-bad", "c-2")]
+    records = [Record(e.model_dump_json().encode(), n) for n, e in enumerate(events)]
+    records.append(Record(b"{not json", 3))
+    set_aside: list[tuple[int, str, int]] = []
+
+    async def dead_letter(record: Any, exc: Exception, attempts: int) -> None:
+        set_aside.append((record.offset, type(exc).__name__, attempts))
+
+    def read(value: bytes) -> commands.RecordClient:
+        event = ClientCreated.model_validate_json(value)
+        return record_command(event, event.payload.invite)
+
+    await consume(records, read, deps, dead_letter)  # type: ignore[arg-type]
+    assert set_aside == [(3, "ValidationError", 1), (1, "RuntimeError", MAX_ATTEMPTS)]
+    assert sorted(store.documents) == ["c-1", "c-2"]
+
+
+class Unavailable(FakeClientAccess):
+    async def get_many(self, client_ids: Sequence[str]) -> dict[str, ClientAccess]:
+        raise ConnectionError("database unreachable")
+
+
+async def test_an_outage_sends_the_whole_batch_back_and_sets_nothing_aside() -> None:
+    deps = fake_dependencies()
+    deps.access = Unavailable()
+    event = client_created("office-a", "c-1", invite=True)
+    set_aside: list[object] = []
+
+    async def dead_letter(record: Any, exc: Exception, attempts: int) -> None:
+        set_aside.append(record)
+
+    def read(value: bytes) -> commands.RecordClient:
+        return record_command(ClientCreated.model_validate_json(value), invite=True)
+
+    with pytest.raises(ConnectionError):  # the batch is not committed: it comes back
+        await consume([Record(event.model_dump_json().encode(), 0)], read, deps, dead_letter)  # type: ignore[list-item]
+    assert set_aside == []
