@@ -11,7 +11,10 @@ with the per-office limit lifted, and time until N e-mails sit in the catcher's 
 send N messages rendered by the same templates with bare aiosmtplib over the same number of
 persistent connections to the same catcher, and time that. The service's figure includes
 everything the raw one does not: Kafka consumption and offset commits, the read model and queue
-writes, claiming each attempt, recording its outcome, and publishing ClientInvited.
+writes, claiming each attempt, composing each e-mail (the raw run sends messages composed
+beforehand), recording its outcome, and publishing ClientInvited. It is counted from the end of
+the worker's start-up (joining the consumer group takes a few seconds), printed apart.
+At 10,000 the run takes about three minutes on two shared cores.
 """
 
 from __future__ import annotations
@@ -116,12 +119,15 @@ async def produce(kafka: str, topics: Topics, n: int) -> float:
     return time.perf_counter() - start
 
 
-async def run_service(settings: Any, directory: Path, n: int) -> tuple[float, float]:
+async def run_service(settings: Any, directory: Path, n: int) -> tuple[float, float, float]:
+    """Start-up (consumer group join, ...), then the time to N e-mails and to an empty outbox
+    (every ClientInvited published), both counted from the end of start-up."""
     service = bootstrap(settings)
     await service.db.client.drop_database(settings.database)
     worker = Worker(service)
-    start = time.perf_counter()
+    begin = time.perf_counter()
     await worker.start()
+    start = time.perf_counter()
     try:
         elapsed = await wait_for_files(directory, n, limit_s=max(1800.0, n * 1.0))
         outbox = service.db["outbox"]
@@ -132,7 +138,7 @@ async def run_service(settings: Any, directory: Path, n: int) -> tuple[float, fl
         await worker.stop()
         await service.client.drop_database(settings.database)
         await service.close()
-    return elapsed, drained
+    return start - begin, elapsed, drained
 
 
 def raw_messages(settings: Any, n: int) -> list[Any]:
@@ -202,7 +208,7 @@ def main() -> None:
     assert settings.platform.jwt_key.get_secret_value() == JWT_KEY
     try:
         produced = asyncio.run(produce(kafka, topics, args.n))
-        service_s, drained_s = asyncio.run(run_service(settings, home / "mail", args.n))
+        startup_s, service_s, drained_s = asyncio.run(run_service(settings, home / "mail", args.n))
         messages = raw_messages(settings, args.n)
         raw_s = asyncio.run(run_raw(port, messages, args.concurrency))
         asyncio.run(wait_for_files(home / "mail", 2 * args.n, limit_s=120))
@@ -218,7 +224,8 @@ def main() -> None:
           f"{' (private throwaway FerretDB)' if private else ''}")  # fmt: skip
     print(f"  events published beforehand         {args.n / produced:10.0f} events/s")
     print(f"  service: ClientCreated -> e-mail     {args.n / service_s:10.1f} invitations/s "
-          f"({service_s:.1f} s; every ClientInvited published after {drained_s:.1f} s)")  # fmt: skip
+          f"({service_s:.1f} s; every ClientInvited published after {drained_s:.1f} s; "
+          f"worker start-up before both {startup_s:.1f} s)")  # fmt: skip
     print(
         f"  raw aiosmtplib, same messages        {args.n / raw_s:10.1f} messages/s ({raw_s:.1f} s)"
     )
