@@ -135,6 +135,7 @@ def bootstrap(
         concurrency=settings.send_concurrency,
         batch=settings.send_batch,
         poll_interval_s=settings.send_poll_interval_s,
+        idle_max_s=max(settings.send_idle_max_s, settings.send_poll_interval_s),
     )
     return Service(settings, client, db, deps, access, sender, mailer, ip_guesses)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -194,3 +195,29 @@ async def test_an_outage_sends_the_whole_batch_back_and_sets_nothing_aside() -> 
     with pytest.raises(ConnectionError):  # the batch is not committed: it comes back
         await consume([Record(event.model_dump_json().encode(), 0)], read, deps, dead_letter)  # type: ignore[list-item]
     assert set_aside == []
+
+
+class CountingPolls(FakeClientAccess):
+    polls: int = 0
+
+    async def due_for_sending(self, *args: Any) -> list[Any]:
+        self.polls += 1
+        return await super().due_for_sending(*args)
+
+
+async def test_empty_polls_back_off_and_a_write_wakes_the_sender() -> None:
+    deps = fake_dependencies()
+    store = CountingPolls()
+    deps.access = store
+    sender = sender_for(deps, FakeMailer())
+    sender.poll_interval_s, sender.idle_max_s = 0.01, 0.16
+    sender.start()
+    try:
+        await asyncio.sleep(0.6)
+        assert store.polls <= 10  # 0.01, 0.02, 0.04, 0.08, 0.16, 0.16, ... (not 60)
+        before = store.polls
+        sender.wake()
+        await asyncio.sleep(0.05)
+        assert store.polls >= before + 2  # at once, then at the short interval again
+    finally:
+        await sender.stop()

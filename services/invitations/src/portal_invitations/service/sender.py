@@ -84,6 +84,7 @@ class InvitationSender:
     chunk: int = 50  # clients claimed and recorded together
     chunks_in_flight: int = 3  # while one chunk is being written, another is being sent
     poll_interval_s: float = 1.0
+    idle_max_s: float = 10.0  # longest wait between empty polls (retries are due that late)
     jitter: Callable[[], float] = random.random
     on_recorded: Callable[[], None] = lambda: None  # wake the outbox relay
     _blocked: dict[str, datetime] = field(default_factory=dict)
@@ -249,6 +250,7 @@ class InvitationSender:
         self._wake.set()
 
     async def run(self) -> None:
+        idle = self.poll_interval_s
         while True:
             try:
                 looked_at = await self.send_due()
@@ -257,10 +259,19 @@ class InvitationSender:
             except Exception:
                 logger.exception("sender pass failed; retrying")
                 looked_at = 0
-            if looked_at < self.batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
-                self._wake.clear()
+            if looked_at >= self.batch:
+                idle = self.poll_interval_s
+                continue  # a full pass: more is due at once
+            # Each poll scans the queue; while only offices over their quota (or future retries)
+            # wait in it, thousands of entries would be scanned every second for hours. Empty
+            # polls back off up to ``idle_max_s``; any write of the service wakes the sender.
+            wait = self.poll_interval_s if looked_at else idle
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            woken = self._wake.is_set()
+            self._wake.clear()
+            busy = looked_at or woken
+            idle = self.poll_interval_s if busy else min(idle * 2, self.idle_max_s)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="invitation-sender")
