@@ -7,11 +7,14 @@ Message-ID is derived from the invitation id so a re-sent attempt carries the sa
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
+from email import policy
+from email.headerregistry import Address, BaseHeader
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import cast
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -47,6 +50,14 @@ class RenderedInvitation:
     subject: str
     text: str
     html: str
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(name: str, value: str) -> BaseHeader:
+    """A header parsed once and reused (header objects are immutable strings): parsing headers
+    is most of the cost of composing a message, and the same sender, subject and language go
+    to thousands of clients."""
+    return cast(BaseHeader, policy.default.header_factory(name, value))
 
 
 def message_id(invitation_id: str, domain: str) -> str:
@@ -112,13 +123,14 @@ def compose(
         }
     )
     message = EmailMessage()
-    message["Subject"] = rendered.subject
-    message["From"] = Address(display_name=sender.name, addr_spec=sender.address)
+    message["Subject"] = _parsed("Subject", rendered.subject)
+    message["From"] = _parsed("From", str(Address(sender.name, addr_spec=sender.address)))
     message["To"] = Address(display_name=to_name, addr_spec=invitation.email)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(invitation.invitation_id, sender.message_id_domain)
-    message["Auto-Submitted"] = "auto-generated"
+    message["Auto-Submitted"] = _parsed("Auto-Submitted", "auto-generated")
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
-    message["Content-Language"] = profile.language  # after set_content, which drops Content-*
+    # After set_content, which drops Content-* headers.
+    message["Content-Language"] = _parsed("Content-Language", profile.language)
     return message
