@@ -189,3 +189,34 @@ async def publish_event(broker: KafkaBroker, topics: Topics, event: Envelope[Any
         headers={"event_id": str(event.event_id), "event_type": event.event_type},
         correlation_id=str(event.correlation_id),
     )
+
+
+async def publish_encoded_event(
+    broker: KafkaBroker,
+    topic: str,
+    body: bytes,
+    *,
+    key: bytes,
+    event_id: str,
+    event_type: str,
+    correlation_id: str,
+    no_confirm: bool = False,
+) -> Any:
+    """Publish an envelope already encoded as JSON, with publish_event's key and headers.
+
+    For a publisher that builds (and measures) the exact bytes itself, e.g. the importer's
+    chunks. ``no_confirm=True`` returns the pending acknowledgement to await later, so a batch
+    can be queued at once; the idempotent producer keeps one key's messages in order.
+    """
+    return await broker.publish(
+        body,
+        topic=topic,
+        key=key,
+        headers={
+            "event_id": event_id,
+            "event_type": event_type,
+            "content-type": "application/json",
+        },
+        correlation_id=correlation_id,
+        no_confirm=no_confirm,
+    )

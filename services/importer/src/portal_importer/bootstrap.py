@@ -11,7 +11,7 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from portal_contracts.broker import build_broker
+from portal_contracts.broker import build_broker, publish_encoded_event
 from portal_contracts.imports import ImportValidated
 from portal_contracts.topics import Topics
 from portal_importer.adapters.clients_http import ClientsServiceHttp
@@ -74,19 +74,16 @@ def bootstrap(
         topic = topics.of(ImportValidated)
 
         async def publish(chunks: Sequence[Chunk]) -> None:
-            # As publish_event does (key, event id and type in headers), with the bytes built
-            # and measured by build_chunks. All are queued, then every acknowledgement awaited:
-            # one partition (the key), and the idempotent producer keeps them in order.
+            # The bytes built and measured by build_chunks. All are queued, then every
+            # acknowledgement awaited: one partition (the key), kept in order by the producer.
             acks = [
-                await kafka.publish(
+                await publish_encoded_event(
+                    kafka,
+                    topic,
                     chunk.body,
-                    topic=topic,
                     key=chunk.key,
-                    headers={
-                        "event_id": str(chunk.event_id),
-                        "event_type": ImportValidated.EVENT_TYPE,
-                        "content-type": "application/json",
-                    },
+                    event_id=str(chunk.event_id),
+                    event_type=ImportValidated.EVENT_TYPE,
                     correlation_id=str(chunk.correlation_id),
                     no_confirm=True,
                 )
