@@ -12,7 +12,14 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 from portal_invitations.domain.model import ClientAccess
-from portal_invitations.ports import Conflict, DueEntry, LockedClients, MailRefused, Reservation
+from portal_invitations.ports import (
+    Added,
+    Conflict,
+    DueEntry,
+    LockedClients,
+    MailRefused,
+    Reservation,
+)
 from portal_invitations.service.handlers import Dependencies
 
 
@@ -58,14 +65,17 @@ class FakeClientAccess:
     async def get_many(self, client_ids: Sequence[str]) -> dict[str, ClientAccess]:
         return {c: copy.deepcopy(self.documents[c]) for c in client_ids if c in self.documents}
 
-    async def add_new(
-        self, accesses: Sequence[ClientAccess], *, queue: bool = True
-    ) -> list[ClientAccess]:
+    async def add_new(self, accesses: Sequence[ClientAccess], *, queue: bool = True) -> Added:
         taken = [a for a in accesses if a.client_id in self.documents]
-        for access in accesses:
-            if access not in taken:
-                await self.save(access, queue=queue)
-        return taken
+        stored = [a for a in accesses if a.client_id not in self.documents]
+        for access in stored:
+            await self.save(access, queue=queue)
+        queued = {
+            a.client_id: DueEntry(a.client_id, *self.queue[a.client_id][1:])
+            for a in stored
+            if queue and a.send_due_at is not None
+        }
+        return Added(taken, queued)
 
     @asynccontextmanager
     async def locked(self, client_ids: Sequence[str]) -> AsyncIterator[LockedClients]:

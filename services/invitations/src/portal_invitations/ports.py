@@ -31,6 +31,15 @@ class LockedClients:
 
 
 @dataclass(frozen=True)
+class Added:
+    """What :meth:`ClientAccessRepository.add_new` did: ``taken`` were stored by someone else
+    first (nothing of them written); ``queued`` the send-queue entries it wrote."""
+
+    taken: list[ClientAccess] = field(default_factory=list)
+    queued: dict[str, DueEntry] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Reservation:
     """Slots taken from an office's hourly quota; ``reopens``: when more may be taken, if the
     quota ran out."""
@@ -75,10 +84,8 @@ class ClientAccessRepository(Protocol):
 
     async def get_many(self, client_ids: Sequence[str]) -> dict[str, ClientAccess]: ...
 
-    async def add_new(
-        self, accesses: Sequence[ClientAccess], *, queue: bool = True
-    ) -> list[ClientAccess]:
-        """Insert never-stored aggregates at once; returns those someone else stored first."""
+    async def add_new(self, accesses: Sequence[ClientAccess], *, queue: bool = True) -> Added:
+        """Insert never-stored aggregates at once (then their queue entries)."""
 
     def locked(self, client_ids: Sequence[str]) -> AbstractAsyncContextManager[LockedClients]:
         """Lock those of ``client_ids`` that are free, without waiting, and load them."""

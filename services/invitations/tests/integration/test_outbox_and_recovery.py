@@ -15,6 +15,8 @@ from portal_invitations.adapters.outbox_relay import OutboxRelay
 from portal_invitations.domain.events import Cause
 from portal_invitations.domain.model import ClientAccess, ClientProfile
 from portal_invitations.domain.sending import RetryPolicy
+from portal_invitations.entrypoints.consumers import record_command
+from portal_invitations.service import handlers
 from portal_invitations.testing import bearer, client_created, token_in
 
 pytestmark = pytest.mark.integration
@@ -213,3 +215,31 @@ async def test_the_sender_claims_many_clients_in_chunks(make_harness: Any) -> No
     assert await h.service.db["send_queue"].count_documents({}) == 0
     pending = await h.service.store.outbox.pending()
     assert [e["event_type"] for e in pending] == ["ClientInvited"] * 45  # no relay here
+
+
+async def test_a_worker_that_died_after_storing_claimed_invitations_sends_after_the_lease(
+    make_harness: Any,
+) -> None:
+    h = await make_harness(send_lease_s=120)
+    sender = h.service.sender
+    h.service.deps.store_new = sender.store_new  # as the worker wires it
+
+    async def died(claims: Any) -> None:
+        return None  # the process died right after the insert, before any e-mail
+
+    sender._send_claimed = died
+    event = client_created("office-a", "c-1", invite=True)
+    await handlers.record_clients([record_command(event, invite=True)], h.service.deps)
+    doc = await h.service.db["client_access"].find_one({"_id": "c-1"})
+    assert doc["version"] == 1  # claimed in the insert itself
+    assert doc["invitation"]["in_flight_until"] is not None
+    assert await h.send_due() == 0  # its queue entry waits for the end of the lease
+    h.clock.advance(seconds=121)
+    assert await h.send_due() == 1
+    (received,) = await h.smtp.handler.wait_for(1)
+    state = (await h.http.get("/v1/clients/c-1/invitation", headers=bearer("office-a"))).json()
+    assert (state["invitation"]["state"], state["invitation"]["attempts"]) == ("sent", 2)
+    assert (
+        received.message["Message-ID"]
+        == f"<invitation.{doc['invitation']['invitation_id']}@portal.example>"
+    )

@@ -13,6 +13,7 @@ from portal_contracts.clients import ClientCreated
 from portal_invitations.domain.model import ClientAccess, InvitationState
 from portal_invitations.entrypoints.consumers import MAX_ATTEMPTS, consume, record_command
 from portal_invitations.fakes import FakeClientAccess, FakeMailer, FakeQuota, fake_dependencies
+from portal_invitations.ports import Added
 from portal_invitations.service import commands, handlers
 from portal_invitations.testing import client_created
 
@@ -131,9 +132,7 @@ async def test_the_quota_is_taken_once_per_office_and_pass() -> None:
 class Poisoned(FakeClientAccess):
     """Storing client ``c-bad`` fails (a bug its data trips), whatever the path."""
 
-    async def add_new(
-        self, accesses: Sequence[ClientAccess], *, queue: bool = True
-    ) -> list[ClientAccess]:
+    async def add_new(self, accesses: Sequence[ClientAccess], *, queue: bool = True) -> Added:
         if any(a.client_id == "c-bad" for a in accesses):
             raise RuntimeError("boom")
         return await super().add_new(accesses, queue=queue)

@@ -47,7 +47,7 @@ from portal_invitations.adapters.send_queue import (
     insert_new,
 )
 from portal_invitations.domain.model import ClientAccess
-from portal_invitations.ports import Conflict, DueEntry, LockedClients
+from portal_invitations.ports import Added, Conflict, DueEntry, LockedClients
 from portal_servicekit.outbox import outbox_entry
 
 Document = dict[str, Any]
@@ -161,7 +161,7 @@ class MongoClientAccess:
         """
         settled = {access.client_id: done_with} if done_with is not None else {}
         if access.version == 0:
-            if await self.add_new([access], queue=queue):  # an insert is atomic
+            if (await self.add_new([access], queue=queue)).taken:  # an insert is atomic
                 raise Conflict(access.client_id)
             return
         try:
@@ -174,11 +174,9 @@ class MongoClientAccess:
         if conflicts:
             raise Conflict(access.client_id)
 
-    async def add_new(
-        self, accesses: Sequence[ClientAccess], *, queue: bool = True
-    ) -> list[ClientAccess]:
+    async def add_new(self, accesses: Sequence[ClientAccess], *, queue: bool = True) -> Added:
         """Insert aggregates never stored (version 0) with one command, then their side
-        entries; returns those someone else stored first (nothing of them was written)."""
+        entries; those someone else stored first are left out (nothing of them written)."""
         writes = _writes(accesses)
         await insert_new(self.outbox.outbox, [doc for w in writes for doc in w.events])
         docs = [
@@ -197,8 +195,8 @@ class MongoClientAccess:
         for w in written:
             w.access.version = 1
             w.access.events.clear()
-        await self._after_write(written, queue=queue, publish=None, done_with={}, new=True)
-        return [w.access for w in writes if w.client_id in taken]
+        queued = await self._after_write(written, queue=queue, publish=None, done_with={}, new=True)
+        return Added([w.access for w in writes if w.client_id in taken], queued)
 
     async def write_locked(
         self,
@@ -257,8 +255,9 @@ class MongoClientAccess:
         publish: Publish | None,
         done_with: Mapping[str, DueEntry],
         new: bool,
-    ) -> None:
-        """The side entries of documents just written: tokens, events, the send queue."""
+    ) -> dict[str, DueEntry]:
+        """The side entries of documents just written: tokens, events, the send queue (the
+        entries it wrote are returned)."""
         tokens = [
             {"_id": token_hash, "client_id": w.client_id}
             for w in written
@@ -273,7 +272,7 @@ class MongoClientAccess:
             mine = {i for w in with_events for i in w.event_ids}
             await self.outbox.publish(pending, publish, confirmed=mine)
         due_now = [w.access for w in written if w.access.send_due_at is not None and queue]
-        await self.queue.point_to(due_now, new=new)
+        queued = await self.queue.point_to(due_now, new=new)
         await self.queue.settle(
             [
                 done_with[w.client_id]
@@ -281,6 +280,7 @@ class MongoClientAccess:
                 if w.access.send_due_at is None and w.client_id in done_with
             ]
         )
+        return queued
 
     # --- batches for the sender ------------------------------------------------------------
 

@@ -52,12 +52,14 @@ class OutboxRelay:
         locks: RecordLocks,
         *,
         poll_interval_s: float = 0.2,
+        idle_max_s: float = 2.0,
         batch: int = 500,
     ) -> None:
         self.publish = publisher(broker, topics)
         self.outbox = outbox
         self.locks = locks
         self.poll_interval_s = poll_interval_s
+        self.idle_max_s = idle_max_s
         self.batch = batch
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -78,6 +80,7 @@ class OutboxRelay:
             return await self.outbox.publish(pending, self.publish)
 
     async def run(self) -> None:
+        idle = self.poll_interval_s
         while True:
             try:
                 count = await self.relay_once()
@@ -86,10 +89,17 @@ class OutboxRelay:
             except Exception:
                 logger.exception("outbox relay pass failed; retrying")
                 count = 0
-            if count == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
-                self._wake.clear()
+            if count:
+                idle = self.poll_interval_s
+                continue
+            # Each pass scans the outbox, and most events are published by their writer: an
+            # empty pass waits longer each time (the other processes' events, e.g. the API's,
+            # are found within ``idle_max_s``); a write of this process wakes it.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=idle)
+            woken = self._wake.is_set()
+            self._wake.clear()
+            idle = self.poll_interval_s if woken else min(idle * 2, self.idle_max_s)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="outbox-relay")

@@ -60,11 +60,16 @@ class SendQueue:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
 
-    async def point_to(self, accesses: Sequence[ClientAccess], *, new: bool) -> None:
+    async def point_to(self, accesses: Sequence[ClientAccess], *, new: bool) -> dict[str, DueEntry]:
         """Entries for these clients at their ``send_due_at``, written after their documents.
         A new client's entry is inserted (one command for all); an existing one renewed."""
-        entries = {
-            a.client_id: {"due_at": a.send_due_at, "office_id": a.office_id, "rev": new_rev()}
+        revs = {a.client_id: new_rev() for a in accesses}
+        entries: dict[str, Document] = {
+            a.client_id: {
+                "due_at": a.send_due_at,
+                "office_id": a.office_id,
+                "rev": revs[a.client_id],
+            }
             for a in accesses
         }
         exists = (
@@ -76,6 +81,9 @@ class SendQueue:
             await self.collection.update_one(
                 {"_id": client_id}, {"$set": entries[client_id]}, upsert=True
             )
+        return {
+            a.client_id: DueEntry(a.client_id, a.office_id, revs[a.client_id]) for a in accesses
+        }
 
     async def settle(self, entries: Sequence[DueEntry]) -> None:
         """Remove entries nothing is due for any more, unless renewed since: one

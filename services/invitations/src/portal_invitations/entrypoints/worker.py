@@ -41,7 +41,8 @@ class Worker:
         )
         service.store.publisher = publisher(self.broker, service.topics)
         service.deps.notify = self._notify
-        service.sender.on_recorded = self.relay.wake
+        # New clients are stored by the sender, which claims their invitations in the insert.
+        service.deps.store_new = service.sender.store_new
         self._chores: list[asyncio.Task[None]] = []
 
     def _notify(self) -> None:

@@ -26,6 +26,7 @@ from portal_invitations.ports import (
 from portal_invitations.service import commands
 
 T = TypeVar("T")
+StoreNew = Callable[[Sequence[ClientAccess]], Awaitable[list[ClientAccess]]]
 _INVITATION_IDS = uuid.UUID("5b6c3f0e-6a0e-4d8e-9f3c-1d3c2a7e9b41")
 _ATTEMPTS = 5
 
@@ -49,6 +50,14 @@ class Dependencies:
     token_guesses: GuessLimiter
     clock: Clock
     notify: Callable[[], None] = field(default=lambda: None)  # wake the sender and the relay
+    # Stores never-stored clients; returns those someone else stored first. The worker's
+    # sender does it (claiming the due invitations in the same insert, see the sender).
+    store_new: StoreNew | None = None
+
+    async def insert_new(self, accesses: Sequence[ClientAccess]) -> list[ClientAccess]:
+        if self.store_new is not None:
+            return await self.store_new(accesses)
+        return (await self.access.add_new(accesses)).taken
 
 
 def derived_id(event_id: str, purpose: str) -> str:
@@ -123,7 +132,7 @@ async def record_clients(cmds: Sequence[commands.RecordClient], deps: Dependenci
         if did:
             changed.add(client_id)
     new = [loaded[c] for c in changed if loaded[c].version == 0]
-    again = {access.client_id for access in await deps.access.add_new(new)}
+    again = {access.client_id for access in await deps.insert_new(new)}
     for client_id in changed - {a.client_id for a in new}:
         try:
             await deps.access.save(loaded[client_id])

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.errors import HeaderParseError
 from email.message import EmailMessage
+from typing import TypeVar
 
 from portal_invitations.domain.errors import HeaderInjection
 from portal_invitations.domain.model import ClientAccess, Invitation
@@ -38,6 +39,7 @@ from portal_invitations.ports import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Compose = Callable[[ClientAccess, Invitation, str, str | None, datetime], EmailMessage]
 _OFFICE_NAME_TTL = timedelta(minutes=1)
@@ -58,6 +60,7 @@ class _Claim:
     invitation: Invitation
     token: str
     hashed: str
+    claimed_at: datetime
     outcome: _Outcome | None = None  # None: unknown, the lease will bring it back
 
     @property
@@ -65,8 +68,8 @@ class _Claim:
         return self.entry.client_id
 
 
-def _in_chunks(entries: Sequence[DueEntry], size: int) -> list[Sequence[DueEntry]]:
-    return [entries[start : start + size] for start in range(0, len(entries), size)]
+def _in_chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 @dataclass
@@ -83,27 +86,31 @@ class InvitationSender:
     batch: int = 200  # queue entries read per pass
     chunk: int = 50  # clients claimed and recorded together
     chunks_in_flight: int = 3  # while one chunk is being written, another is being sent
+    handover_limit: int = 500  # claimed on insert (see store_new) and not yet recorded
+    handover_wait_s: float = 30.0  # how long the consumer waits for room before queueing
     poll_interval_s: float = 1.0
     idle_max_s: float = 10.0  # longest wait between empty polls (retries are due that late)
     jitter: Callable[[], float] = random.random
-    on_recorded: Callable[[], None] = lambda: None  # wake the outbox relay
     _blocked: dict[str, datetime] = field(default_factory=dict)
     _names: dict[str, tuple[str | None, datetime]] = field(default_factory=dict)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
     _smtp_slots: asyncio.Semaphore | None = None
+    _lanes: asyncio.Semaphore | None = None
+    _in_hand: int = 0
+    _handed: set[asyncio.Task[None]] = field(default_factory=set)
+    _handed_back: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def send_due(self) -> int:
         """One pass over what is due now; returns how many queue entries it looked at."""
         now = self.clock.now()
         self._blocked = {office: t for office, t in self._blocked.items() if t > now}
         due = await self.access.due_for_sending(now, self.batch, frozenset(self._blocked))
-        lanes = asyncio.Semaphore(self.chunks_in_flight)
 
         async def one(entries: Sequence[DueEntry]) -> None:
-            async with lanes:
+            async with self._lane():
                 try:
-                    await self._send_chunk(entries)
+                    await self._send_and_record(await self._claim(entries))
                 except Exception:
                     # Never let one chunk stop the others; the leases bring its clients back.
                     logger.exception("sending a chunk of %d invitations failed", len(entries))
@@ -111,8 +118,71 @@ class InvitationSender:
         await asyncio.gather(*(one(entries) for entries in _in_chunks(due, self.chunk)))
         return len(due)
 
-    async def _send_chunk(self, entries: Sequence[DueEntry]) -> None:
-        claims = await self._claim(entries)
+    async def store_new(self, accesses: Sequence[ClientAccess]) -> list[ClientAccess]:
+        """Store never-stored clients with one insert, their due invitations claimed in that
+        same insert, and send those at once: an imported client's invitation then costs one
+        update of its document (the outcome) instead of two. As many as can go now
+        (``handover_limit``, the offices' quotas); the others wait in the queue as usual. If
+        the process dies before an outcome is recorded, the lease brings the invitation back,
+        as after any claim. Returns the clients someone else stored first (nothing of them
+        was written)."""
+        due = [a for a in accesses if a.due_for_sending(self.clock.now())]
+        if due:
+            await self._room_for(len(due))  # Kafka is the buffer, not a pile of leases
+        now = self.clock.now()
+        room = max(0, self.handover_limit - self._in_hand)
+        due = [a for a in due if a.office_id not in self._blocked]
+        started = []
+        for access in await self._within_quota(due[:room], now):
+            token = new_token()
+            hashed = token_hash(token)
+            invitation = access.begin_sending(hashed, now, self.ttl, self.policy)
+            started.append((access, invitation, token, hashed))
+        added = await self.access.add_new(accesses)
+        stored = {c for c in added.queued if c not in {a.client_id for a in added.taken}}
+        claims = [
+            _Claim(added.queued[access.client_id], access, invitation, token, hashed, now)
+            for access, invitation, token, hashed in started
+            if access.client_id in stored
+        ]
+        if claims:
+            self._in_hand += len(claims)
+            task = asyncio.create_task(self._send_claimed(claims), name="invitations-handed-over")
+            self._handed.add(task)
+            task.add_done_callback(self._handed.discard)
+        return added.taken
+
+    async def _room_for(self, wanted: int) -> None:
+        needed = self.handover_limit - min(wanted, self.handover_limit)
+        async with self._handed_back:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._handed_back.wait_for(lambda: self._in_hand <= needed),
+                    timeout=self.handover_wait_s,
+                )
+
+    async def _send_claimed(self, claims: list[_Claim]) -> None:
+        async def one(part: Sequence[_Claim]) -> None:
+            async with self._lane():
+                try:
+                    await self._send_and_record(part)
+                except Exception:
+                    logger.exception("sending a chunk of %d invitations failed", len(part))
+
+        try:
+            await asyncio.gather(*(one(part) for part in _in_chunks(claims, self.chunk)))
+        finally:
+            self._in_hand -= len(claims)
+            async with self._handed_back:
+                self._handed_back.notify_all()
+
+    def _lane(self) -> asyncio.Semaphore:
+        """A few chunks at once: while one is being written, another is being sent."""
+        if self._lanes is None:
+            self._lanes = asyncio.Semaphore(self.chunks_in_flight)
+        return self._lanes
+
+    async def _send_and_record(self, claims: Sequence[_Claim]) -> None:
         await asyncio.gather(*(self._deliver(claim) for claim in claims))
         await self._record_all([c for c in claims if c.outcome is not None])
 
@@ -122,7 +192,7 @@ class InvitationSender:
         wanted = {e.client_id: e for e in entries if e.office_id not in self._blocked}
         claims: list[_Claim] = []
         async with self.access.locked(list(wanted)) as batch:
-            due: list[tuple[DueEntry, ClientAccess]] = []
+            due: list[ClientAccess] = []
             for client_id, entry in wanted.items():
                 if client_id not in batch.locked:
                     continue  # another writer has it right now: next pass
@@ -131,27 +201,27 @@ class InvitationSender:
                     due_at = access.send_due_at if access is not None else None
                     await self.access.release_due_locked(entry, due_at)
                     continue
-                due.append((entry, access))
-            for entry, access in await self._within_quota(due, now):
+                due.append(access)
+            for access in await self._within_quota(due, now):
                 token = new_token()
                 hashed = token_hash(token)
                 invitation = access.begin_sending(hashed, now, self.ttl, self.policy)
-                claims.append(_Claim(entry, access, invitation, token, hashed))
+                entry = wanted[access.client_id]
+                claims.append(_Claim(entry, access, invitation, token, hashed, now))
             # The claim. The queue entries stay as they are: a pass only starts once the
             # previous one has finished, and after a crash the lease makes the document wait.
             lost = await self.access.write_locked([c.access for c in claims], queue=False)
         return [c for c in claims if c.client_id not in lost]
 
-    async def _within_quota(
-        self, due: list[tuple[DueEntry, ClientAccess]], now: datetime
-    ) -> list[tuple[DueEntry, ClientAccess]]:
-        by_office: dict[str, list[tuple[DueEntry, ClientAccess]]] = {}
-        for item in due:
-            by_office.setdefault(item[1].office_id, []).append(item)
-        allowed: list[tuple[DueEntry, ClientAccess]] = []
-        for office_id, items in by_office.items():
-            reservation = await self.quota.reserve(office_id, now, len(items))
-            allowed.extend(items[: reservation.granted])
+    async def _within_quota(self, due: list[ClientAccess], now: datetime) -> list[ClientAccess]:
+        """Those of ``due`` their offices' quotas allow now (one reservation per office)."""
+        by_office: dict[str, list[ClientAccess]] = {}
+        for access in due:
+            by_office.setdefault(access.office_id, []).append(access)
+        allowed: list[ClientAccess] = []
+        for office_id, accesses in by_office.items():
+            reservation = await self.quota.reserve(office_id, now, len(accesses))
+            allowed.extend(accesses[: reservation.granted])
             if reservation.reopens is not None:
                 self._blocked[office_id] = reservation.reopens
                 logger.info(
@@ -163,6 +233,11 @@ class InvitationSender:
         if self._smtp_slots is None:
             self._smtp_slots = asyncio.Semaphore(self.concurrency)
         async with self._smtp_slots:
+            if self.clock.now() - claim.claimed_at > self.policy.lease / 2:
+                # Waited too long (a slow relay): another sender may take it over when its
+                # lease ends, so it is left to the lease rather than risk two e-mails.
+                logger.warning("attempt for %s left to its lease", claim.client_id)
+                return
             try:
                 claim.outcome = await self._attempt(claim)
             except Exception:
@@ -218,8 +293,6 @@ class InvitationSender:
         later.extend(changed[client_id] for client_id in lost)
         for claim in later:  # held by another writer meanwhile: one by one, waiting for it
             await self._record(claim)
-        if changed:
-            self.on_recorded()
 
     async def _record(self, claim: _Claim) -> None:
         if claim.outcome is None:
@@ -232,7 +305,6 @@ class InvitationSender:
                 await self.access.save(access, publish_now=True, done_with=claim.entry)
             except Conflict:
                 continue
-            self.on_recorded()
             return
         logger.warning("could not record the outcome for %s; its lease will retry", claim.client_id)
 
@@ -277,8 +349,11 @@ class InvitationSender:
         self._task = asyncio.create_task(self.run(), name="invitation-sender")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        """Stop the loop and what was handed over (their leases bring them back)."""
+        tasks = [t for t in (self._task, *self._handed) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._task = None
