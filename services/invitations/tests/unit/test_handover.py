@@ -90,3 +90,13 @@ async def test_an_attempt_that_waited_half_its_lease_is_left_to_the_lease() -> N
     clock.moment = access.invitation.in_flight_until  # the lease brings it back
     await sender.send_due()
     assert len(mailer.sent) == 1
+
+
+async def test_a_stopping_sender_starts_nothing_new_and_queues_it() -> None:
+    deps, store, mailer, sender = wired()
+    sender.start()
+    await sender.stop()
+    await handlers.record_clients([record("c-1", invite=True, event_id="e-1")], deps)
+    assert sender._handed == set()
+    assert mailer.sent == []
+    assert list(store.queue) == ["c-1"]  # for the next worker

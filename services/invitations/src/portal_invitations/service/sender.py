@@ -100,6 +100,7 @@ class InvitationSender:
     _in_hand: int = 0
     _handed: set[asyncio.Task[None]] = field(default_factory=set)
     _handed_back: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _stopping: bool = False
 
     async def send_due(self) -> int:
         """One pass over what is due now; returns how many queue entries it looked at."""
@@ -127,8 +128,10 @@ class InvitationSender:
         as after any claim. Returns the clients someone else stored first (nothing of them
         was written)."""
         due = [a for a in accesses if a.due_for_sending(self.clock.now())]
-        if due:
+        if due and not self._stopping:
             await self._room_for(len(due))  # Kafka is the buffer, not a pile of leases
+        if self._stopping:  # nothing new is started: queued, for the next worker
+            return (await self.access.add_new(accesses)).taken
         now = self.clock.now()
         room = max(0, self.handover_limit - self._in_hand)
         due = [a for a in due if a.office_id not in self._blocked]
@@ -346,10 +349,12 @@ class InvitationSender:
             idle = self.poll_interval_s if busy else min(idle * 2, self.idle_max_s)
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self.run(), name="invitation-sender")
 
     async def stop(self) -> None:
         """Stop the loop and what was handed over (their leases bring them back)."""
+        self._stopping = True
         tasks = [t for t in (self._task, *self._handed) if t is not None]
         for task in tasks:
             task.cancel()
