@@ -1,13 +1,14 @@
 """The sender: drains the queue of pending invitations (their state in MongoDB is the queue).
 
 Due clients come from the small send queue; their documents decide. The sender works in
-chunks (one lock command, one ``$in`` read and a few bulk writes per chunk, because each
-FerretDB command costs about what a single write does): an attempt is claimed first (a
-versioned write that sets a lease and stores the new token's hash), then sent, then its outcome
-recorded. A crash between the send and the record leaves the lease to expire, so the
-invitation is sent again with the same Message-ID (at least once, never lost). Offices over
-their hourly quota are skipped until it reopens: delayed, never dropped; other offices' go on.
-A client another writer holds at that moment is simply left for the next pass.
+chunks of clients (one lock command, one ``$in`` read and a few batched writes per chunk; on
+FerretDB the updates, one per client, are what costs): an attempt is claimed first (a versioned
+write that sets a lease and stores the new token's hash), then sent, then its outcome recorded.
+A crash between the send and the record leaves the lease to expire, so the invitation is sent
+again with the same Message-ID (at least once, never lost). Offices over their hourly quota
+are skipped until it reopens: delayed, never dropped; other offices' go on. A client another
+writer holds at that moment is simply left for the next pass. New clients take a shorter way
+in the worker (:meth:`InvitationSender.store_new`): claimed in the insert that stores them.
 """
 
 from __future__ import annotations
