@@ -1,4 +1,4 @@
-"""Two small fixes to FerretDB 1.24.2's SQLite backend, applied at build time with `go build -overlay`.
+"""Three small fixes to FerretDB 1.24.2, applied at build time to a copy of its module.
 
 Why: FerretDB 1.24 turns a `{_id: <string>}` filter into ``WHERE _ferretdb_sjson->'$._id' = ?``
 while the `_id_` index it creates for every collection is on ``_ferretdb_sjson->"_id"``. SQLite
@@ -16,6 +16,10 @@ every candidate again with the whole MongoDB filter.
 1. `_id` lookups use the `_id_` index (the expression is written as the index writes it).
 2. The `_id` condition is pushed down when the filter has other conditions too, and
    ``{_id: {$in: [...]}}`` of strings or ObjectIDs is pushed down as ``IN (...)``.
+3. An `update` command with many statements closes each statement's cursor when that statement
+   is done. Upstream defers every close to the end of the command, so each statement holds a
+   pooled SQLite connection: from about 100 statements in one command (or a few concurrent
+   bulks of 50) the pool is exhausted and the server hangs for everyone on that database.
 
 Each patch names the exact upstream text it replaces; a build against a different FerretDB
 version fails loudly instead of building something unknown.
@@ -85,7 +89,43 @@ ID_PUSHDOWN = SourcePatch(
 """,
 )
 
-PATCHES: tuple[SourcePatch, ...] = (ID_COLUMN, ID_PUSHDOWN)
+UPDATE_CURSORS = SourcePatch(
+    path="internal/handler/msg_update.go",
+    old="""		closer := iterator.NewMultiCloser()
+		defer closer.Close()
+
+		closer.Add(res.Iter)
+
+		iter := common.FilterIterator(res.Iter, closer, u.Filter)
+
+		if !u.Multi {
+			iter = common.LimitIterator(iter, closer, 1)
+		}
+
+		result, err := common.UpdateDocument(ctx, c, "update", iter, &u)
+		if err != nil {
+""",
+    new="""		closer := iterator.NewMultiCloser()
+
+		closer.Add(res.Iter)
+
+		iter := common.FilterIterator(res.Iter, closer, u.Filter)
+
+		if !u.Multi {
+			iter = common.LimitIterator(iter, closer, 1)
+		}
+
+		result, err := common.UpdateDocument(ctx, c, "update", iter, &u)
+
+		// Patched: closed now, not deferred to the end of the command (each open cursor holds
+		// a pooled SQLite connection; a command of ~100 statements exhausted the pool).
+		closer.Close()
+
+		if err != nil {
+""",
+)
+
+PATCHES: tuple[SourcePatch, ...] = (ID_COLUMN, ID_PUSHDOWN, UPDATE_CURSORS)
 
 
 def apply(source: str, patches: list[SourcePatch]) -> str:
