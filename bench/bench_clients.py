@@ -220,7 +220,8 @@ def import_chunks(import_id: str, count: int) -> list[ImportValidated]:
     ]
 
 
-async def first_record(kafka: str, topic: str, limit_s: float) -> dict[str, Any]:
+async def answer_parts(kafka: str, topic: str, limit_s: float) -> list[dict[str, Any]]:
+    """Every part of the first answer on ``topic`` (an answer comes in parts of 5,000 rows)."""
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
@@ -231,13 +232,15 @@ async def first_record(kafka: str, topic: str, limit_s: float) -> dict[str, Any]
         enable_auto_commit=False,
     )
     await consumer.start()
+    parts: list[dict[str, Any]] = []
     try:
         deadline = time.perf_counter() + limit_s
         while time.perf_counter() < deadline:
             for messages in (await consumer.getmany(timeout_ms=200)).values():
-                for message in messages:
-                    return dict(json.loads(message.value))
-        raise TimeoutError(f"nothing on {topic} after {limit_s} s")
+                parts.extend(dict(json.loads(m.value)) for m in messages)
+            if parts and len(parts) >= parts[0]["payload"].get("chunk_count", 1):
+                return parts
+        raise TimeoutError(f"not every part on {topic} after {limit_s} s")
     finally:
         await consumer.stop()
 
@@ -246,13 +249,13 @@ async def create_through_import(
     service: Any, kafka: str, topics: Topics, count: int
 ) -> dict[str, Any]:
     chunks = await asyncio.to_thread(import_chunks, f"bench-{uuid.uuid4().hex[:8]}", count)
-    answer = asyncio.create_task(first_record(kafka, topics.of(ImportCommitted), 1800))
+    answer = asyncio.create_task(answer_parts(kafka, topics.of(ImportCommitted), 1800))
     await asyncio.sleep(2)  # let the answer's reader join its group first
     broker = service.broker
     start = time.perf_counter()
     for chunk in chunks:
         await publish_event(broker, topics, chunk)
-    committed = ImportCommitted.model_validate(await answer)
+    parts = [ImportCommitted.model_validate(part) for part in await answer]
     until_committed = time.perf_counter() - start
     markers = service.db["outbox_markers"]
     for _ in range(18_000):  # at most an hour
@@ -260,7 +263,7 @@ async def create_through_import(
             break
         await asyncio.sleep(0.2)
     until_relayed = time.perf_counter() - start
-    assert len(committed.payload.client_ids) == count
+    assert sum(len(part.payload.client_ids) for part in parts) == count
     return {
         "rows": count,
         "chunks": len(chunks),
