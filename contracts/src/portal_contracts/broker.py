@@ -121,27 +121,38 @@ class _DeadLetterMiddleware(BaseMiddleware):
         broker = self.policy.broker
         if broker is None:
             raise RuntimeError("DeadLetterPolicy.broker is not set") from exc
-        headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
-        headers.update(
-            {
-                "dlt-error": f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_HEADER],
-                "dlt-attempts": str(attempts),
-                "dlt-topic": record.topic,
-                "dlt-partition": str(record.partition),
-                "dlt-offset": str(record.offset),
-            }
-        )
-        logger.error(
-            "dead-lettering %s:%s@%s after %d attempts: %r",
-            record.topic,
-            record.partition,
-            record.offset,
-            attempts,
-            exc,
-        )
-        await broker.publish(
-            record.value, topic=record.topic + DEAD_LETTER_SUFFIX, key=record.key, headers=headers
-        )
+        await publish_dead_letter(broker, record, exc, attempts)
+
+
+async def publish_dead_letter(
+    broker: KafkaBroker, record: Any, exc: Exception, attempts: int
+) -> None:
+    """Set a consumed record aside on ``<topic>.dlt``, its headers kept and the error added.
+
+    Used by the broker's middleware for single records, and by batch consumers (which handle
+    their own failures) for each record of a batch they give up on.
+    """
+    headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
+    headers.update(
+        {
+            "dlt-error": f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_HEADER],
+            "dlt-attempts": str(attempts),
+            "dlt-topic": record.topic,
+            "dlt-partition": str(record.partition),
+            "dlt-offset": str(record.offset),
+        }
+    )
+    logger.error(
+        "dead-lettering %s:%s@%s after %d attempts: %r",
+        record.topic,
+        record.partition,
+        record.offset,
+        attempts,
+        exc,
+    )
+    await broker.publish(
+        record.value, topic=record.topic + DEAD_LETTER_SUFFIX, key=record.key, headers=headers
+    )
 
 
 def build_broker(

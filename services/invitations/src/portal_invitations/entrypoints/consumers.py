@@ -24,9 +24,9 @@ from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
-from portal_contracts.broker import is_transient, subscriber_options
+from portal_contracts.broker import is_transient, publish_dead_letter, subscriber_options
 from portal_contracts.clients import ClientCreated, ClientUpdated
-from portal_contracts.topics import DEAD_LETTER_SUFFIX, Topics
+from portal_contracts.topics import Topics
 from portal_invitations.domain.events import Cause
 from portal_invitations.domain.model import ClientProfile
 from portal_invitations.service import commands, handlers
@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 BATCH = 500
 MAX_ATTEMPTS = 3
 _OUTAGE_PAUSE_S = 1.0
-_MAX_ERROR_HEADER = 1000
 
 DeadLetter = Callable[[ConsumerRecord[Any, Any], Exception, int], Awaitable[None]]
 
@@ -61,31 +60,11 @@ def record_command(event: ClientCreated | ClientUpdated, invite: bool) -> comman
 
 
 def dead_letters(broker: KafkaBroker) -> DeadLetter:
-    """Publish a record on ``<topic>.dlt`` with the error in headers (as the broker's
-    middleware does for single records)."""
+    """Publish a record on ``<topic>.dlt`` with the error in headers, as the broker's middleware
+    does for single records."""
 
     async def dead_letter(record: ConsumerRecord[Any, Any], exc: Exception, attempts: int) -> None:
-        headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
-        headers.update(
-            {
-                "dlt-error": f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_HEADER],
-                "dlt-attempts": str(attempts),
-                "dlt-topic": record.topic,
-                "dlt-partition": str(record.partition),
-                "dlt-offset": str(record.offset),
-            }
-        )
-        logger.error(
-            "dead-lettering %s:%s@%s after %d attempts: %r",
-            record.topic,
-            record.partition,
-            record.offset,
-            attempts,
-            exc,
-        )
-        await broker.publish(
-            record.value, topic=record.topic + DEAD_LETTER_SUFFIX, key=record.key, headers=headers
-        )
+        await publish_dead_letter(broker, record, exc, attempts)
 
     return dead_letter
 
