@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from portal_servicekit.health import ReadinessCheck
 from portal_servicekit.health import router as health_router
+from portal_servicekit.logs import configure_logging
 from portal_servicekit.problems import install_problem_handlers
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -25,6 +26,7 @@ def create_service_app(
     **kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app with problem+json errors, `/healthz`, `/readyz`, `/metrics` and the JWT key."""
+    configure_logging()
     app = FastAPI(title=title, version=version, lifespan=lifespan, **kwargs)
     app.state.jwt_key = jwt_key
     app.state.readiness_checks = dict(readiness_checks or {})

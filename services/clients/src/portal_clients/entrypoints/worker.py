@@ -12,6 +12,7 @@ from faststream import FastStream
 from portal_clients.bootstrap import ClientsService, bootstrap
 from portal_clients.entrypoints.consumers import register
 from portal_clients.service.events import recheck_pending_vat
+from portal_servicekit.logs import configure_logging
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def build(service: ClientsService) -> FastStream:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO)
+    configure_logging()
     asyncio.run(build(bootstrap()).run())
 
 

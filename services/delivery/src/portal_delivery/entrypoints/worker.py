@@ -8,9 +8,11 @@ from faststream import FastStream
 
 from portal_delivery.bootstrap import bootstrap
 from portal_delivery.entrypoints.consumers import register
+from portal_servicekit.logs import configure_logging
 
 
 def main() -> None:
+    configure_logging()
     app = bootstrap()
     register(app)
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 
 from portal_importer.adapters.mongo import MongoImports
 from portal_importer.bootstrap import bootstrap
 from portal_importer.config import Settings
 from portal_importer.entrypoints.consumers import register_consumers
+from portal_servicekit.logs import configure_logging
 
 
 async def run(settings: Settings) -> None:
@@ -44,7 +44,7 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     asyncio.run(run(Settings()))
 
 

@@ -18,6 +18,7 @@ from portal_invitations.adapters.outbox_relay import OutboxRelay, publisher
 from portal_invitations.bootstrap import Service, bootstrap
 from portal_invitations.config import Settings
 from portal_invitations.entrypoints.consumers import build_router, dead_letters
+from portal_servicekit.logs import configure_logging
 
 logger = logging.getLogger(__name__)
 _PRUNE_EVERY_S = 600.0
@@ -91,7 +92,7 @@ class Worker:
 
 
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     service = bootstrap(Settings())
     worker = Worker(service)
     stopping = asyncio.Event()

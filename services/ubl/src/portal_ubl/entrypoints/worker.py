@@ -10,6 +10,7 @@ import contextlib
 
 from faststream import FastStream
 
+from portal_servicekit.logs import configure_logging
 from portal_ubl.bootstrap import Service, bootstrap
 from portal_ubl.entrypoints.consumers import build_router
 
@@ -59,4 +60,5 @@ def __getattr__(name: str) -> FastStream:
 
 
 if __name__ == "__main__":
+    configure_logging()
     asyncio.run(create_worker().run())
