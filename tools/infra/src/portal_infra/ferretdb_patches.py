@@ -10,8 +10,9 @@ And only a filter that is exactly `{_id: ...}` is pushed down, so `{_id: x, vers
 compare-and-set) scans in Go, although the backend contract says a filter "may be ignored, or
 safely applied partially or entirely": the handlers filter every document again.
 
-The fixes change which rows SQLite reads first, never which documents match: FerretDB filters
-every candidate again with the whole MongoDB filter.
+Fixes 1 and 2 change which rows SQLite reads first, never which documents match: FerretDB
+filters every candidate again with the whole MongoDB filter. Fix 3 changes only when a
+statement's cursor is closed.
 
 1. `_id` lookups use the `_id_` index (the expression is written as the index writes it).
 2. The `_id` condition is pushed down when the filter has other conditions too, and
