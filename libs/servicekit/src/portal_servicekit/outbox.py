@@ -16,8 +16,6 @@ fine for small collections, while the clients service drives its relay by marker
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -26,6 +24,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from portal_contracts.envelope import Envelope
 from portal_contracts.topics import Topics
+from portal_servicekit.polling import PollingLoop
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +70,13 @@ class OutboxRelay:
         self.collections = collections
         self.poll_interval_s = poll_interval_s
         self.batch = batch
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        self._loop = PollingLoop(
+            self.relay_once, name="outbox-relay", poll_interval_s=poll_interval_s
+        )
 
     def wake(self) -> None:
         """Publish now rather than at the next poll (called after a write with events)."""
-        self._wake.set()
+        self._loop.wake()
 
     async def relay_once(self) -> int:
         published = 0
@@ -105,26 +105,8 @@ class OutboxRelay:
         )
         return len(entries)
 
-    async def run(self) -> None:
-        while True:
-            try:
-                count = await self.relay_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("outbox relay pass failed; retrying")
-                count = 0
-            if count == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
-                self._wake.clear()
-
     def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="outbox-relay")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()

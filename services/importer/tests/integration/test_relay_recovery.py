@@ -178,7 +178,7 @@ async def test_relay_keeps_running_through_a_pass_that_fails(wired: Bootstrapped
     relay = ImportRelay(Down(repository.imports.database), Collected(), poll_interval_s=0.01)
     relay.start()
     await asyncio.sleep(0.1)
-    task: Any = relay._task
+    task: Any = relay._loop._task  # the shared PollingLoop runs it
     assert task is not None
     assert not task.done()
     await relay.stop()

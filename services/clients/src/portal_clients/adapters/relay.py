@@ -14,7 +14,6 @@ consumers are idempotent on it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -24,6 +23,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from portal_clients.adapters.client_list import ClientListLog, summary_from_json
+from portal_servicekit.polling import PollingLoop
 
 Document = dict[str, Any]
 Publish = Callable[[Document], Awaitable[None]]
@@ -53,8 +53,9 @@ class MarkerRelay:
         self.poll_interval_s = poll_interval_s
         self.batch = batch
         self.clock = clock
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        self._loop = PollingLoop(
+            self._pass, name="clients-outbox-relay", poll_interval_s=poll_interval_s
+        )
         self._trimmed_at: datetime | None = None
 
     async def relay_once(self) -> int:
@@ -165,9 +166,6 @@ class MarkerRelay:
 
     # --- running --------------------------------------------------------------------------------
 
-    def wake(self) -> None:
-        self._wake.set()
-
     async def trim_list_log(self, keep: timedelta = timedelta(hours=2)) -> None:
         """Every ten minutes, drop list-log steps older than ``keep`` (the log stays small, and
         FerretDB reads all of it to answer a lookup of an absent key)."""
@@ -176,30 +174,19 @@ class MarkerRelay:
             self._trimmed_at = now
             await self.list_log.trim(now - keep)
 
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.trim_list_log()
-                count = await self.relay_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("outbox relay pass failed; retrying")
-                count = 0
-            if count == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
-                self._wake.clear()
+    async def _pass(self) -> int:
+        await self.trim_list_log()
+        return await self.relay_once()
+
+    def wake(self) -> None:
+        """Run a pass now rather than after the pause (called after a write with work)."""
+        self._loop.wake()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="clients-outbox-relay")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
 
 def kafka_publisher(broker: Any, topics: Any) -> Publish:

@@ -15,6 +15,7 @@ from portal_importer.domain.model import ImportRecord, ImportStatus
 from portal_importer.ports import ImportRepository
 from portal_importer.service.answers import apply_change
 from portal_importer.service.publishing import Chunk, UnpublishableRows, build_chunks
+from portal_servicekit.polling import PollingLoop
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +41,9 @@ class ImportRelay:
     _retry_at: dict[str, tuple[float, int]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = PollingLoop(
+            self.relay_once, name="import-relay", poll_interval_s=self.poll_interval_s
+        )
 
     async def relay_once(self) -> int:
         """Publishes what is due; returns the number of chunks published."""
@@ -121,32 +123,11 @@ class ImportRelay:
         return len(chunks)
 
     def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self) -> None:
-        while True:
-            try:
-                count = await self.relay_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("import relay pass failed; retrying")
-                count = 0
-            if count == 0:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
-                except TimeoutError:
-                    pass
-                self._wake.clear()
+        """Run a pass now rather than after the pause (called after a write with work)."""
+        self._loop.wake()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="import-relay")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await self._loop.stop()

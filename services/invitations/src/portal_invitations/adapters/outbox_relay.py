@@ -9,8 +9,6 @@ small outbox collection and, when it must confirm an event, the clients' documen
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -22,6 +20,7 @@ from portal_contracts.topics import Topics
 from portal_invitations.adapters.access_store import lock_key
 from portal_invitations.adapters.event_outbox import EventOutbox
 from portal_invitations.adapters.locks import RecordLocks
+from portal_servicekit.polling import PollingLoop
 
 Document = dict[str, Any]
 logger = logging.getLogger(__name__)
@@ -61,12 +60,19 @@ class OutboxRelay:
         self.poll_interval_s = poll_interval_s
         self.idle_max_s = idle_max_s
         self.batch = batch
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        # Each pass scans the outbox, and most events are published by their writer: an empty
+        # pass waits longer each time (the other processes' events, e.g. the API's, are found
+        # within ``idle_max_s``); a write of this process wakes it.
+        self._loop = PollingLoop(
+            self.relay_once,
+            name="outbox-relay",
+            poll_interval_s=poll_interval_s,
+            idle_max_s=idle_max_s,
+        )
 
     def wake(self) -> None:
         """Look now rather than at the next poll (called after a write with events)."""
-        self._wake.set()
+        self._loop.wake()
 
     async def relay_once(self) -> int:
         """One pass; returns how many events were published."""
@@ -79,34 +85,8 @@ class OutboxRelay:
             pending = await self.outbox.pending(mine) if mine else []
             return await self.outbox.publish(pending, self.publish)
 
-    async def run(self) -> None:
-        idle = self.poll_interval_s
-        while True:
-            try:
-                count = await self.relay_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("outbox relay pass failed; retrying")
-                count = 0
-            if count:
-                idle = self.poll_interval_s
-                continue
-            # Each pass scans the outbox, and most events are published by their writer: an
-            # empty pass waits longer each time (the other processes' events, e.g. the API's,
-            # are found within ``idle_max_s``); a write of this process wakes it.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=idle)
-            woken = self._wake.is_set()
-            self._wake.clear()
-            idle = self.poll_interval_s if woken else min(idle * 2, self.idle_max_s)
-
     def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="outbox-relay")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()

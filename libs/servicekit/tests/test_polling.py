@@ -1,0 +1,54 @@
+"""PollingLoop: passes again at once while there is work, pauses otherwise (a wake cuts the pause
+short, empty passes lengthen it up to its bound), and survives a failing pass."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+from portal_servicekit.polling import PollingLoop
+
+
+async def test_work_is_drained_at_once_then_a_wake_starts_the_next_pass() -> None:
+    backlog = [3]
+    passes: list[int] = []
+
+    async def one_pass() -> int:
+        passes.append(backlog[0])
+        if backlog[0]:
+            backlog[0] -= 1
+            return 1
+        return 0
+
+    loop = PollingLoop(one_pass, name="test", poll_interval_s=60)
+    loop.start()
+    try:
+        await asyncio.sleep(0.05)
+        assert passes == [3, 2, 1, 0]  # no pause while passes find work
+        backlog[0] = 1
+        loop.wake()  # a 60 s pause, cut short
+        await asyncio.sleep(0.05)
+        assert passes == [3, 2, 1, 0, 1, 0]
+    finally:
+        await loop.stop()
+
+
+async def test_a_failing_pass_is_retried_and_empty_passes_back_off() -> None:
+    calls: list[float] = []
+
+    async def one_pass() -> int:
+        calls.append(asyncio.get_running_loop().time())
+        if len(calls) == 1:
+            raise RuntimeError("database away")
+        return 0
+
+    loop = PollingLoop(one_pass, name="test", poll_interval_s=0.02, idle_max_s=0.08)
+    loop.start()
+    try:
+        await asyncio.sleep(0.5)
+    finally:
+        await loop.stop()
+    gaps = [b - a for a, b in itertools.pairwise(calls)]
+    assert len(calls) >= 4  # the failure did not end the loop
+    assert gaps[2] > gaps[0]  # pauses grew: 0.02, 0.04, 0.08 ...
+    assert max(gaps) < 0.4  # ... but stayed near their bound (0.08 s)
