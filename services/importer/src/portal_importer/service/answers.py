@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from portal_contracts.imports import ImportCommitted, ImportRejected
 from portal_importer.domain.model import ImportRecord, ImportStatus, Rejection
@@ -55,25 +56,32 @@ async def _awaited(
     return record
 
 
+async def _every_part(
+    repository: ImportRepository,
+    event: ImportCommitted | ImportRejected,
+    kind: str,
+    rows: list[list[Any]],
+) -> list[list[list[Any]]] | None:
+    """Keep this part; every part's rows once the last is in, else None (stale, or more to come)."""
+    p = event.payload
+    record = await _awaited(repository, event.office_id, p.import_id, p.version)
+    if record is None:
+        return None
+    return await repository.record_answer(
+        record, p.version, kind, p.chunk_index, p.chunk_count, rows
+    )
+
+
 async def on_import_committed(
     event: ImportCommitted,
     repository: ImportRepository,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> bool:
     p = event.payload
-    record = await _awaited(repository, event.office_id, p.import_id, p.version)
-    if record is None:
-        return False
-    parts = await repository.record_answer(
-        record,
-        p.version,
-        "committed",
-        p.chunk_index,
-        p.chunk_count,
-        [[row, client_id] for row, client_id in sorted(p.client_ids.items())],
-    )
+    rows: list[list[Any]] = [[row, cid] for row, cid in sorted(p.client_ids.items())]
+    parts = await _every_part(repository, event, "committed", rows)
     if parts is None:
-        return False  # more parts to come
+        return False
     client_ids = {int(row): str(client_id) for part in parts for row, client_id in part}
     return await apply_change(
         repository,
@@ -89,17 +97,8 @@ async def on_import_rejected(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> bool:
     p = event.payload
-    record = await _awaited(repository, event.office_id, p.import_id, p.version)
-    if record is None:
-        return False
-    parts = await repository.record_answer(
-        record,
-        p.version,
-        "rejected",
-        p.chunk_index,
-        p.chunk_count,
-        [[r.row_number, r.field, r.code] for r in p.rows],
-    )
+    rows: list[list[Any]] = [[r.row_number, r.field, r.code] for r in p.rows]
+    parts = await _every_part(repository, event, "rejected", rows)
     if parts is None:
         return False
     rejections = [Rejection(int(row), str(f), str(code)) for part in parts for row, f, code in part]
