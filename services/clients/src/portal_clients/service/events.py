@@ -93,44 +93,47 @@ async def import_validated(event: ImportValidated, deps: Deps) -> None:
     if len(record.chunks) < p.chunk_count:
         return
     if record.lost:
-        lost = sorted(record.lost, key=lambda r: r.row_number)
-        parts = _parts(lost)
-        await deps.imports.reject(
-            key,
-            [
-                ImportRejected.new(
-                    office_id=event.office_id,
-                    payload=ImportRejectedPayload(
-                        import_id=p.import_id,
-                        version=p.version,
-                        rows=rows,
-                        chunk_index=index,
-                        chunk_count=len(parts),
-                    ),
-                    caused_by=event,
-                )
-                for index, rows in enumerate(parts)
-            ],
-        )
+        await deps.imports.reject(key, _rejection(event, record.lost))
         return
-    parts_created = _parts(sorted(record.client_ids.items()))
-    await deps.imports.commit(
-        key,
-        [
-            ImportCommitted.new(
-                office_id=event.office_id,
-                payload=ImportCommittedPayload(
-                    import_id=p.import_id,
-                    version=p.version,
-                    client_ids=dict(ids),
-                    chunk_index=index,
-                    chunk_count=len(parts_created),
-                ),
-                caused_by=event,
-            )
-            for index, ids in enumerate(parts_created)
-        ],
-    )
+    await deps.imports.commit(key, _commitment(event, record.client_ids))
+
+
+def _rejection(event: ImportValidated, lost: list[RejectedRow]) -> list[ImportRejected]:
+    p = event.payload
+    parts = _parts(sorted(lost, key=lambda r: r.row_number))
+    return [
+        ImportRejected.new(
+            office_id=event.office_id,
+            payload=ImportRejectedPayload(
+                import_id=p.import_id,
+                version=p.version,
+                rows=rows,
+                chunk_index=index,
+                chunk_count=len(parts),
+            ),
+            caused_by=event,
+        )
+        for index, rows in enumerate(parts)
+    ]
+
+
+def _commitment(event: ImportValidated, client_ids: dict[int, str]) -> list[ImportCommitted]:
+    p = event.payload
+    parts = _parts(sorted(client_ids.items()))
+    return [
+        ImportCommitted.new(
+            office_id=event.office_id,
+            payload=ImportCommittedPayload(
+                import_id=p.import_id,
+                version=p.version,
+                client_ids=dict(ids),
+                chunk_index=index,
+                chunk_count=len(parts),
+            ),
+            caused_by=event,
+        )
+        for index, ids in enumerate(parts)
+    ]
 
 
 def _parts(rows: list[T]) -> list[list[T]]:
