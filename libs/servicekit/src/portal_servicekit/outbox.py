@@ -1,112 +1,188 @@
-"""Transactional outbox for a store without transactions (FerretDB): an aggregate document carries
-its not-yet-published events in an ``outbox`` array, written in the SAME single-document write as
-the state change; :class:`OutboxRelay` publishes them in order and then removes them.
+"""The transactional outbox and the one relay every service runs.
 
-A crash between the write and the publish loses nothing (the events stay in the document and the
-relay publishes them when it restarts); a crash between the publish and the removal publishes an
-event twice, which consumers absorb because they are idempotent on ``event_id``.
+A state change and the events that announce it are committed together: the service writes its
+documents and ``Outbox.add(events, session=…)`` in ONE MongoDB transaction. The relay publishes
+what is committed, in commit order, and deletes it once Kafka acknowledged it.
 
-Two limits of FerretDB 1.24 (SQLite) shape how services use this (see services/clients/README.md):
-an update is an unlocked read-modify-write in FerretDB, so the relay's ``$pull`` may race a writer
-updating the same document — use it as is only for documents that are not updated after their
-events are written (ubl's documents), or relay under the writer's lock (invitations); and only
-``_id`` lookups are pushed down to SQLite, so ``{outbox_pending: true}`` scans the collection —
-fine for small collections, while the clients service drives its relay by marker documents.
+- A crash before the commit: neither the state nor the events exist.
+- A crash after the commit, before publishing: the events wait in ``outbox`` and go out when a
+  relay runs again.
+- A crash after publishing, before the delete: the events go out twice, with the same
+  ``event_id``; every consumer is idempotent on it.
+
+Events are stored encoded (the exact JSON bytes that go to Kafka), several per outbox record when
+one write announces many (an import's ClientCreated), so a 10,000-client import is a few dozen
+outbox inserts, not 10,000.
+
+One relay per service is active at a time (a :class:`~portal_servicekit.leases.Lease`), so a
+service can run several replicas and its events still leave in order. It polls, and a change
+stream on ``outbox`` wakes it as soon as another process (the API) commits; where change streams
+are not available it keeps polling.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from bson import Binary, ObjectId
 from faststream.kafka import KafkaBroker
-from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 
+from portal_contracts.broker import publish_encoded_event
 from portal_contracts.envelope import Envelope
 from portal_contracts.topics import Topics
+from portal_servicekit.leases import Lease
+from portal_servicekit.mongo import Document, Session
 from portal_servicekit.polling import PollingLoop
 
 logger = logging.getLogger(__name__)
 
-Document = dict[str, Any]
-PENDING = "outbox_pending"
+OUTBOX = "outbox"
+LEASES = "leases"
+# Well under MongoDB's 16 MB document limit and Kafka's 1 MB message limit per event.
+EVENTS_PER_RECORD = 500
+RECORD_BYTES = 8 * 1024 * 1024
 
 
-def outbox_entry(event: Envelope[Any]) -> Document:
-    """What an aggregate stores for one pending event."""
+def encoded(event: Envelope[Any]) -> Document:
+    """One event as the outbox keeps it: what the relay needs to publish it as is."""
     return {
-        "event_id": str(event.event_id),
-        "event_type": event.event_type,
+        "type": event.event_type,
+        "id": str(event.event_id),
         "key": event.aggregate_id(),
         "correlation_id": str(event.correlation_id),
-        "body": event.model_dump(mode="json"),
+        "body": Binary(event.model_dump_json().encode()),
     }
 
 
-def with_outbox(document: Document, events: list[Envelope[Any]]) -> Document:
-    """The document to write, with ``events`` appended to its outbox."""
-    entries = list(document.get("outbox", [])) + [outbox_entry(e) for e in events]
-    return {**document, "outbox": entries, PENDING: bool(entries)}
+def records_of(events: Sequence[Envelope[Any]]) -> list[Document]:
+    """The outbox records for ``events``, in order, each within the size bounds."""
+    records: list[Document] = []
+    batch: list[Document] = []
+    size = 0
+    for event in events:
+        entry = encoded(event)
+        if batch and (len(batch) >= EVENTS_PER_RECORD or size + len(entry["body"]) > RECORD_BYTES):
+            records.append(_record(batch))
+            batch, size = [], 0
+        batch.append(entry)
+        size += len(entry["body"])
+    if batch:
+        records.append(_record(batch))
+    return records
 
 
-async def ensure_outbox_index(collection: AsyncCollection[Document]) -> None:
-    await collection.create_index(PENDING)
+def _record(events: list[Document]) -> Document:
+    return {"_id": ObjectId(), "events": events, "at": datetime.now(UTC)}
+
+
+class Outbox:
+    """The service's committed, not yet published events (collection ``outbox``)."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db[OUTBOX]
+
+    async def add(self, events: Sequence[Envelope[Any]], *, session: Session | None) -> None:
+        """Store ``events`` in the caller's transaction (``session``), after its other writes."""
+        records = records_of(events)
+        if len(records) == 1:
+            await self.collection.insert_one(records[0], session=session)
+        elif records:
+            await self.collection.insert_many(records, session=session)
+
+    async def pending(self) -> int:
+        return await self.collection.count_documents({})
 
 
 class OutboxRelay:
-    """Polls collections for pending events and publishes them keyed by aggregate id."""
+    """Publishes the outbox in commit order, keyed by aggregate id, then deletes what went out."""
 
     def __init__(
         self,
         broker: KafkaBroker,
         topics: Topics,
-        collections: list[AsyncCollection[Document]],
+        db: AsyncDatabase[Document],
         *,
-        poll_interval_s: float = 0.2,
-        batch: int = 200,
+        name: str,
+        poll_interval_s: float = 0.5,
+        records_per_pass: int = 20,
     ) -> None:
         self.broker = broker
         self.topics = topics
-        self.collections = collections
-        self.poll_interval_s = poll_interval_s
-        self.batch = batch
+        self.outbox = Outbox(db)
+        self.lease = Lease(db[LEASES], f"outbox-relay:{name}")
+        self.records_per_pass = records_per_pass
         self._loop = PollingLoop(
-            self.relay_once, name="outbox-relay", poll_interval_s=poll_interval_s
+            self.relay_once, name=f"{name}-outbox-relay", poll_interval_s=poll_interval_s
         )
+        self._watch: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
-        """Publish now rather than at the next poll (called after a write with events)."""
+        """Publish now rather than at the next poll (called after a commit with events)."""
         self._loop.wake()
 
     async def relay_once(self) -> int:
-        published = 0
-        for collection in self.collections:
-            cursor = collection.find({PENDING: True}, {"outbox": 1}).limit(self.batch)
-            async for document in cursor:
-                published += await self._relay_document(collection, document)
-        return published
+        if not await self.lease.hold():
+            return 0  # another replica relays; this one stands by
+        cursor = self.outbox.collection.find({}).sort("_id", 1).limit(self.records_per_pass)
+        records = await cursor.to_list()
+        if not records:
+            return 0
+        acks = [await self._publish(event) for record in records for event in record["events"]]
+        await asyncio.gather(*acks)
+        await self.outbox.collection.delete_many({"_id": {"$in": [r["_id"] for r in records]}})
+        return len(acks)
 
-    async def _relay_document(
-        self, collection: AsyncCollection[Document], document: Document
-    ) -> int:
-        entries: list[Document] = document.get("outbox", [])
-        for entry in entries:
-            await self.broker.publish(
-                entry["body"],
-                topic=self.topics.of(entry["event_type"]),
-                key=entry["key"].encode(),
-                headers={"event_id": entry["event_id"], "event_type": entry["event_type"]},
-                correlation_id=entry["correlation_id"],
-            )
-            # Exact-subdocument $pull: FerretDB 1.24 ignores $pull with a query condition.
-            await collection.update_one({"_id": document["_id"]}, {"$pull": {"outbox": entry}})
-        await collection.update_one(
-            {"_id": document["_id"], "outbox.0": {"$exists": False}}, {"$set": {PENDING: False}}
+    async def _publish(self, event: Document) -> Any:
+        # Queued without waiting (the idempotent producer keeps one key's order); the caller
+        # awaits every acknowledgement before deleting anything.
+        return await publish_encoded_event(
+            self.broker,
+            self.topics.of(event["type"]),
+            bytes(event["body"]),
+            key=event["key"].encode(),
+            event_id=event["id"],
+            event_type=event["type"],
+            correlation_id=event["correlation_id"],
+            no_confirm=True,
         )
-        return len(entries)
+
+    async def drain(self, timeout_s: float = 30.0) -> None:
+        """Publish until the outbox is empty (tests, and a clean shutdown)."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while await self.relay_once() or await self.outbox.pending():
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("the outbox did not drain")
+            await asyncio.sleep(0.05)
+
+    async def _watch_commits(self) -> None:
+        """Wake on every commit to ``outbox`` made by any process (a change stream)."""
+        try:
+            async with await self.outbox.collection.watch(
+                [{"$match": {"operationType": "insert"}}]
+            ) as stream:
+                async for _ in stream:
+                    self.wake()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # no change streams here: polling alone still relays
+            logger.info("outbox change stream unavailable (%r); relaying by polling", exc)
 
     def start(self) -> None:
         self._loop.start()
+        self._watch = asyncio.create_task(self._watch_commits(), name="outbox-watch")
 
     async def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+            self._watch = None
         await self._loop.stop()
+        with contextlib.suppress(Exception):
+            await self.lease.release()

@@ -18,7 +18,7 @@ DEV_JWT_KEY = "local-development-only-key-not-a-secret-32b"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="portal_infra")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="start local Kafka and FerretDB (idempotent)")
+    sub.add_parser("up", help="start local Kafka and the MongoDB-wire server (idempotent)")
     sub.add_parser("down", help="stop them by pid")
     sub.add_parser("status", help="print the URLs of the servers that run")
     sub.add_parser(

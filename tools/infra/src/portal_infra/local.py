@@ -1,4 +1,5 @@
-"""`make infra-up` / `make infra-down`: the persistent local Kafka and FerretDB under `.data/`.
+"""`make infra-up` / `make infra-down`: the persistent local Kafka and MongoDB-wire server
+(SecantusDB, durable commits) under `.data/`.
 
 Idempotent: a server whose recorded pid is alive and which answers is left alone. Ports are fixed
 once chosen (the KRaft quorum remembers its controller address), defaults 19092 and 27018.
@@ -10,12 +11,13 @@ import json
 import time
 from pathlib import Path
 
-from portal_infra import ferretdb, kafka
+from portal_infra import kafka, mongodb
 from portal_infra.process import ServerRecord, data_dir, pid_alive, stop_pid
 
 DEFAULT_KAFKA_PORT = 19092
 DEFAULT_CONTROLLER_PORT = 19093
-DEFAULT_FERRETDB_PORT = 27018
+DEFAULT_MONGODB_PORT = 27018
+MONGODB = "mongodb"  # the record's name
 
 
 def state_dir() -> Path:
@@ -55,16 +57,16 @@ def kafka_up() -> tuple[ServerRecord, bool]:
     return record, False
 
 
-def ferretdb_up() -> tuple[ServerRecord, bool]:
-    record = ServerRecord.load(state_dir(), "ferretdb")
-    if record and pid_alive(record.pid) and ferretdb.server_answers(record.url):
+def mongodb_up() -> tuple[ServerRecord, bool]:
+    record = ServerRecord.load(state_dir(), MONGODB)
+    if record and pid_alive(record.pid) and mongodb.server_answers(record.url):
         return record, True
-    home = data_dir() / "ferretdb"
-    ports = _ports(home, {"port": DEFAULT_FERRETDB_PORT})
-    node = ferretdb.new_node(home, ports["port"])
+    home = data_dir() / MONGODB
+    ports = _ports(home, {"port": DEFAULT_MONGODB_PORT})
+    node = mongodb.new_node(home, ports["port"], durable=True)
     _remember_ports(home, {"port": node.port})
-    process = ferretdb.start_and_wait(node)
-    record = ServerRecord("ferretdb", process.pid, node.uri, str(node.log))
+    process = mongodb.start_and_wait(node)
+    record = ServerRecord(MONGODB, process.pid, node.uri, str(node.log))
     record.save(state_dir())
     return record, False
 
@@ -73,18 +75,18 @@ def up() -> dict[str, str]:
     """Start what is not running; returns the URLs (and remembers which servers it started)."""
     started = time.monotonic()
     kafka_record, kafka_was_up = kafka_up()
-    ferret_record, ferret_was_up = ferretdb_up()
-    for record, was_up in ((kafka_record, kafka_was_up), (ferret_record, ferret_was_up)):
+    mongo_record, mongo_was_up = mongodb_up()
+    for record, was_up in ((kafka_record, kafka_was_up), (mongo_record, mongo_was_up)):
         state = "already running" if was_up else "started"
         print(f"# {record.name}: {state} (pid {record.pid}, log {record.log})")
     print(f"# ready in {time.monotonic() - started:.1f}s")
     newly = [
         r.name
-        for r, was_up in ((kafka_record, kafka_was_up), (ferret_record, ferret_was_up))
+        for r, was_up in ((kafka_record, kafka_was_up), (mongo_record, mongo_was_up))
         if not was_up
     ]
     (state_dir() / "last-started.json").write_text(json.dumps(newly))
-    return {"KAFKA_BOOTSTRAP_SERVERS": kafka_record.url, "MONGODB_URI": ferret_record.url}
+    return {"KAFKA_BOOTSTRAP_SERVERS": kafka_record.url, "MONGODB_URI": mongo_record.url}
 
 
 def last_started() -> list[str]:
@@ -93,7 +95,7 @@ def last_started() -> list[str]:
     return list(json.loads(path.read_text())) if path.exists() else []
 
 
-def down(names: tuple[str, ...] = ("kafka", "ferretdb")) -> None:
+def down(names: tuple[str, ...] = ("kafka", MONGODB)) -> None:
     for name in names:
         record = ServerRecord.load(state_dir(), name)
         if record is None:
@@ -107,7 +109,7 @@ def down(names: tuple[str, ...] = ("kafka", "ferretdb")) -> None:
 def running() -> dict[str, str]:
     """URLs of the local servers that are up (used by the test fixtures and the stack)."""
     urls: dict[str, str] = {}
-    for name, key in (("kafka", "KAFKA_BOOTSTRAP_SERVERS"), ("ferretdb", "MONGODB_URI")):
+    for name, key in (("kafka", "KAFKA_BOOTSTRAP_SERVERS"), (MONGODB, "MONGODB_URI")):
         record = ServerRecord.load(state_dir(), name)
         if record and pid_alive(record.pid):
             urls[key] = record.url

@@ -17,13 +17,13 @@ from pathlib import Path
 
 
 class MissingTool(RuntimeError):
-    """A required command (java, mvn, go) is not installed: the message says how to get it."""
+    """A required command (java, mvn, cargo) is not installed: the message says how to get it."""
 
 
 INSTALL_HINTS = {
     "java": "install a Java 17+ runtime, e.g. `apt-get install -y openjdk-17-jre-headless`",
     "mvn": "install Maven, e.g. `apt-get install -y maven`",
-    "go": "install Go 1.24+, e.g. from your package manager (`apt-get install -y golang`)",
+    "cargo": "install Rust 1.95+ with rustup (https://rustup.rs) or `apt-get install -y cargo`",
 }
 
 

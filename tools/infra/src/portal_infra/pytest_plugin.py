@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from portal_contracts.topics import Topics
-from portal_infra import ferretdb, kafka, local
+from portal_infra import kafka, local, mongodb
 from portal_infra.process import MissingTool, ServerRecord, pid_alive, stop_process
 
 
@@ -82,14 +82,16 @@ def _start_kafka(home: Path) -> Server:
     return server
 
 
-def _start_ferretdb(home: Path) -> Server:
-    # A throwaway directory, not SQLite's in-memory mode: in-memory databases share one cache whose
-    # table locks make a writer wait forever behind an open cursor (seen: updates hang), which a
-    # file-backed database in WAL mode — what `make up` and production-like runs use — does not.
-    node = ferretdb.new_node(home, in_memory=False)
-    process = ferretdb.start_and_wait(node)
+def _start_mongodb(home: Path) -> Server:
+    # Throwaway: no --sync-on-commit (the durability test starts its own durable server).
+    node = mongodb.new_node(home, durable=False)
+    process = mongodb.start_and_wait(node)
     server = Server(
-        "ferretdb", node.uri, f"local binary, throwaway SQLite in {home}", process.pid, True
+        local.MONGODB,
+        node.uri,
+        f"SecantusDB {mongodb.VERSION}, throwaway store in {home}",
+        process.pid,
+        True,
     )
     server.cleanup.append(lambda: stop_process(process))
     return server
@@ -125,11 +127,25 @@ def _testcontainer(name: str) -> Server:
         server = Server(name, kafka_container.get_bootstrap_server(), "testcontainers")
         server.cleanup.append(kafka_container.stop)
         return server
-    from testcontainers.mongodb import MongoDbContainer
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.waiting_utils import wait_for_logs
 
-    mongo_container = MongoDbContainer("mongo:7")
+    # MongoDB 8 as a one-member replica set: the services use transactions and change streams.
+    mongo_container = (
+        DockerContainer("mongo:8")
+        .with_command("--replSet rs0 --bind_ip_all")
+        .with_exposed_ports(27017)
+    )
     mongo_container.start()
-    server = Server(name, mongo_container.get_connection_url(), "testcontainers")
+    wait_for_logs(mongo_container, "Waiting for connections")
+    mongo_container.exec(
+        "mongosh --quiet --eval "
+        "\"rs.initiate({_id:'rs0',members:[{_id:0,host:'localhost:27017'}]})\""
+    )
+    host = mongo_container.get_container_host_ip()
+    port = mongo_container.get_exposed_port(27017)
+    url = f"mongodb://{host}:{port}/?directConnection=true"
+    server = Server(name, url, "testcontainers (mongo:8, replica set rs0)")
     server.cleanup.append(mongo_container.stop)
     return server
 
@@ -174,7 +190,7 @@ def real_services() -> Iterator[RealServices]:
     home = Path(tempfile.mkdtemp(prefix="portal-tests-"))
     kafka_server = _resolve("kafka", "KAFKA_BOOTSTRAP_SERVERS", _start_kafka, home / "kafka")
     try:
-        mongo_server = _resolve("ferretdb", "MONGODB_URI", _start_ferretdb, home / "ferretdb")
+        mongo_server = _resolve(local.MONGODB, "MONGODB_URI", _start_mongodb, home / "mongodb")
     except BaseException:
         kafka_server.stop()
         raise

@@ -1,6 +1,6 @@
 """`make up` / `make down`: the whole system on this machine, without Docker.
 
-Starts (or reuses) the local Kafka and FerretDB, then every service that exists — its HTTP API on a
+Starts (or reuses) the local Kafka and MongoDB-wire server (SecantusDB), then every service that exists — its HTTP API on a
 fixed port and its worker — plus the SMTP catcher that stores outgoing mail under `.data/mail/`.
 In the foreground Ctrl-C stops everything it started; with `--detach` it returns and `make down`
 stops the run by the pids it recorded.
