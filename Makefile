@@ -5,13 +5,17 @@ UV = $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY = $(UV) run --frozen
 
 # `up` runs in the foreground (Ctrl-C stops all); `up-detached` + `down` for a background run.
-.PHONY: up up-detached down infra-up infra-down token test lint typecheck bench install uv system-deps
+.PHONY: up up-detached down infra-up infra-down servers token test lint typecheck bench install uv system-deps
 
 uv:
 	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 
 install: uv
 	@$(UV) sync --frozen --all-packages --quiet
+
+# Kafka's jars from Maven Central and SecantusDB's server built from crates.io (once; cached).
+servers: install
+	@$(PY) python -m portal_infra build
 
 infra-up: install
 	@$(PY) python -m portal_infra up
@@ -27,8 +31,9 @@ lint: install
 	$(PY) ruff check .
 	$(PY) ruff format --check .
 
+# mypy strict on every package's src/ (pyproject.toml: strict = true).
 typecheck: install
-	$(PY) mypy contracts/src libs/client-rules/src $(wildcard services/*/src/portal_*/domain)
+	$(PY) mypy contracts/src $(wildcard libs/*/src) tools/infra/src $(wildcard services/*/src)
 
 # LibreOffice is a real peer of the importer's tests (a workbook saved by `soffice`). Installed from
 # Debian's packages when missing and we may (root with apt-get); otherwise say how.
@@ -41,7 +46,7 @@ system-deps:
 	  else echo "# note: LibreOffice (soffice) is missing; install libreoffice-calc-nogui to run the importer's LibreOffice test"; fi; }
 
 # The official Peppol/EN 16931 rules: $PEPPOL_RULES_DIR, ../shared/peppol-rules, or Maven Central.
-test: install system-deps lint typecheck
+test: install system-deps lint typecheck servers
 	PEPPOL_RULES_DIR="$${PEPPOL_RULES_DIR:-$$($(PY) python -m portal_infra peppol-rules)}" $(PY) pytest
 
 up: install

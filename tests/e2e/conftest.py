@@ -1,5 +1,5 @@
 """End-to-end harness: the real service processes (APIs and workers, as `make up` runs them) on
-the real Kafka and FerretDB, isolated per test by a topic prefix and their own databases.
+the real Kafka and MongoDB-wire server, isolated per test by a topic prefix and their own databases.
 
 Tests drive them over HTTP like the portal does, read events from the real broker, and may
 SIGKILL and restart a process to check that nothing is lost and nothing happens twice.

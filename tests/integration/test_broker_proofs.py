@@ -1,4 +1,4 @@
-"""Proofs that the reliability settings of contracts.broker hold on a REAL Kafka broker and FerretDB.
+"""Proofs that the reliability settings of contracts.broker hold on a REAL Kafka broker and MongoDB-wire server.
 
 (a) a ClientCreated published through the contracts helper is stored by a FastStream subscriber
     through PyMongo's async client, and redelivering it changes nothing (unique index on event_id);

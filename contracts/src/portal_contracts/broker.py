@@ -47,15 +47,16 @@ TRANSIENT_ERRORS = frozenset(
         "TimeoutError",
     }
 )
-# FerretDB on SQLite answers a write that waited too long for the database lock this way.
-TRANSIENT_MESSAGES = ("database is locked", "SQLITE_BUSY")
 
 
 def is_transient(exc: BaseException) -> bool:
     if any(cls.__name__ in TRANSIENT_ERRORS for cls in type(exc).__mro__):
         return True
-    text = str(exc)
-    return any(marker in text for marker in TRANSIENT_MESSAGES)
+    # MongoDB labels the errors a retry may cure (a write conflict, a step-down, a lost commit).
+    has_label: Callable[[str], bool] | None = getattr(exc, "has_error_label", None)
+    if has_label is None:
+        return False
+    return any(has_label(label) for label in ("TransientTransactionError", "RetryableWriteError"))
 
 
 _MAX_ERROR_HEADER = 1000

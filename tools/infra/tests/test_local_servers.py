@@ -1,4 +1,4 @@
-"""The project's own provisioning: a throwaway Kafka and FerretDB start, answer and stop by pid,
+"""The project's own provisioning: a throwaway Kafka and MongoDB-wire server (SecantusDB) start, answer and stop by pid,
 and a run whose broker dies fails fast with a clear message instead of hanging."""
 
 from __future__ import annotations
@@ -12,21 +12,35 @@ from pathlib import Path
 
 import pytest
 
-from portal_infra import ferretdb, kafka
+from portal_infra import kafka, mongodb
 from portal_infra.process import MissingTool, pid_alive, require_tool, stop_process
 
 pytestmark = pytest.mark.integration
 
 
-def test_a_throwaway_ferretdb_starts_answers_and_stops(tmp_path: Path) -> None:
-    node = ferretdb.new_node(tmp_path, in_memory=True)
-    process = ferretdb.start_and_wait(node)
+def test_a_throwaway_mongodb_server_starts_answers_and_stops(tmp_path: Path) -> None:
+    node = mongodb.new_node(tmp_path, durable=False)
+    process = mongodb.start_and_wait(node)
     try:
-        assert ferretdb.server_answers(node.uri)
+        assert mongodb.server_answers(node.uri)
     finally:
         stop_process(process)
     assert not pid_alive(process.pid)
-    assert not ferretdb.server_answers(node.uri)
+    assert not mongodb.server_answers(node.uri)
+
+
+def test_the_make_up_server_commits_durably(tmp_path: Path) -> None:
+    assert "--sync-on-commit" in mongodb.new_node(tmp_path, durable=True).command()
+    assert "--sync-on-commit" not in mongodb.new_node(tmp_path, durable=False).command()
+
+
+def test_a_missing_cargo_says_what_and_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setenv("PORTAL_CACHE_DIR", "/nonexistent-cache")  # no built binary either
+    with pytest.raises(MissingTool) as caught:
+        mongodb.server_binary()
+    assert "`cargo` is not on PATH" in str(caught.value)
+    assert "rustup" in str(caught.value)
 
 
 def test_a_missing_tool_says_what_and_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

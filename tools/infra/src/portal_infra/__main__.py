@@ -7,7 +7,7 @@ import os
 import sys
 
 from portal_contracts.identity import Caller, Role, issue_token
-from portal_infra import local, peppol
+from portal_infra import kafka, local, mongodb, peppol
 from portal_infra.process import MissingTool
 
 # The local development key: it signs tokens for `make token` and is what services accept when
@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="start local Kafka and the MongoDB-wire server (idempotent)")
     sub.add_parser("down", help="stop them by pid")
+    sub.add_parser("build", help="fetch Kafka's jars and build the MongoDB-wire server (cached)")
     sub.add_parser("status", help="print the URLs of the servers that run")
     sub.add_parser(
         "peppol-rules", help="print the directory of the official UBL rules (fetched if needed)"
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{key}={value}")
         elif args.command == "down":
             local.down()
+        elif args.command == "build":
+            print(f"# Kafka jars: {kafka.kafka_libs()}")
+            print(f"# MongoDB-wire server: {mongodb.server_binary()}")
         elif args.command == "peppol-rules":
             print(peppol.rules_dir())
         elif args.command == "status":
