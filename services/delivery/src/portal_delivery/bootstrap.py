@@ -4,33 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from faststream.kafka import KafkaBroker
-from pymongo import AsyncMongoClient
-
-from portal_contracts.broker import build_broker
-from portal_contracts.topics import Topics
 from portal_delivery.adapters.mongo import MongoClientRoutes
 from portal_delivery.config import Settings
-from portal_servicekit.mongo import Document, connect
+from portal_delivery.service.deps import Deps
+from portal_servicekit.runtime import Runtime, open_runtime
 
 
 @dataclass
-class Delivery:
+class Service:
     settings: Settings
-    mongo: AsyncMongoClient[Document]
-    broker: KafkaBroker
-    topics: Topics
+    runtime: Runtime
+    deps: Deps
     routes: MongoClientRoutes
 
+    async def prepare(self) -> None:
+        """Create indexes (idempotent); run at start-up by both processes."""
+        await self.routes.ensure_indexes()
 
-def bootstrap(settings: Settings | None = None) -> Delivery:
+    async def close(self) -> None:
+        await self.runtime.close()
+
+
+def bootstrap(settings: Settings | None = None) -> Service:
     settings = settings or Settings()
-    mongo = connect(settings.platform.mongodb_uri, app_name="delivery")
-    broker = build_broker(settings.platform.kafka_bootstrap_servers, client_id="delivery")
-    return Delivery(
-        settings=settings,
-        mongo=mongo,
-        broker=broker,
-        topics=Topics(settings.platform.topic_prefix),
-        routes=MongoClientRoutes(mongo[settings.database]),
-    )
+    runtime = open_runtime("delivery", settings.platform, settings.database)
+    routes = MongoClientRoutes(runtime.db)
+    return Service(settings=settings, runtime=runtime, deps=Deps(routes=routes), routes=routes)

@@ -1,10 +1,11 @@
-"""The delivery API answers its probes against the real FerretDB."""
+"""The delivery API answers its probes against the real MongoDB-wire server."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
+from portal_delivery.bootstrap import bootstrap
 from portal_delivery.config import Settings
 from portal_delivery.entrypoints.http import create_app
 from portal_servicekit.settings import PlatformSettings
@@ -18,7 +19,8 @@ async def test_health_and_readiness(
     platform = PlatformSettings(
         KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap, MONGODB_URI=mongodb_uri, PORTAL_JWT_KEY="x" * 32
     )
-    app = create_app(Settings(platform=platform, database=database_name))
+    service = bootstrap(Settings(platform=platform, database=database_name))
+    app = create_app(service)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"
     ) as client:
@@ -26,3 +28,4 @@ async def test_health_and_readiness(
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text
         assert ready.json()["checks"] == {"mongodb": "ok"}
+    await service.close()

@@ -1,4 +1,5 @@
-"""The delivery service's HTTP API (for now: health, readiness and metrics)."""
+"""`uvicorn --factory portal_delivery.entrypoints.http:create_app`: the delivery service's HTTP
+API (for now: health, readiness and metrics)."""
 
 from __future__ import annotations
 
@@ -7,24 +8,28 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from portal_delivery.bootstrap import bootstrap
-from portal_delivery.config import Settings
+from portal_delivery.bootstrap import Service, bootstrap
 from portal_servicekit.app import create_service_app
 from portal_servicekit.mongo import ping
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    service = bootstrap(settings)
-    db = service.mongo[service.settings.database]
+def create_app(service: Service | None = None) -> FastAPI:
+    owned = service is None
+    chosen = service or bootstrap()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await chosen.prepare()
         yield
-        await service.mongo.close()
+        if owned:
+            await chosen.close()
+
+    async def mongo_ready() -> None:
+        await ping(chosen.runtime.db)
 
     return create_service_app(
         title="Delivery service",
-        jwt_key=service.settings.platform.jwt_key.get_secret_value(),
+        jwt_key=chosen.settings.platform.jwt_key.get_secret_value(),
         lifespan=lifespan,
-        readiness_checks={"mongodb": lambda: ping(db)},
+        readiness_checks={"mongodb": mongo_ready},
     )

@@ -6,21 +6,18 @@ import asyncio
 
 from faststream import FastStream
 
-from portal_delivery.bootstrap import bootstrap
-from portal_delivery.entrypoints.consumers import register
-from portal_servicekit.logs import configure_logging
+from portal_delivery.bootstrap import Service, bootstrap
+from portal_delivery.entrypoints.consumers import build_router
+from portal_servicekit.runtime import worker_app
+
+
+def create_worker(service: Service | None = None) -> FastStream:
+    service = service or bootstrap()
+    return worker_app(service.runtime, build_router(service), prepare=service.prepare)
 
 
 def main() -> None:
-    configure_logging()
-    app = bootstrap()
-    register(app)
-
-    async def prepare() -> None:
-        await app.routes.ensure_indexes()
-
-    stream = FastStream(app.broker, on_startup=[prepare])
-    asyncio.run(stream.run())
+    asyncio.run(create_worker().run())
 
 
 if __name__ == "__main__":
