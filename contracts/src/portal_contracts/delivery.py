@@ -1,9 +1,13 @@
-"""Delivery events: DocumentDelivered and DeliveryFailed, one per (document, channel)."""
+"""Delivery events: DocumentDelivered and DeliveryFailed (one per delivery: a document × a target),
+DeliveryRequested (the internal "deliver this now" to a channel's workers), and
+ConnectionsChanged (the names of an office's connections, never their secrets)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import ClassVar, Literal
+
+from pydantic import Field
 
 from portal_contracts.envelope import Envelope, Payload
 from portal_contracts.values import TransferMethod
@@ -15,6 +19,7 @@ class DocumentDeliveredPayload(Payload):
     channel: TransferMethod
     receipt: str  # what the channel answered: a Message-ID, a remote path, an API id
     delivered_at: datetime
+    delivery_id: str | None = None  # the ledger's entry (one per document × target)
 
 
 class DeliveryFailedPayload(Payload):
@@ -24,6 +29,7 @@ class DeliveryFailedPayload(Payload):
     reason: str  # never contains a secret
     retryable: bool
     attempts: int
+    delivery_id: str | None = None
 
 
 class DocumentDelivered(Envelope[DocumentDeliveredPayload]):
@@ -42,3 +48,43 @@ class DeliveryFailed(Envelope[DeliveryFailedPayload]):
 
     def aggregate_id(self) -> str:
         return self.payload.document_id
+
+
+class DeliveryRequestedPayload(Payload):
+    delivery_id: str
+    attempt: int = Field(ge=1)
+    channel: TransferMethod
+    destination: str  # the connection or address: one worker owns a destination's concurrency
+
+
+class DeliveryRequested(Envelope[DeliveryRequestedPayload]):
+    """Deliver this now: published on the channel's own request topic
+    (:meth:`portal_contracts.topics.Topics.delivery_request`), keyed by destination."""
+
+    EVENT_TYPE: ClassVar[str] = "DeliveryRequested"
+    event_type: Literal["DeliveryRequested"] = "DeliveryRequested"
+    schema_version: Literal[1] = 1
+
+    def aggregate_id(self) -> str:
+        return self.payload.destination
+
+
+class ConnectionName(Payload):
+    name: str
+    kind: TransferMethod
+
+
+class ConnectionsChangedPayload(Payload):
+    version: int = Field(ge=1)  # newer replaces older; the list is complete
+    connections: list[ConnectionName] = Field(default_factory=list)
+
+
+class ConnectionsChanged(Envelope[ConnectionsChangedPayload]):
+    """The office's connections after a change (names and kinds only, never a secret)."""
+
+    EVENT_TYPE: ClassVar[str] = "ConnectionsChanged"
+    event_type: Literal["ConnectionsChanged"] = "ConnectionsChanged"
+    schema_version: Literal[1] = 1
+
+    def aggregate_id(self) -> str:
+        return self.office_id

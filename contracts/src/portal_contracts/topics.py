@@ -10,10 +10,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from portal_contracts.clients import ClientActivated, ClientCreated, ClientInvited, ClientUpdated
-from portal_contracts.delivery import DeliveryFailed, DocumentDelivered
+from portal_contracts.delivery import (
+    ConnectionsChanged,
+    DeliveryFailed,
+    DeliveryRequested,
+    DocumentDelivered,
+)
 from portal_contracts.documents import DocumentReady
 from portal_contracts.envelope import Envelope
 from portal_contracts.imports import ImportCommitted, ImportRejected, ImportValidated
+from portal_contracts.office import OfficeSettingsChanged
+from portal_contracts.values import TransferMethod
 
 EVENTS: tuple[type[Envelope[Any]], ...] = (
     ClientCreated,
@@ -26,6 +33,9 @@ EVENTS: tuple[type[Envelope[Any]], ...] = (
     DocumentReady,
     DocumentDelivered,
     DeliveryFailed,
+    DeliveryRequested,
+    ConnectionsChanged,
+    OfficeSettingsChanged,
 )
 
 _BASE_NAMES: dict[str, str] = {
@@ -39,7 +49,12 @@ _BASE_NAMES: dict[str, str] = {
     "DocumentReady": "portal.ubl.document-ready.v1",
     "DocumentDelivered": "portal.delivery.document-delivered.v1",
     "DeliveryFailed": "portal.delivery.delivery-failed.v1",
+    "ConnectionsChanged": "portal.delivery.connections-changed.v1",
+    "OfficeSettingsChanged": "portal.clients.office-settings-changed.v1",
 }
+# DeliveryRequested has one topic per channel (one consumer group and Deployment each, so a slow
+# or dead channel only grows its own lag): see Topics.delivery_request.
+_REQUEST_BASE = "portal.delivery.request.{channel}.v1"
 
 DEAD_LETTER_SUFFIX = ".dlt"
 
@@ -50,10 +65,31 @@ class Topics:
 
     def of(self, event: type[Envelope[Any]] | str) -> str:
         name = event if isinstance(event, str) else event.EVENT_TYPE
+        if name == DeliveryRequested.EVENT_TYPE:
+            raise ValueError("DeliveryRequested goes to a channel's topic: delivery_request()")
         return f"{self.prefix}{_BASE_NAMES[name]}"
+
+    def delivery_request(self, channel: TransferMethod | str) -> str:
+        return f"{self.prefix}{_REQUEST_BASE.format(channel=TransferMethod(channel).value)}"
+
+    @staticmethod
+    def route_of(event: Envelope[Any]) -> str:
+        """Where ``event`` goes, as a prefix-free route an outbox can store: its event type, or
+        ``DeliveryRequested/<channel>`` for a delivery request."""
+        if isinstance(event, DeliveryRequested):
+            return f"{event.event_type}/{event.payload.channel.value}"
+        return event.event_type
+
+    def resolve(self, route: str) -> str:
+        """The topic of a route from :meth:`route_of`."""
+        event_type, _, channel = route.partition("/")
+        return self.delivery_request(channel) if channel else self.of(event_type)
 
     def dead_letter(self, topic: str) -> str:
         return topic + DEAD_LETTER_SUFFIX
 
     def all(self) -> list[str]:
-        return [self.of(name) for name in _BASE_NAMES]
+        requests = [
+            self.delivery_request(c) for c in TransferMethod if c is not TransferMethod.MANUAL
+        ]
+        return [self.of(name) for name in _BASE_NAMES] + requests

@@ -53,6 +53,7 @@ def encoded(event: Envelope[Any]) -> Document:
     """One event as the outbox keeps it: what the relay needs to publish it as is."""
     return {
         "type": event.event_type,
+        "route": Topics.route_of(event),
         "id": str(event.event_id),
         "key": event.aggregate_id(),
         "correlation_id": str(event.correlation_id),
@@ -143,7 +144,7 @@ class OutboxRelay:
         # awaits every acknowledgement before deleting anything.
         return await publish_encoded_event(
             self.broker,
-            self.topics.of(event["type"]),
+            self.topics.resolve(event.get("route", event["type"])),
             bytes(event["body"]),
             key=event["key"].encode(),
             event_id=event["id"],
