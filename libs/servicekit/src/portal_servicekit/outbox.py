@@ -144,7 +144,7 @@ class OutboxRelay:
         # awaits every acknowledgement before deleting anything.
         return await publish_encoded_event(
             self.broker,
-            self.topics.resolve(event.get("route", event["type"])),
+            self.topics.resolve(str(event.get("route") or event["type"])),
             bytes(event["body"]),
             key=event["key"].encode(),
             event_id=event["id"],
