@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from portal_delivery.adapters.mongo import MongoClientRoutes
+from portal_contracts.values import TransferMethod
+from portal_delivery.adapters.channels.registry import channel_factory
+from portal_delivery.adapters.connections import MongoConnections
+from portal_delivery.adapters.destinations import MongoDestinations
+from portal_delivery.adapters.files import GridFsDocumentFiles
+from portal_delivery.adapters.ledger import MongoLedger
+from portal_delivery.adapters.read_models import (
+    MongoClientRoutes,
+    MongoOfficeDefaults,
+    MongoWaitingDocuments,
+)
+from portal_delivery.adapters.secrets import SecretBox, key_from_text
 from portal_delivery.config import Settings
+from portal_delivery.domain.retry import RetryPolicy
+from portal_delivery.ports import Channel
 from portal_delivery.service.deps import Deps
 from portal_servicekit.runtime import Runtime, open_runtime
 
@@ -15,18 +29,63 @@ class Service:
     settings: Settings
     runtime: Runtime
     deps: Deps
-    routes: MongoClientRoutes
 
     async def prepare(self) -> None:
-        """Create indexes (idempotent); run at start-up by both processes."""
-        await self.routes.ensure_indexes()
+        """Create indexes (idempotent); run at start-up by every process."""
+        for store in (self.deps.routes, self.deps.waiting, self.deps.ledger, self.deps.connections):
+            ensure = getattr(store, "ensure_indexes", None)
+            if ensure is not None:
+                await ensure()
 
     async def close(self) -> None:
         await self.runtime.close()
 
 
+def secret_box(settings: Settings) -> SecretBox:
+    previous = [k for k in settings.secrets_previous_keys.get_secret_value().split(",") if k]
+    keys = [settings.secrets_key.get_secret_value(), *previous]
+    return SecretBox([key_from_text(k.strip()) for k in keys])
+
+
 def bootstrap(settings: Settings | None = None) -> Service:
     settings = settings or Settings()
     runtime = open_runtime("delivery", settings.platform, settings.database)
-    routes = MongoClientRoutes(runtime.db)
-    return Service(settings=settings, runtime=runtime, deps=Deps(routes=routes), routes=routes)
+    db = runtime.db
+    deps = Deps(
+        routes=MongoClientRoutes(db),
+        offices=MongoOfficeDefaults(db),
+        waiting=MongoWaitingDocuments(db),
+        ledger=MongoLedger(runtime),
+        connections=MongoConnections(runtime, secret_box(settings)),
+        files=GridFsDocumentFiles(runtime.mongo[settings.blob_database], settings.blob_bucket),
+        destinations=MongoDestinations(db),
+        retry=RetryPolicy(give_up_after=timedelta(hours=settings.give_up_hours)),
+        lease=timedelta(seconds=settings.lease_s),
+    )
+    return Service(settings=settings, runtime=runtime, deps=deps)
+
+
+def build_channel(settings: Settings, channel: TransferMethod) -> Channel:
+    """The worker's channel, configured from the settings (imported only for that channel)."""
+    factory = channel_factory(channel)
+    if channel is TransferMethod.EMAIL:
+        from portal_delivery.adapters.channels.email import SmtpRelay
+
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        relay = SmtpRelay(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.mail_from,
+            message_id_domain=settings.message_id_domain,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=password,
+            timeout_s=settings.smtp_timeout_s,
+            connections=settings.smtp_connections,
+        )
+        return factory(relay)
+    if channel is TransferMethod.SFTP:
+        return factory(
+            sessions_per_server=settings.sftp_sessions_per_server, timeout_s=settings.sftp_timeout_s
+        )
+    return factory()

@@ -1,10 +1,25 @@
-"""What the delivery handlers need from the outside world."""
+"""What the delivery handlers need from the outside world; adapters implement these, tests use
+the fakes in tests/fakes.py."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from portal_delivery.domain.model import ClientRoute
+from portal_delivery.domain.connections import Connection, EmailIdentity
+from portal_delivery.domain.delivery import Delivery, FileRef, Problem, Receipt, State
+from portal_delivery.domain.model import ClientRoute, OfficeDefaults
+from portal_delivery.domain.planning import ReadyDocument
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class Stale(Exception):
+    """Someone else changed the delivery since it was read (the version in the filter)."""
 
 
 class ClientRoutes(Protocol):
@@ -14,3 +29,127 @@ class ClientRoutes(Protocol):
         """Store ``route`` unless a route of the same or a newer version is stored; True when
         stored. Atomic: of two snapshots racing, the newer one stays."""
         ...
+
+
+class OfficeDefaultsStore(Protocol):
+    async def get(self, office_id: str) -> OfficeDefaults: ...
+
+    async def keep_newest(self, defaults: OfficeDefaults) -> bool: ...
+
+
+class WaitingDocuments(Protocol):
+    """Documents that arrived before their client's settings (two topics, no order between)."""
+
+    async def park(self, document: ReadyDocument) -> None: ...
+
+    async def take(self, office_id: str, client_id: str) -> list[ReadyDocument]: ...
+
+    async def done(self, document_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class DeliveryQuery:
+    office_id: str
+    client_id: str | None = None
+    document_id: str | None = None
+    states: frozenset[State] | None = None
+    visible_groups: frozenset[str] | None = None  # None: every group (an admin)
+    after: tuple[datetime, str] | None = None  # keyset: (created_at, delivery id) of the last row
+    limit: int = 50
+
+
+class Ledger(Protocol):
+    """The deliveries: one record per document × target, its attempts and their proof."""
+
+    async def add(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
+        """Store new deliveries with their events in one transaction; those already stored (a
+        replayed document) are left as they are. Returns the ones stored now."""
+        ...
+
+    async def get(self, delivery_id: str) -> Delivery | None: ...
+
+    async def save(self, delivery: Delivery) -> None:
+        """Write the delivery at its loaded version with its events, in one transaction;
+        :class:`Stale` when it changed meanwhile."""
+        ...
+
+    async def dispatch_due(self, now: datetime, lease: timedelta, limit: int) -> int:
+        """Claim deliveries whose due time came (first attempts, retries, and dispatched or
+        sending ones whose lease ran out) and put "deliver now" on their channel's topic."""
+        ...
+
+    async def page(self, query: DeliveryQuery) -> list[Delivery]: ...
+
+    async def open_of_client(self, office_id: str, client_id: str) -> list[Delivery]: ...
+
+    async def open_of_office(self, office_id: str) -> list[Delivery]: ...
+
+
+class ConnectionStore(Protocol):
+    async def get(self, office_id: str, name: str) -> Connection | None: ...
+
+    async def all(self, office_id: str) -> list[Connection]: ...
+
+    async def save(self, connection: Connection, expected_version: int) -> Connection:
+        """Insert (expected 0) or replace at ``expected_version``, and announce the office's
+        connection names, in one transaction; :class:`Stale` when the version moved, and
+        ``ConnectionNameTaken`` when a new connection's name exists."""
+        ...
+
+    async def delete(self, office_id: str, name: str, expected_version: int) -> None: ...
+
+    async def identity(self, office_id: str) -> EmailIdentity | None: ...
+
+    async def save_identity(self, identity: EmailIdentity) -> EmailIdentity: ...
+
+
+class ConnectionNameTaken(Exception):
+    pass
+
+
+class DocumentFiles(Protocol):
+    async def read(self, file: FileRef) -> bytes | None:
+        """The file's bytes, or None when the document's file is gone (deleted)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """What a channel delivers: the delivery, its files' bytes, and where (its connection)."""
+
+    delivery: Delivery
+    files: list[tuple[FileRef, bytes]]
+    connection: Connection | None
+    sender: EmailIdentity | None
+
+    @property
+    def package(self) -> str:
+        return self.delivery.package
+
+
+class Channel(Protocol):
+    """One delivery channel (e-mail, sFTP, …): deliver or raise ``ChannelError``."""
+
+    async def deliver(self, parcel: Parcel) -> Receipt: ...
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What "test connection" found: the host key the server showed, and what failed, if any."""
+
+    host_key: str | None
+    problem: Problem | None
+
+
+class ConnectionTester(Protocol):
+    async def probe(self, connection: Connection) -> Probe: ...
+
+
+class Destinations(Protocol):
+    """Per-destination circuit breaker (an sFTP server, a mailbox domain…)."""
+
+    async def paused_until(self, destination: str, now: datetime) -> datetime | None: ...
+
+    async def failed(self, destination: str, now: datetime) -> None: ...
+
+    async def succeeded(self, destination: str) -> None: ...

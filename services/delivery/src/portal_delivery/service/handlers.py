@@ -1,18 +1,32 @@
-"""Handlers of the delivery service, listed in ``HANDLERS``."""
+"""Every handler of the delivery service, by what it handles (entrypoints call them with the
+dependencies bootstrap.py wires, tests with fakes)."""
 
 from __future__ import annotations
 
-from portal_contracts.clients import ClientSnapshot
-from portal_delivery.domain.model import ClientRoute
-from portal_delivery.service.deps import Deps
+from collections.abc import Callable
+from typing import Any
 
+from portal_contracts.clients import ClientCreated, ClientUpdated
+from portal_contracts.delivery import DeliveryRequested
+from portal_contracts.documents import DocumentReady
+from portal_contracts.office import OfficeSettingsChanged
+from portal_delivery.service import office, planning, sending
 
-async def remember_client_route(office_id: str, snapshot: ClientSnapshot, deps: Deps) -> bool:
-    """Keep the newest integration settings of a client; an older or replayed snapshot changes
-    nothing (decided atomically by the store)."""
-    return await deps.routes.keep_newest(ClientRoute.from_snapshot(office_id, snapshot))
-
-
-HANDLERS = {
-    ClientSnapshot: remember_client_route,
+HANDLERS: dict[object, Callable[..., Any]] = {
+    DocumentReady: planning.plan_document,
+    ClientCreated: planning.remember_client_route,
+    ClientUpdated: planning.remember_client_route,
+    OfficeSettingsChanged: planning.remember_office_defaults,
+    DeliveryRequested: sending.deliver_requested,
+    "scheduler": sending.dispatch_due,
+    "connections.list": office.list_connections,
+    "connections.save": office.save_connection,
+    "connections.delete": office.delete_connection,
+    "connections.test": office.test_connection,
+    "connections.trust_host_key": office.trust_host_key,
+    "identity.get": office.get_identity,
+    "identity.save": office.save_identity,
+    "deliveries.list": office.list_deliveries,
+    "deliveries.get": office.get_delivery,
+    "deliveries.retry": office.retry_delivery,
 }

@@ -1,0 +1,166 @@
+"""The sFTP channel (asyncssh): the document's files in the client's folder on the office's
+server, under the connection's base folder.
+
+- The server's host key is pinned (the connection's ``host_key``); any other key is refused.
+- Each file is written as ``.<name>.<delivery id>.part`` (a name no importer picks up) and then
+  renamed onto its final name: ``posix-rename@openssh.com`` replaces atomically where the server
+  offers it; otherwise the old file is removed first and the plain SFTP rename follows.
+- Names are deterministic (the document's, never a timestamp or attempt number), so a retry
+  after a crash between the upload and the ledger's write overwrites instead of adding a file,
+  and a final file already there with the same size and sha256 is not sent again.
+- The PDF is written before the UBL (importers key on the XML). At most ``sessions_per_server``
+  connections per server at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import posixpath
+from collections import defaultdict
+
+import asyncssh
+
+from portal_delivery.domain.connections import Connection
+from portal_delivery.domain.delivery import ChannelError, Problem, Receipt
+from portal_delivery.ports import Parcel, Probe
+
+
+def known_hosts(connection: Connection) -> asyncssh.SSHKnownHosts:
+    host, port = connection.settings["host"], connection.settings.get("port", 22)
+    pattern = host if port == 22 else f"[{host}]:{port}"
+    return asyncssh.import_known_hosts(f"{pattern} {connection.settings['host_key']}\n")
+
+
+class SftpChannel:
+    def __init__(self, *, sessions_per_server: int = 2, timeout_s: float = 30.0) -> None:
+        self.timeout_s = timeout_s
+        self._slots: defaultdict[tuple[str, int], asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(sessions_per_server)
+        )
+
+    def _options(self, connection: Connection, pinned: bool = True) -> dict[str, object]:
+        secrets = connection.settings, connection.secrets
+        options: dict[str, object] = {
+            "port": int(secrets[0].get("port", 22)),
+            "username": secrets[0]["username"],
+            "known_hosts": known_hosts(connection) if pinned else None,
+            "connect_timeout": self.timeout_s,
+            "login_timeout": self.timeout_s,
+        }
+        if secrets[1].get("private_key"):
+            options["client_keys"] = [asyncssh.import_private_key(secrets[1]["private_key"])]
+        else:
+            options["client_keys"] = None
+        if secrets[1].get("password"):
+            options["password"] = secrets[1]["password"]
+        return options
+
+    async def deliver(self, parcel: Parcel) -> Receipt:
+        connection = parcel.connection
+        if connection is None:
+            raise ChannelError(
+                Problem("sftp.connection_unknown", parcel.delivery.destination, retryable=False)
+            )
+        if not connection.settings.get("host_key"):
+            raise ChannelError(Problem("sftp.host_key_missing", connection.name, retryable=False))
+        folder = posixpath.join(connection.settings.get("base_folder", ""), parcel.delivery.folder)
+        host = connection.settings["host"]
+        async with self._slots[(host, int(connection.settings.get("port", 22)))]:
+            try:
+                async with asyncssh.connect(host, **self._options(connection)) as ssh:
+                    async with ssh.start_sftp_client() as sftp:
+                        written = await self._write_all(sftp, folder, parcel)
+            except ChannelError:
+                raise
+            except Exception as exc:
+                raise ChannelError(problem_of(exc)) from exc
+        return Receipt(
+            ", ".join(p for p, _ in written),
+            {"files": [{"path": p, "size": s} for p, s in written], "host": host},
+        )
+
+    async def _write_all(
+        self, sftp: asyncssh.SFTPClient, folder: str, parcel: Parcel
+    ) -> list[tuple[str, int]]:
+        if folder:
+            await sftp.makedirs(folder, exist_ok=True)
+        written = []
+        for file, data in parcel.files:
+            final = posixpath.join(folder, file.name)
+            if not await _already_there(sftp, final, data):
+                part = posixpath.join(folder, f".{file.name}.{parcel.delivery.delivery_id}.part")
+                async with sftp.open(part, "wb") as handle:
+                    await handle.write(data)
+                    try:
+                        await handle.fsync()
+                    except asyncssh.SFTPOpUnsupported:
+                        pass  # the server offers no fsync@openssh.com; the rename still orders it
+                await _replace(sftp, part, final)
+            written.append((final, len(data)))
+        return written
+
+    async def probe(self, connection: Connection) -> Probe:
+        """Log in and look at the base folder; report the host key the server showed."""
+        host = connection.settings["host"]
+        try:
+            async with asyncssh.connect(host, **self._options(connection, pinned=False)) as ssh:
+                shown_key = ssh.get_server_host_key()
+                shown = (
+                    shown_key.export_public_key("openssh").decode().split()[:2] if shown_key else []
+                )
+                shown_text = " ".join(shown) or None
+                pinned = connection.settings.get("host_key")
+                if not pinned:
+                    return Probe(shown_text, Problem("sftp.host_key_missing", "", retryable=False))
+                if " ".join(str(pinned).split()[:2]) != shown_text:
+                    return Probe(shown_text, Problem("sftp.host_key_mismatch", "", retryable=False))
+                async with ssh.start_sftp_client() as sftp:
+                    base = connection.settings.get("base_folder") or "."
+                    await sftp.stat(base)
+                return Probe(shown_text, None)
+        except Exception as exc:
+            return Probe(None, problem_of(exc))
+
+
+async def _already_there(sftp: asyncssh.SFTPClient, path: str, data: bytes) -> bool:
+    try:
+        attrs = await sftp.stat(path)
+    except asyncssh.SFTPNoSuchFile:
+        return False
+    if attrs.size != len(data):
+        return False
+    async with sftp.open(path, "rb") as handle:
+        stored = await handle.read()
+    assert isinstance(stored, bytes)  # noqa: S101 - opened in binary mode
+    return hashlib.sha256(stored).digest() == hashlib.sha256(data).digest()
+
+
+async def _replace(sftp: asyncssh.SFTPClient, part: str, final: str) -> None:
+    try:
+        await sftp.posix_rename(part, final)
+    except asyncssh.SFTPOpUnsupported:
+        # Plain SFTP v3 rename refuses an existing target: remove it first (a short window
+        # where the file is absent; never a half-written file under the final name).
+        try:
+            await sftp.remove(final)
+        except asyncssh.SFTPNoSuchFile:
+            pass
+        await sftp.rename(part, final)
+
+
+def problem_of(exc: BaseException) -> Problem:
+    """An asyncssh or network failure in the ledger's terms (permanent or worth a retry)."""
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable):
+        return Problem("sftp.host_key_mismatch", "", retryable=False)
+    if isinstance(exc, asyncssh.PermissionDenied):
+        return Problem("sftp.login_refused", "", retryable=False)
+    if isinstance(exc, asyncssh.SFTPPermissionDenied):
+        return Problem("sftp.folder_refused", str(exc)[:200], retryable=False)
+    if isinstance(exc, asyncssh.SFTPNoSpaceOnFilesystem | asyncssh.SFTPQuotaExceeded):
+        return Problem("sftp.disk_full", str(exc)[:200])
+    if isinstance(exc, asyncssh.SFTPNoSuchFile):
+        return Problem("sftp.folder_missing", str(exc)[:200], retryable=False)
+    if isinstance(exc, OSError | TimeoutError | asyncssh.Error):
+        return Problem("sftp.unreachable", type(exc).__name__)
+    return Problem("sftp.failed", type(exc).__name__)

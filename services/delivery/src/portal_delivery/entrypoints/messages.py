@@ -1,0 +1,193 @@
+"""The delivery service's problem codes and the accountant-facing reasons of failed attempts,
+in French, Dutch and English."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "connection.not_found": {
+        "fr": "Cette connexion n'existe pas.",
+        "nl": "Deze verbinding bestaat niet.",
+        "en": "This connection does not exist.",
+    },
+    "connection.admin_only": {
+        "fr": "Seul un administrateur du bureau gère les connexions.",
+        "nl": "Alleen een beheerder van het kantoor beheert de verbindingen.",
+        "en": "Only an office administrator manages connections.",
+    },
+    "connection.invalid": {
+        "fr": "La connexion n'est pas valable ; corrigez les champs indiqués.",
+        "nl": "De verbinding is niet geldig; verbeter de aangeduide velden.",
+        "en": "The connection is not valid; correct the fields shown.",
+    },
+    "connection.name_taken": {
+        "fr": "Une connexion porte déjà ce nom ; choisissez-en un autre.",
+        "nl": "Er bestaat al een verbinding met deze naam; kies een andere.",
+        "en": "A connection already has this name; choose another one.",
+    },
+    "connection.name_invalid": {
+        "fr": "Nom de connexion invalide : 1 à 64 lettres, chiffres, espaces, points ou tirets.",
+        "nl": "Ongeldige verbindingsnaam: 1 tot 64 letters, cijfers, spaties, punten of streepjes.",
+        "en": "Invalid connection name: 1 to 64 letters, digits, spaces, dots or hyphens.",
+    },
+    "connection.required": {
+        "fr": "Champ obligatoire.",
+        "nl": "Verplicht veld.",
+        "en": "Required field.",
+    },
+    "connection.unknown_field": {
+        "fr": "Champ inconnu pour ce type de connexion.",
+        "nl": "Onbekend veld voor dit soort verbinding.",
+        "en": "Unknown field for this kind of connection.",
+    },
+    "connection.port_invalid": {
+        "fr": "Port invalide (1 à 65535).",
+        "nl": "Ongeldige poort (1 tot 65535).",
+        "en": "Invalid port (1 to 65535).",
+    },
+    "connection.host_invalid": {
+        "fr": "Nom de serveur invalide (par ex. sftp.monbureau.be).",
+        "nl": "Ongeldige servernaam (bv. sftp.mijnkantoor.be).",
+        "en": "Invalid server name (e.g. sftp.myoffice.be).",
+    },
+    "connection.host_key_invalid": {
+        "fr": "Clé d'hôte invalide : collez la ligne « ssh-ed25519 AAAA… » du serveur, ou utilisez « tester la connexion » puis acceptez la clé affichée.",
+        "nl": "Ongeldige hostsleutel: plak de regel 'ssh-ed25519 AAAA…' van de server, of gebruik 'verbinding testen' en aanvaard de getoonde sleutel.",
+        "en": "Invalid host key: paste the server's 'ssh-ed25519 AAAA…' line, or use 'test connection' and accept the key shown.",
+    },
+    "connection.username_invalid": {
+        "fr": "Nom d'utilisateur invalide.",
+        "nl": "Ongeldige gebruikersnaam.",
+        "en": "Invalid user name.",
+    },
+    "connection.guid_invalid": {
+        "fr": "Identifiant invalide (un GUID comme 00000000-0000-0000-0000-000000000000).",
+        "nl": "Ongeldige id (een GUID zoals 00000000-0000-0000-0000-000000000000).",
+        "en": "Invalid id (a GUID like 00000000-0000-0000-0000-000000000000).",
+    },
+    "connection.drive_invalid": {
+        "fr": "Identifiant de lecteur OneDrive invalide.",
+        "nl": "Ongeldige OneDrive-schijf-id.",
+        "en": "Invalid OneDrive drive id.",
+    },
+    "connection.sftp_credentials_required": {
+        "fr": "Indiquez un mot de passe ou une clé privée.",
+        "nl": "Geef een wachtwoord of een private sleutel op.",
+        "en": "Give a password or a private key.",
+    },
+    "connection.private_key_invalid": {
+        "fr": "Clé privée invalide (format OpenSSH ou PEM attendu).",
+        "nl": "Ongeldige private sleutel (OpenSSH- of PEM-formaat verwacht).",
+        "en": "Invalid private key (OpenSSH or PEM format expected).",
+    },
+    "connection.clearfacts_token_invalid": {
+        "fr": "Un jeton Clearfacts compte exactement 80 caractères ; copiez-le à nouveau depuis Clearfacts (Profil → Intégrations).",
+        "nl": "Een Clearfacts-token telt precies 80 tekens; kopieer het opnieuw uit Clearfacts (Profiel → Integraties).",
+        "en": "A Clearfacts token is exactly 80 characters; copy it again from Clearfacts (Profile → Integrations).",
+    },
+    "connection.sender_invalid": {
+        "fr": "Adresse d'expédition invalide.",
+        "nl": "Ongeldig afzenderadres.",
+        "en": "Invalid sender address.",
+    },
+    "connection.display_name_invalid": {
+        "fr": "Nom d'expéditeur invalide (100 caractères au plus, sur une ligne).",
+        "nl": "Ongeldige afzendernaam (hoogstens 100 tekens, op één regel).",
+        "en": "Invalid sender name (at most 100 characters, on one line).",
+    },
+    "delivery.not_found": {
+        "fr": "Envoi introuvable.",
+        "nl": "Verzending niet gevonden.",
+        "en": "Delivery not found.",
+    },
+    "delivery.not_retryable": {
+        "fr": "Seul un envoi en échec peut être relancé.",
+        "nl": "Alleen een mislukte verzending kan opnieuw gestart worden.",
+        "en": "Only a failed delivery can be retried.",
+    },
+    "cursor.invalid": {
+        "fr": "Curseur invalide.",
+        "nl": "Ongeldige cursor.",
+        "en": "Invalid cursor.",
+    },
+    # Why an attempt failed, as an accountant reads it.
+    "email.no_address": {
+        "fr": "Aucune adresse e-mail n'est configurée pour ce type de document chez ce client.",
+        "nl": "Er is bij deze klant geen e-mailadres ingesteld voor dit soort document.",
+        "en": "No e-mail address is set for this kind of document for this client.",
+    },
+    "email.too_large": {
+        "fr": "Le document est trop volumineux pour la boîte de réception du logiciel comptable.",
+        "nl": "Het document is te groot voor de mailbox van het boekhoudpakket.",
+        "en": "The document is too large for the accounting software's mailbox.",
+    },
+    "email.deferred": {
+        "fr": "Le serveur de courrier a reporté l'envoi ; nouvel essai automatique.",
+        "nl": "De mailserver heeft de verzending uitgesteld; automatisch nieuwe poging.",
+        "en": "The mail server deferred the message; it is retried automatically.",
+    },
+    "email.rejected": {
+        "fr": "L'adresse de destination a refusé le message ; vérifiez l'adresse du logiciel comptable.",
+        "nl": "Het bestemmingsadres weigerde het bericht; controleer het adres van het boekhoudpakket.",
+        "en": "The destination address refused the message; check the accounting software's address.",
+    },
+    "email.relay_unreachable": {
+        "fr": "Le serveur d'envoi n'a pas pu être joint ; nouvel essai automatique.",
+        "nl": "De verzendserver was niet bereikbaar; automatisch nieuwe poging.",
+        "en": "The sending server could not be reached; it is retried automatically.",
+    },
+    "sftp.connection_unknown": {
+        "fr": "La connexion sFTP indiquée pour ce client n'existe pas (paramètres généraux → connexions).",
+        "nl": "De sFTP-verbinding van deze klant bestaat niet (algemene instellingen → verbindingen).",
+        "en": "The sFTP connection set for this client does not exist (general settings → connections).",
+    },
+    "sftp.host_key_missing": {
+        "fr": "La clé du serveur sFTP n'est pas encore confirmée : testez la connexion et acceptez la clé affichée.",
+        "nl": "De sleutel van de sFTP-server is nog niet bevestigd: test de verbinding en aanvaard de getoonde sleutel.",
+        "en": "The sFTP server's key is not confirmed yet: test the connection and accept the key shown.",
+    },
+    "sftp.host_key_mismatch": {
+        "fr": "Le serveur sFTP présente une autre clé que celle confirmée : rien n'a été envoyé. Vérifiez le serveur avec votre informaticien.",
+        "nl": "De sFTP-server toont een andere sleutel dan de bevestigde: er is niets verzonden. Controleer de server met uw IT-verantwoordelijke.",
+        "en": "The sFTP server shows a different key than the one confirmed: nothing was sent. Check the server with your IT contact.",
+    },
+    "sftp.login_refused": {
+        "fr": "Le serveur sFTP a refusé l'identifiant ou le mot de passe / la clé.",
+        "nl": "De sFTP-server weigerde de gebruikersnaam of het wachtwoord / de sleutel.",
+        "en": "The sFTP server refused the user name or the password / key.",
+    },
+    "sftp.folder_refused": {
+        "fr": "Le serveur sFTP refuse d'écrire dans ce dossier.",
+        "nl": "De sFTP-server weigert in deze map te schrijven.",
+        "en": "The sFTP server refuses to write in this folder.",
+    },
+    "sftp.folder_missing": {
+        "fr": "Le dossier de base n'existe pas sur le serveur sFTP.",
+        "nl": "De basismap bestaat niet op de sFTP-server.",
+        "en": "The base folder does not exist on the sFTP server.",
+    },
+    "sftp.disk_full": {
+        "fr": "Le serveur sFTP n'a plus de place ; nouvel essai automatique.",
+        "nl": "De sFTP-server is vol; automatisch nieuwe poging.",
+        "en": "The sFTP server is full; it is retried automatically.",
+    },
+    "sftp.unreachable": {
+        "fr": "Le serveur sFTP n'a pas pu être joint ; nouvel essai automatique.",
+        "nl": "De sFTP-server was niet bereikbaar; automatisch nieuwe poging.",
+        "en": "The sFTP server could not be reached; it is retried automatically.",
+    },
+    "sftp.failed": {
+        "fr": "L'envoi sFTP a échoué ; nouvel essai automatique.",
+        "nl": "De sFTP-verzending is mislukt; automatisch nieuwe poging.",
+        "en": "The sFTP transfer failed; it is retried automatically.",
+    },
+    "destination.paused": {
+        "fr": "Cette destination échoue de manière répétée ; les envois sont mis en pause puis repris automatiquement.",
+        "nl": "Deze bestemming faalt herhaaldelijk; de verzendingen worden gepauzeerd en daarna automatisch hervat.",
+        "en": "This destination keeps failing; deliveries are paused, then resumed automatically.",
+    },
+    "document.deleted": {
+        "fr": "Le document a été supprimé avant son envoi ; il n'est pas envoyé.",
+        "nl": "Het document werd verwijderd vóór de verzending; het wordt niet verzonden.",
+        "en": "The document was deleted before it was sent; it is not sent.",
+    },
+}

@@ -1,0 +1,91 @@
+"""Handlers of sending: the scheduler puts due deliveries on their channel's topic; a channel's
+worker takes one request, delivers, and records the outcome.
+
+A request is taken only if it is the delivery's current attempt (a compare-and-set on the
+version), so a duplicate or stale request is dropped. A failure never blocks the worker: the
+delivery is rescheduled in the ledger (back-off, or the destination's pause) and the worker
+moves on to the next request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from portal_contracts.delivery import DeliveryRequested
+from portal_delivery.domain.delivery import ChannelError, Delivery, Problem, State
+from portal_delivery.ports import Channel, Parcel, Stale
+from portal_delivery.service.deps import Deps
+
+logger = logging.getLogger(__name__)
+
+
+async def dispatch_due(deps: Deps, limit: int = 100) -> int:
+    """The scheduler's pass: how many due deliveries it put on their topics."""
+    return await deps.ledger.dispatch_due(deps.clock.now(), deps.lease, limit)
+
+
+def destination_key(delivery: Delivery) -> str:
+    return f"{delivery.office_id}:{delivery.channel.value}:{delivery.destination.casefold()}"
+
+
+async def deliver_requested(event: DeliveryRequested, channel: Channel, deps: Deps) -> str:
+    """Deliver one request; returns what became of it (for logs and tests)."""
+    delivery = await deps.ledger.get(event.payload.delivery_id)
+    now = deps.clock.now()
+    if delivery is None or not delivery.start(event.payload.attempt, now, deps.lease):
+        return "stale"
+    try:
+        await deps.ledger.save(delivery)  # the attempt is ours now; a duplicate request is stale
+    except Stale:
+        return "stale"
+    key = destination_key(delivery)
+    paused = await deps.destinations.paused_until(key, now)
+    if paused is not None:
+        delivery.postpone(paused, Problem("destination.paused", delivery.destination))
+        await deps.ledger.save(delivery)
+        return "postponed"
+    parcel = await _parcel(delivery, deps)
+    if parcel is None:
+        delivery.cancel(Problem("document.deleted", retryable=False))
+        await deps.ledger.save(delivery)
+        return "cancelled"
+    try:
+        receipt = await channel.deliver(parcel)
+    except ChannelError as exc:
+        await _failed(delivery, exc.problem, key, deps)
+        return "failed" if delivery.state is State.FAILED else "retry"
+    sent = [
+        {"name": f.name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        for f, data in parcel.files
+    ]
+    delivery.succeed(receipt, sent, deps.clock.now())
+    await deps.ledger.save(delivery)
+    await deps.destinations.succeeded(key)
+    return "sent"
+
+
+async def _parcel(delivery: Delivery, deps: Deps) -> Parcel | None:
+    files = []
+    for file in delivery.files:
+        data = await deps.files.read(file)
+        if data is None:
+            return None
+        files.append((file, data))
+    connection = await deps.connections.get(delivery.office_id, delivery.destination)
+    sender = await deps.connections.identity(delivery.office_id)
+    return Parcel(delivery, files, connection, sender)
+
+
+async def _failed(delivery: Delivery, problem: Problem, key: str, deps: Deps) -> None:
+    logger.warning(
+        "delivery %s attempt %d failed: %s %s",
+        delivery.delivery_id,
+        delivery.attempt,
+        problem.code,
+        problem.detail,
+    )
+    delivery.fail(problem, deps.clock.now(), deps.retry, deps.rng)
+    await deps.ledger.save(delivery)
+    if problem.retryable:  # a permanent refusal says nothing of the destination's health
+        await deps.destinations.failed(key, deps.clock.now())
