@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from portal_contracts.clients import SftpTarget
-from portal_delivery.adapters.mongo import MongoClientRoutes
+from portal_delivery.adapters.read_models import MongoClientRoutes
 from portal_delivery.domain.model import ClientRoute
 from services.delivery.tests.samples import snapshot
 

@@ -162,7 +162,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 def base_name(document_id: str, original: str) -> str:
     """The name a document's files are delivered under (UBL and PDF share it): deterministic,
     so a retry overwrites instead of adding a file; ASCII, safe on every file system."""
-    stem = original.rsplit(".", 1)[0] if "." in original else original
+    last = original.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = last.rsplit(".", 1)[0] if "." in last.lstrip(".") else last
     ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
     cleaned = _UNSAFE.sub("-", ascii_stem).strip("-._")[:80] or "document"
     return f"{cleaned}_{document_id[:8]}"

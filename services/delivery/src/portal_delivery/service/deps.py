@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from portal_delivery.domain.retry import RetryPolicy
 from portal_delivery.ports import (
     ClientRoutes,
+    Clock,
     ConnectionStore,
     Destinations,
     DocumentFiles,
@@ -34,7 +35,7 @@ class Deps:
     connections: ConnectionStore
     files: DocumentFiles
     destinations: Destinations
-    clock: SystemClock = field(default_factory=SystemClock)
+    clock: Clock = field(default_factory=SystemClock)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     rng: random.Random = field(default_factory=random.Random)
     # How long a dispatched request or a running attempt holds its delivery before it is due

@@ -4,6 +4,7 @@ office's settings reschedules what is not sent yet."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from portal_contracts.clients import ClientSnapshot
 from portal_contracts.documents import BlobRef, DocumentReady
@@ -14,6 +15,7 @@ from portal_delivery.domain.planning import ReadyDocument, base_name, due_at, ef
 from portal_delivery.service.deps import Deps
 
 logger = logging.getLogger(__name__)
+CLOCK_SKEW = timedelta(seconds=2)
 
 
 def ready_document(event: DocumentReady) -> ReadyDocument:
@@ -33,7 +35,10 @@ def ready_document(event: DocumentReady) -> ReadyDocument:
         office_id=event.office_id,
         client_id=p.client_id,
         kind=p.kind,
-        ready_at=event.occurred_at,
+        # Milliseconds: what MongoDB keeps, so a delivery read back has the same due time.
+        ready_at=event.occurred_at.replace(
+            microsecond=event.occurred_at.microsecond // 1000 * 1000
+        ),
         needs_data_entry=p.needs_data_entry,
         ubl=ref("ubl", p.ubl, "xml"),
         pdf=ref("pdf", p.pdf, "pdf"),
@@ -57,12 +62,11 @@ async def _plan(document: ReadyDocument, route: ClientRoute, deps: Deps) -> int:
     now = deps.clock.now()
     deliveries = plan(document, route, await deps.offices.get(document.office_id), now)
     for delivery in deliveries:
-        if (
-            delivery.state is State.SCHEDULED
-            and delivery.due_at is not None
-            and delivery.due_at <= now
-        ):
-            delivery.dispatch(now, deps.lease)  # due now: straight to its channel's topic
+        # Due now (or within the skew between our clock and the publisher's): straight to its
+        # channel's topic, without waiting for the scheduler's next pass.
+        due = delivery.due_at
+        if delivery.state is State.SCHEDULED and due is not None and due <= now + CLOCK_SKEW:
+            delivery.dispatch(now, deps.lease)
     return len(await deps.ledger.add(deliveries))
 
 
