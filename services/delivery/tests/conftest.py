@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,8 +132,3 @@ async def smtp() -> AsyncIterator[SmtpServer]:
     yield SmtpServer(port, mailbox)
     server.close()
     await server.wait_closed()
-
-
-@pytest.fixture
-def anyio_backend() -> Iterator[str]:
-    yield "asyncio"

@@ -81,7 +81,8 @@ async def test_email_4xx_then_accepted_gives_one_message_with_a_stable_message_i
     assert await work(service, channel) == ["retry"]
     [delivery] = await service.deps.ledger.page(_query())
     assert delivery.state is State.SCHEDULED
-    assert delivery.last_problem is not None and "451" in delivery.last_problem.detail
+    assert delivery.last_problem is not None
+    assert "451" in delivery.last_problem.detail
     assert await dispatch_due(service.deps) == 0  # the back-off holds it
     await service.runtime.db["deliveries"].update_one(
         {"_id": delivery.delivery_id}, {"$set": {"due_at": service.deps.clock.now()}}
@@ -165,7 +166,8 @@ async def test_sftp_down_then_up_gives_one_file_set(service: Service, sftp: Sftp
     channel = SftpChannel(timeout_s=3)
     assert await work(service, channel) == ["retry"]
     [delivery] = await service.deps.ledger.page(_query())
-    assert delivery.last_problem is not None and delivery.last_problem.code == "sftp.unreachable"
+    assert delivery.last_problem is not None
+    assert delivery.last_problem.code == "sftp.unreachable"
     await sftp.start()
     await service.runtime.db["deliveries"].update_one(
         {"_id": delivery.delivery_id}, {"$set": {"due_at": service.deps.clock.now()}}
@@ -187,9 +189,8 @@ async def test_a_retry_after_a_crash_before_the_ledger_write_leaves_one_file_set
     await submitted(service)
     [request] = await outbox_requests(service)
     delivery = await service.deps.ledger.get(request.payload.delivery_id)
-    assert delivery is not None and delivery.start(
-        1, service.deps.clock.now(), timedelta(seconds=1)
-    )
+    assert delivery is not None
+    assert delivery.start(1, service.deps.clock.now(), timedelta(seconds=1))
     await service.deps.ledger.save(delivery)
     parcel_files = [(f, UBL if f.role == "ubl" else PDF) for f in delivery.files]
     from portal_delivery.ports import Parcel
@@ -256,12 +257,14 @@ async def test_test_connection_shows_the_servers_key_to_accept(
     )
     probe = await SftpChannel(timeout_s=5).probe(connection)
     assert probe.host_key == sftp.host_key
-    assert probe.problem is not None and probe.problem.code == "sftp.host_key_missing"
+    assert probe.problem is not None
+    assert probe.problem.code == "sftp.host_key_missing"
     connection.settings["host_key"] = probe.host_key
     assert (await SftpChannel(timeout_s=5).probe(connection)).problem is None
     connection.secrets["password"] = "wrong"
     refused = await SftpChannel(timeout_s=5).probe(connection)
-    assert refused.problem is not None and refused.problem.code == "sftp.login_refused"
+    assert refused.problem is not None
+    assert refused.problem.code == "sftp.login_refused"
 
 
 def _query() -> Any:

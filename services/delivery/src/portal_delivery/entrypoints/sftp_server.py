@@ -39,10 +39,10 @@ class _Server(asyncssh.SSHServer):
 
 def _sftp_factory(root: Path, *, posix_rename: bool, slow_writes_s: float) -> Any:
     class Sftp(asyncssh.SFTPServer):
-        def __init__(self, chan: asyncssh.SSHServerChannel) -> None:
+        def __init__(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
             super().__init__(chan, chroot=str(root).encode())
 
-        async def write(self, file_obj: object, offset: int, data: bytes) -> int:  # type: ignore[override]
+        async def write(self, file_obj: object, offset: int, data: bytes) -> int:
             if slow_writes_s:
                 await asyncio.sleep(slow_writes_s)
             return super().write(file_obj, offset, data)  # type: ignore[return-value]
@@ -80,7 +80,7 @@ async def serve(
     posix_rename: bool = True,
     slow_writes_s: float = 0.0,
 ) -> asyncssh.SSHAcceptor:
-    root.mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
     key = host_key(key_path)
     acceptor = await asyncssh.listen(
         host,
