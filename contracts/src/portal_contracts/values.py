@@ -141,15 +141,14 @@ def _library_vat(compact: str) -> str:
 # terminals break lines on some of them; the others are invisible, so two values that look the same
 # differ. Private-use and unassigned code points are not refused here: they break nothing.
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def unsafe_character(text: str) -> tuple[int, str] | None:
     """The first character (0-based position, character) one line of text may not hold, if any."""
     if text.isascii():  # the hot path: only C0 controls and DEL can be wrong
-        for position, ch in enumerate(text):
-            if ch < " " or ch == "\x7f":
-                return position, ch
-        return None
+        control = _ASCII_CONTROL.search(text)
+        return (control.start(), control.group()) if control else None
     for position, ch in enumerate(text):
         if unicodedata.category(ch) in _UNSAFE_CATEGORIES:
             return position, ch

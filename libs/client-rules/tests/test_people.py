@@ -19,6 +19,7 @@ from portal_client_rules import (
     is_single_line,
     normalise_client_email,
     normalise_person_name,
+    people,
 )
 from portal_contracts.values import InvalidValue, normalise_email
 
@@ -100,6 +101,11 @@ def test_a_name_holds_nothing_else(typed: str, code: str, character: str) -> Non
     assert caught.value.code == code
     assert caught.value.params.get("character", "") == character
     assert violations(with_user(first_name=typed))["user.first_name"][0] == code
+
+
+@given(st.from_regex(people._PLAIN_NAME, fullmatch=True))
+def test_the_plain_name_fast_path_agrees_with_the_full_rule(name: str) -> None:
+    assert people._any_name(name) == name
 
 
 # --- E-mail addresses --------------------------------------------------------------------------

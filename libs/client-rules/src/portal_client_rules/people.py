@@ -23,6 +23,7 @@ e-mail).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import idna
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 _NAME_PUNCTUATION = frozenset("'’ʼ-‐.·")  # apostrophes, hyphens, dots (Catalan l·l)
+_PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9'.-]*(?: [A-Za-z0-9'.-]+)*")
 _NAME_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd"})
 # UTS #39 "highly restrictive": these sets of scripts are one writing system in a label.
 _ONE_WRITING_SYSTEM = (
@@ -58,6 +60,12 @@ _ANY_SCRIPT = frozenset({"COMMON", "INHERITED"})
 
 def normalise_person_name(raw: str) -> str:
     """The name as stored: NFKC, trimmed, single spaces; ``InvalidValue`` naming the character."""
+    if _PLAIN_NAME.fullmatch(raw):  # most names: ASCII letters, spaces, ' - . (~10x faster)
+        return raw
+    return _any_name(raw)
+
+
+def _any_name(raw: str) -> str:
     text = unicodedata.normalize("NFKC", raw) if not raw.isascii() else raw
     check_single_line(text)
     text = " ".join(text.split())
@@ -75,11 +83,12 @@ def normalise_person_name(raw: str) -> str:
 def normalise_client_email(raw: str) -> str:
     """:func:`normalise_email`, refusing look-alikes first (``email.confusable``,
     ``email.mixed_scripts``). The result is the same key ``normalise_email`` gives."""
-    text = unicodedata.normalize("NFKC", raw.strip()) if not raw.isascii() else raw
-    local, _, _ = text.rpartition("@")
-    for ch in local:
-        if not ch.isascii():
-            _refuse_look_alike(ch)
+    text = raw
+    if not raw.isascii():
+        text = unicodedata.normalize("NFKC", raw.strip())
+        for ch in text.rpartition("@")[0]:
+            if not ch.isascii():
+                _refuse_look_alike(ch)
     address = normalise_email(text)
     _, _, domain = address.rpartition("@")
     if "xn--" in domain:
