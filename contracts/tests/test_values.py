@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -180,3 +183,135 @@ def test_the_belgian_vat_fast_path_agrees_with_stdnum(number: int) -> None:
     fast = _outcome(values.normalise_vat_number, compact)
     library = _outcome(values._library_vat, compact)
     assert fast == library or (fast.startswith("error") and library.startswith("error"))
+
+
+# --- Issue 16: one canonical address, folders read as the channels read them -----------------
+
+from portal_contracts.values import (  # noqa: E402
+    MAX_FOLDER_LENGTH,
+    MAX_FOLDER_NAME_LENGTH,
+    display_email,
+    is_sendable_address,
+    is_single_line,
+    normalise_folder_name,
+)
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("ｉｎｆｏ@example.be", "info@example.be"),
+        ("INFO＠EXAMPLE.BE", "info@example.be"),
+        ("info@bücher.de", "info@xn--bcher-kva.de"),
+        ("info@BÜCHER.de", "info@xn--bcher-kva.de"),
+        ("info@xn--bcher-kva.de", "info@xn--bcher-kva.de"),
+    ],
+)
+def test_an_address_has_one_ascii_key_with_the_a_label(typed: str, key: str) -> None:
+    assert normalise_email(typed) == key
+
+
+def test_screens_show_the_u_label_back() -> None:
+    assert display_email("info@xn--bcher-kva.de") == "info@bücher.de"
+    assert display_email("info@example.be") == "info@example.be"
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("résumé@example.be", "email.local_part_not_ascii"),
+        ("a@-bücher.de", "email.domain_invalid"),
+        ("a\u2028b@b.be", "text.invisible_character"),
+        ("a@b.be\r\nBcc: x@y.be", "text.control_character"),
+    ],
+)
+def test_what_no_e_mail_can_carry_is_refused(typed: str, code: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        normalise_email(typed)
+    assert caught.value.code == code
+
+
+@given(st.emails() | st.text(max_size=40))
+def test_a_normalised_address_is_canonical_and_sendable(text: str) -> None:
+    try:
+        address = normalise_email(text)
+    except InvalidValue:
+        return
+    assert address.isascii()
+    assert is_sendable_address(address)
+    assert normalise_email(address) == address  # idempotent: the uniqueness key is stable
+
+
+@pytest.mark.parametrize(
+    ("folder", "code"),
+    [
+        ("%2e%2e/%2e%2e/etc", "folder.traversal"),
+        ("%252e%252e/etc", "folder.traversal"),  # encoded twice
+        ("．．/etc", "folder.traversal"),  # full-width dots
+        ("‥/etc", "folder.traversal"),  # TWO DOT LEADER
+        ("..\u200b/etc", "folder.invisible_character"),
+        ("clients\u2028acme", "folder.invisible_character"),
+        ("a\x85b", "folder.control_character"),
+        ("a" * 5000, "folder.too_long"),
+        ("/".join(["abcdefghij"] * 14), "folder.too_long"),
+        ("a" * (MAX_FOLDER_NAME_LENGTH + 1), "folder.name_too_long"),
+        ("clients/CON", "folder.reserved_name"),
+        ("nul.txt", "folder.reserved_name"),
+        ("Com1", "folder.reserved_name"),
+        ("acme./x", "folder.trailing_dot"),
+        ("clients/...", "folder.trailing_dot"),
+        ("ab:c", "folder.character"),
+        ("what?", "folder.character"),
+        ("a%20b", "folder.percent_encoded"),
+        ("／etc", "folder.absolute"),  # full-width solidus
+        ("～/x", "folder.absolute"),  # full-width tilde
+    ],
+)
+def test_unsafe_folders_are_refused(folder: str, code: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        normalise_folder(folder)
+    assert caught.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("Clients / Acme", "Clients/Acme"),
+        ("clients\\acme\\", "clients/acme"),
+        ("ｃｌｉｅｎｔｓ/acme", "clients/acme"),  # full-width letters
+        ("100% bio", "100% bio"),
+        ("./a//b", "a/b"),
+        ("Société Générale/2026", "Société Générale/2026"),
+    ],
+)
+def test_safe_folders_are_normalised(typed: str, stored: str) -> None:
+    assert normalise_folder(typed) == stored
+
+
+_TRICKY = [*list("./\\%2eE .．‥\u200b\u2028\xadCONulx:?~"), "%2e", "%2f", "%5c", "..", "%25"]
+
+
+@given(
+    st.lists(st.sampled_from(_TRICKY), max_size=12).map("".join)
+    | st.text(max_size=60)
+    | st.text(st.characters(codec="utf-8"), max_size=200)
+)
+def test_an_accepted_folder_is_safe_on_every_channel(typed: str) -> None:
+    try:
+        folder = normalise_folder(typed)
+    except InvalidValue:
+        return
+    parts = folder.split("/")
+    assert 0 < len(folder) <= MAX_FOLDER_LENGTH
+    assert is_single_line(folder)
+    assert unicodedata.normalize("NFKC", folder) == folder
+    assert "%" not in folder or not re.search(r"%[0-9A-Fa-f]{2}", folder)
+    assert not folder.startswith(("/", "~"))
+    assert not re.match(r"^[A-Za-z]:", folder)
+    for part in parts:
+        assert part not in ("", ".", "..")
+        assert part == part.strip()
+        assert not part.endswith(".")
+        assert not set(part) & set('<>:"|?*\\')
+        assert normalise_folder_name(part) == part
+    assert normalise_folder(folder) == folder  # idempotent: delivery may check again

@@ -161,3 +161,45 @@ def test_every_message_exists_in_the_three_languages(code: str) -> None:
         assert messages.message(
             code, lang, {"choices": "a", "method": "m", "max": "1", "days": "90"}
         )
+
+
+def test_every_code_the_rules_raise_has_a_message() -> None:
+    import pathlib
+    import re
+
+    import portal_client_rules
+    from portal_contracts import values
+
+    sources = [
+        *pathlib.Path(portal_client_rules.__file__).parent.glob("*.py"),
+        pathlib.Path(values.__file__),
+    ]
+    raised = {
+        code
+        for source in sources
+        for code in re.findall(
+            r'(?:InvalidValue\(\s*|\.add\([^,]+,\s*)"([a-z_]+\.[a-z_]+)"', source.read_text()
+        )
+    }
+    prefixed = {
+        f"{p}.{k}" for p in ("text", "folder") for k in ("control_character", "invisible_character")
+    }
+    assert len(raised) > 40  # the pattern still finds the codes
+    assert raised | prefixed <= set(messages.CATALOGUE)
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"), [("true", "true"), ("1e308", "1e308"), (1001, "1001")]
+)
+def test_a_value_typed_as_text_stays_text(value: object, stored: str) -> None:
+    raw = valid_raw()
+    raw["company"]["name"] = value
+    assert check_client(raw, OFFICE).company.name == stored
+
+
+@pytest.mark.parametrize("value", [True, False, 1e308, 12.5])
+def test_a_json_boolean_or_decimal_is_not_taken_for_text(value: object) -> None:
+    # JSON true became the company "True" and 1e308 "1e+308" (issue 16 point 13).
+    raw = valid_raw()
+    raw["company"]["name"] = value
+    assert codes(raw) == {"company.name": "text.not_text"}

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
-from portal_contracts.values import InvalidValue, TransferMethod
+from portal_contracts.values import InvalidValue, TransferMethod, check_single_line
 
 E = TypeVar("E", bound=StrEnum)
-
-# Unicode category Cc is exactly C0, DEL and C1: line breaks and tabs among them.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @functools.cache
@@ -71,9 +67,16 @@ class _Checker:
             if required:
                 self.add(path, "field.required")
             return None
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            # JSON true or 1e308 where text is expected: str() would store "True" or "1e+308",
+            # not what the person typed. Whole numbers are their digits (a reference 1001).
+            self.add(path, "text.not_text")
+            return None
         text = str(value).strip()
-        if _CONTROL.search(text):
-            self.add(path, "text.control_character")
+        try:
+            check_single_line(text)
+        except InvalidValue as exc:
+            self.add(path, exc.code, **exc.params)
             return None
         if len(text) > max_len:
             self.add(path, "text.too_long", max=str(max_len))
@@ -87,7 +90,7 @@ class _Checker:
         try:
             return normaliser(_as_text(value))
         except InvalidValue as exc:
-            self.add(path, exc.code)
+            self.add(path, exc.code, **exc.params)
             return None
 
     def choice(

@@ -33,6 +33,26 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "nl": "De tekst bevat een controleteken (regeleinde, tab…); verwijder het.",
         "en": "The text contains a control character (line break, tab…); remove it.",
     },
+    "text.invisible_character": {
+        "fr": "Le texte contient un caractère invisible ou un séparateur de ligne ({character}, position {position}), souvent apporté par un copier-coller ; effacez le texte et retapez-le.",
+        "nl": "De tekst bevat een onzichtbaar teken of een regelscheiding ({character}, positie {position}), vaak meegekomen bij kopiëren en plakken; wis de tekst en typ hem opnieuw.",
+        "en": "The text contains an invisible character or a line separator ({character}, position {position}), often brought along by copy and paste; clear the text and type it again.",
+    },
+    "text.not_text": {
+        "fr": "Ce champ attend du texte, mais la valeur est arrivée comme nombre décimal ou comme vrai/faux (Excel convertit ainsi « true » ou « 1e308 ») ; dans Excel, tapez une apostrophe devant (') ou formatez la colonne en Texte ; par l'API, envoyez la valeur entre guillemets.",
+        "nl": "Dit veld verwacht tekst, maar de waarde kwam aan als kommagetal of als waar/onwaar (zo zet Excel « true » of « 1e308 » om); typ in Excel een apostrof ervoor (') of geef de kolom de opmaak Tekst; via de API, stuur de waarde tussen aanhalingstekens.",
+        "en": "This field expects text, but the value came as a decimal number or a true/false value (that is how Excel turns “true” or “1e308”); in Excel, type an apostrophe before it (') or format the column as Text; through the API, send the value in quotes.",
+    },
+    "name.character": {
+        "fr": "Un nom ne peut contenir que des lettres (accents compris), des chiffres, des espaces, des apostrophes, des traits d'union et des points ; retirez « {character} » (position {position}).",
+        "nl": "Een naam mag enkel letters (ook met accenten), cijfers, spaties, apostroffen, koppeltekens en punten bevatten; verwijder « {character} » (positie {position}).",
+        "en": "A name may only hold letters (accents included), digits, spaces, apostrophes, hyphens and dots; remove “{character}” (position {position}).",
+    },
+    "name.no_letter": {
+        "fr": "Un nom doit contenir au moins une lettre.",
+        "nl": "Een naam moet minstens één letter bevatten.",
+        "en": "A name must hold at least one letter.",
+    },
     "text.too_long": {
         "fr": "Texte trop long (maximum {max} caractères).",
         "nl": "Tekst te lang (maximaal {max} tekens).",
@@ -67,6 +87,26 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Adresse e-mail invalide ; elle doit ressembler à nom@domaine.be.",
         "nl": "Ongeldig e-mailadres; het moet lijken op naam@domein.be.",
         "en": "Invalid e-mail address; it must look like name@domain.be.",
+    },
+    "email.local_part_not_ascii": {
+        "fr": "La partie avant le @ ne peut contenir que des lettres sans accent, des chiffres et . _ % + - : une adresse avec « {character} » n'est pas distribuée par tous les serveurs de messagerie. Écrivez-la sans accent si c'est la même boîte (souvent le cas), sinon demandez une autre adresse au client.",
+        "nl": "Het deel vóór de @ mag enkel letters zonder accent, cijfers en . _ % + - bevatten: een adres met « {character} » wordt niet door alle mailservers bezorgd. Schrijf het zonder accent als het dezelfde mailbox is (vaak zo), anders vraag de klant een ander adres.",
+        "en": "The part before the @ may only hold letters without accents, digits and . _ % + -: an address with “{character}” is not delivered by every mail server. Write it without the accent if it is the same mailbox (it often is), otherwise ask the client for another address.",
+    },
+    "email.domain_invalid": {
+        "fr": "Le nom de domaine après le @ n'est pas valide ({domain}) ; vérifiez l'orthographe (pas de _ ni de trait d'union au début ou à la fin d'une partie).",
+        "nl": "De domeinnaam na de @ is ongeldig ({domain}); controleer de spelling (geen _ en geen koppelteken aan het begin of einde van een deel).",
+        "en": "The domain name after the @ is not valid ({domain}); check its spelling (no _ and no hyphen at the start or end of a part).",
+    },
+    "email.confusable": {
+        "fr": "L'adresse contient « {character} » ({name}), qui ressemble à « {looks_like} » mais est une autre lettre : l'adresse passerait pour une autre. Effacez-la et retapez-la au clavier.",
+        "nl": "Het adres bevat « {character} » ({name}), dat op « {looks_like} » lijkt maar een andere letter is: het adres zou voor een ander kunnen doorgaan. Wis het en typ het opnieuw op het toetsenbord.",
+        "en": "The address holds “{character}” ({name}), which looks like “{looks_like}” but is another letter: the address would pass for another one. Clear it and type it again on the keyboard.",
+    },
+    "email.mixed_scripts": {
+        "fr": "Le nom de domaine « {label} » mélange plusieurs alphabets (par ex. latin et cyrillique), ce que font les adresses qui imitent d'autres adresses ; vérifiez-le et retapez-le.",
+        "nl": "De domeinnaam « {label} » mengt meerdere schriften (bv. Latijns en Cyrillisch), zoals adressen die andere adressen nabootsen; controleer en typ hem opnieuw.",
+        "en": "The domain name “{label}” mixes several alphabets (e.g. Latin and Cyrillic), as addresses imitating other addresses do; check it and type it again.",
     },
     "email.taken": {
         "fr": "Cette adresse e-mail est déjà utilisée sur la plateforme. Une adresse ne peut servir qu'une fois : pour une deuxième entreprise, utilisez par ex. info+societe2@gmail.com.",
@@ -163,6 +203,41 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "nl": "De mapnaam bevat een controleteken; verwijder het.",
         "en": "The folder name contains a control character; remove it.",
     },
+    "folder.invisible_character": {
+        "fr": "Le nom du dossier contient un caractère invisible ({character}, position {position}) ; effacez-le et retapez le nom.",
+        "nl": "De mapnaam bevat een onzichtbaar teken ({character}, positie {position}); wis het en typ de naam opnieuw.",
+        "en": "The folder name contains an invisible character ({character}, position {position}); clear it and type the name again.",
+    },
+    "folder.percent_encoded": {
+        "fr": "Le dossier contient un code d'URL (%xx) ; écrivez le nom en clair, par ex. « {decoded} ».",
+        "nl": "De map bevat een URL-code (%xx); schrijf de naam voluit, bv. « {decoded} ».",
+        "en": "The folder contains a URL escape (%xx); write the name plainly, e.g. “{decoded}”.",
+    },
+    "folder.character": {
+        "fr": 'Le nom de dossier « {name} » contient « {character} », refusé par Windows et OneDrive (\\ / : * ? " < > |) ; retirez-le ou remplacez-le par un tiret.',
+        "nl": 'De mapnaam « {name} » bevat « {character} », wat Windows en OneDrive weigeren (\\ / : * ? " < > |); verwijder het of vervang het door een koppelteken.',
+        "en": 'The folder name “{name}” contains “{character}”, which Windows and OneDrive refuse (\\ / : * ? " < > |); remove it or use a hyphen instead.',
+    },
+    "folder.trailing_dot": {
+        "fr": "Le nom de dossier « {name} » se termine par un point, que Windows supprime ; retirez le point final.",
+        "nl": "De mapnaam « {name} » eindigt op een punt, dat Windows weglaat; verwijder de punt op het einde.",
+        "en": "The folder name “{name}” ends with a dot, which Windows drops; remove the final dot.",
+    },
+    "folder.reserved_name": {
+        "fr": "« {name} » est un nom réservé par Windows (CON, PRN, AUX, NUL, COM1…, LPT1…) ; choisissez un autre nom de dossier.",
+        "nl": "« {name} » is een door Windows gereserveerde naam (CON, PRN, AUX, NUL, COM1…, LPT1…); kies een andere mapnaam.",
+        "en": "“{name}” is a name Windows reserves (CON, PRN, AUX, NUL, COM1…, LPT1…); choose another folder name.",
+    },
+    "folder.too_long": {
+        "fr": "Le chemin du dossier est trop long (maximum {max} caractères) ; raccourcissez-le.",
+        "nl": "Het mappad is te lang (maximaal {max} tekens); maak het korter.",
+        "en": "The folder path is too long (at most {max} characters); shorten it.",
+    },
+    "folder.name_too_long": {
+        "fr": "Le nom de dossier « {name} » est trop long (maximum {max} caractères par dossier) ; raccourcissez-le.",
+        "nl": "De mapnaam « {name} » is te lang (maximaal {max} tekens per map); maak hem korter.",
+        "en": "The folder name “{name}” is too long (at most {max} characters per folder); shorten it.",
+    },
     "timing.manual": {
         "fr": "Le moment d'envoi ne s'applique pas au transfert manuel.",
         "nl": "Het verzendmoment geldt niet voor manuele overdracht.",
@@ -206,6 +281,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
 }
 
 
+class _Blanks(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "…"  # a parameter the caller did not pass: never "{character}" on screen
+
+
 def message(code: str, language: str, params: Mapping[str, str] | None = None) -> str:
     """The text for ``code`` in ``language`` (falls back to English, then to the code)."""
     texts = CATALOGUE.get(code)
@@ -213,6 +293,6 @@ def message(code: str, language: str, params: Mapping[str, str] | None = None) -
         return code
     text = texts.get(language) or texts["en"]
     try:
-        return text.format(**(params or {}))
-    except (KeyError, IndexError):
+        return text.format_map(_Blanks(params or {}))
+    except (KeyError, IndexError, ValueError):
         return text

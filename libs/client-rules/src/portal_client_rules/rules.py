@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from portal_client_rules.checker import ClientRulesError, OfficeRules, Violation, _as_text, _Checker
+from portal_client_rules.people import normalise_client_email, normalise_person_name
 from portal_contracts.clients import (
     AgentTarget,
     ApiTarget,
@@ -31,7 +32,6 @@ from portal_contracts.values import (
     SubscriptionMode,
     TransferMethod,
     VatFrequency,
-    normalise_email,
     normalise_folder,
     normalise_iban,
     normalise_mobile_phone,
@@ -99,7 +99,11 @@ def _user(c: _Checker) -> ClientUser | None:
     data = c.section("user")
     first = c.text(data, "first_name", "user.first_name", required=True, max_len=100)
     last = c.text(data, "last_name", "user.last_name", required=True, max_len=100)
-    email = c.normalised(data.get("email"), "user.email", normalise_email)
+    if first is not None:
+        first = c.normalised(first, "user.first_name", normalise_person_name)
+    if last is not None:
+        last = c.normalised(last, "user.last_name", normalise_person_name)
+    email = c.normalised(data.get("email"), "user.email", normalise_client_email)
     phone = c.normalised(data.get("mobile_phone"), "user.mobile_phone", normalise_mobile_phone)
     language = c.choice(data, "language", "user.language", Language, required=True)
     if first is None or last is None or email is None or phone is None or language is None:
@@ -182,7 +186,7 @@ def _target(c: _Checker, kind: TransferMethod, data: Mapping[str, Any]) -> Any:
             value = data.get(key)
             present = value is not None and str(value).strip() != ""
             addresses[key] = (
-                c.normalised(value, f"{path}.{key}", normalise_email) if present else None
+                c.normalised(value, f"{path}.{key}", normalise_client_email) if present else None
             )
         if not any(data.get(k) for k in ("all", "purchase", "sales", "misc")):
             c.add(f"{path}.all", "email_target.required")
