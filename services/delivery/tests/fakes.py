@@ -108,6 +108,17 @@ class FakeLedger:
         delivery.version += 1
         self.stored[delivery.delivery_id] = copy.deepcopy(delivery)
 
+    async def hold(self, delivery: Delivery, until: datetime) -> bool:
+        stored = self.stored.get(delivery.delivery_id)
+        if (
+            stored is None
+            or stored.version != delivery.version
+            or stored.state is not State.SENDING
+        ):
+            return False
+        stored.due_at = until
+        return True
+
     async def dispatch_due(self, now: datetime, lease: timedelta, limit: int) -> int:
         due = sorted(
             (

@@ -73,6 +73,11 @@ class Ledger(Protocol):
         :class:`Stale` when it changed meanwhile."""
         ...
 
+    async def hold(self, delivery: Delivery, until: datetime) -> bool:
+        """Extend a running attempt's lease (the worker is still at it); False when the delivery
+        changed meanwhile. Does not change its version."""
+        ...
+
     async def dispatch_due(self, now: datetime, lease: timedelta, limit: int) -> int:
         """Claim deliveries whose due time came (first attempts, retries, and dispatched or
         sending ones whose lease ran out) and put "deliver now" on their channel's topic."""

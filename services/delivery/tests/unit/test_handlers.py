@@ -104,6 +104,27 @@ async def test_a_duplicate_request_changes_nothing(deps: Deps) -> None:
     assert len(channel.delivered) == 1
 
 
+async def test_a_request_redelivered_while_a_worker_is_at_it_waits_for_its_lease(
+    deps: Deps,
+) -> None:
+    await remember_client_route("o1", snapshot(1, target=EMAIL, timing=IMMEDIATELY), deps)
+    await ready(deps)
+    [request] = ledger(deps).requests()
+    [stored] = ledger(deps).stored.values()
+    assert stored.start(1, NOW, deps.lease)  # worker A took it, then died without a word
+    await ledger(deps).save(stored)
+    channel = FakeChannel()
+    assert await deliver_requested(request, channel, deps) == "stale"  # B must not race A
+    clock = deps.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(deps.lease + timedelta(seconds=1))
+    assert await dispatch_due(deps) == 1  # A's lease ran out: the same attempt again
+    [again] = [r for r in ledger(deps).requests() if r is not request]
+    assert again.payload.attempt == 1
+    assert await deliver_requested(again, channel, deps) == "sent"
+    assert len(channel.delivered) == 1
+
+
 async def test_transient_failures_retry_with_back_off_then_one_delivery(deps: Deps) -> None:
     await remember_client_route("o1", snapshot(1, target=EMAIL, timing=IMMEDIATELY), deps)
     await ready(deps)

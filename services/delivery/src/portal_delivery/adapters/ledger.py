@@ -106,6 +106,17 @@ class MongoLedger:
             raise Stale(delivery.delivery_id)
         await self.runtime.outbox.add(list(delivery.events), session=session)
 
+    async def hold(self, delivery: Delivery, until: datetime) -> bool:
+        result = await self.collection.update_one(
+            {
+                "_id": delivery.delivery_id,
+                "version": delivery.version,
+                "state": State.SENDING.value,
+            },
+            {"$set": {"due_at": until}},
+        )
+        return result.modified_count == 1
+
     async def dispatch_due(self, now: datetime, lease: timedelta, limit: int) -> int:
         dispatched = 0
         for _ in range(limit):

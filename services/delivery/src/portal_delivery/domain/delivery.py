@@ -162,8 +162,12 @@ class Delivery:
 
     def start(self, attempt: int, now: datetime, lease: timedelta) -> bool:
         """Take the request for ``attempt``; False when it is stale (a duplicate request, an
-        attempt already done, a delivery cancelled meanwhile)."""
+        attempt already done, a delivery cancelled meanwhile) or when another worker is at it
+        and its lease has not run out (a request redelivered after a crash waits for the lease,
+        so two workers never write the same files at once)."""
         if self.state not in {State.DISPATCHED, State.SENDING} or attempt != self.attempt:
+            return False
+        if self.state is State.SENDING and self.due_at is not None and self.due_at > now:
             return False
         current = self.attempts[-1]
         current.outcome, current.started_at = "sending", now

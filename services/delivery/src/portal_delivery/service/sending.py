@@ -9,11 +9,14 @@ moves on to the next request.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
+from collections.abc import Awaitable
 
 from portal_contracts.delivery import DeliveryRequested
-from portal_delivery.domain.delivery import ChannelError, Delivery, Problem, State
+from portal_delivery.domain.delivery import ChannelError, Delivery, Problem, Receipt, State
 from portal_delivery.ports import Channel, Parcel, Stale
 from portal_delivery.service.deps import Deps
 
@@ -51,7 +54,7 @@ async def deliver_requested(event: DeliveryRequested, channel: Channel, deps: De
         await deps.ledger.save(delivery)
         return "cancelled"
     try:
-        receipt = await channel.deliver(parcel)
+        receipt = await _holding(delivery, channel.deliver(parcel), deps)
     except ChannelError as exc:
         await _failed(delivery, exc.problem, key, deps)
         return "failed" if delivery.state is State.FAILED else "retry"
@@ -63,6 +66,24 @@ async def deliver_requested(event: DeliveryRequested, channel: Channel, deps: De
     await deps.ledger.save(delivery)
     await deps.destinations.succeeded(key)
     return "sent"
+
+
+async def _holding(delivery: Delivery, sending: Awaitable[Receipt], deps: Deps) -> Receipt:
+    """Await ``sending`` while renewing the attempt's lease, so a slow upload is not taken for a
+    dead worker and started a second time beside it."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(deps.lease.total_seconds() / 3)
+            await deps.ledger.hold(delivery, deps.clock.now() + deps.lease)
+
+    renewing = asyncio.create_task(renew())
+    try:
+        return await sending
+    finally:
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewing
 
 
 async def _parcel(delivery: Delivery, deps: Deps) -> Parcel | None:

@@ -159,8 +159,8 @@ def problem_of(exc: BaseException) -> Problem:
         return Problem("sftp.folder_refused", str(exc)[:200], retryable=False)
     if isinstance(exc, asyncssh.SFTPNoSpaceOnFilesystem | asyncssh.SFTPQuotaExceeded):
         return Problem("sftp.disk_full", str(exc)[:200])
-    if isinstance(exc, asyncssh.SFTPNoSuchFile):
-        return Problem("sftp.folder_missing", str(exc)[:200], retryable=False)
+    if isinstance(exc, asyncssh.SFTPNoSuchFile):  # a file gone under us (folders are made)
+        return Problem("sftp.failed", str(exc)[:200])
     if isinstance(exc, OSError | TimeoutError | asyncssh.Error):
         return Problem("sftp.unreachable", type(exc).__name__)
     return Problem("sftp.failed", type(exc).__name__)
