@@ -9,6 +9,7 @@ stops the run by the pids it recorded.
 from __future__ import annotations
 
 import argparse
+import base64
 import importlib.util
 import json
 import os
@@ -30,6 +31,7 @@ from portal_infra.process import data_dir, pid_alive, spawn, stop_pid, stop_proc
 class ServiceSpec:
     name: str
     port: int
+    worker_roles: tuple[str, ...] = ()  # one process per role (delivery: planner, each channel…)
 
     @property
     def package(self) -> str:
@@ -45,9 +47,12 @@ SERVICES = (
     ServiceSpec("importer", 8102),
     ServiceSpec("invitations", 8103),
     ServiceSpec("ubl", 8104),
-    ServiceSpec("delivery", 8105),
+    ServiceSpec("delivery", 8105, ("planner", "scheduler", "email", "sftp")),
 )
 SMTP_CATCHER_PORT = 8025
+SFTP_SERVER_PORT = 8022
+SFTP_USER, SFTP_PASSWORD = "portal", "portal-dev-only"  # the local server's, not a secret
+DEV_OFFICE = "o1"  # the office the local sFTP connection is made for (make token OFFICE=o1)
 
 
 def _exists(module: str) -> bool:
@@ -61,12 +66,27 @@ def _state_file() -> Path:
     return data_dir() / "stack" / "processes.json"
 
 
+def _dev_secrets_key() -> str:
+    """The key sealing the delivery secrets of `make up`, made once per `.data/` (development
+    only: production reads DELIVERY_SECRETS_KEY from its secret store)."""
+    path = data_dir() / "stack" / "delivery-secrets-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def _environment(urls: dict[str, str]) -> dict[str, str]:
     mail_port = os.environ.get("SMTP_CATCHER_PORT", str(SMTP_CATCHER_PORT))
     defaults = {
         "PORTAL_JWT_KEY": DEV_JWT_KEY,
         "INVITATIONS_SMTP_HOST": "127.0.0.1",
         "INVITATIONS_SMTP_PORT": mail_port,
+        "DELIVERY_SMTP_HOST": "127.0.0.1",
+        "DELIVERY_SMTP_PORT": mail_port,
+        "DELIVERY_MAIL_FROM": "documents@accountant-portal.local",
+        "DELIVERY_SECRETS_KEY": _dev_secrets_key(),
         "IMPORTER_CLIENTS_URL": f"http://127.0.0.1:{os.environ.get('CLIENTS_HTTP_PORT', '8101')}",
         "PEPPOL_RULES_DIR": str(peppol.rules_dir()),
     }
@@ -117,14 +137,71 @@ def _commands() -> list[tuple[str, list[str], int | None]]:
                 )
             )
         if _exists(f"{spec.package}.entrypoints.worker"):
-            commands.append(
-                (
-                    f"{spec.name}-worker",
-                    [sys.executable, "-m", f"{spec.package}.entrypoints.worker"],
-                    None,
-                )
+            worker = [sys.executable, "-m", f"{spec.package}.entrypoints.worker"]
+            for role in spec.worker_roles or ("",):
+                name = f"{spec.name}-{role or 'worker'}"
+                commands.append((name, worker + (["--role", role] if role else []), None))
+    if _exists("portal_delivery.entrypoints.sftp_server"):
+        sftp_home = data_dir() / "sftp"
+        commands.append(
+            (
+                "sftp-server",
+                [
+                    sys.executable,
+                    "-m",
+                    "portal_delivery.entrypoints.sftp_server",
+                    "--port",
+                    os.environ.get("SFTP_SERVER_PORT", str(SFTP_SERVER_PORT)),
+                    "--root",
+                    str(sftp_home / "root"),
+                    "--host-key",
+                    str(sftp_home / "host_key"),
+                    "--user",
+                    SFTP_USER,
+                    "--password",
+                    SFTP_PASSWORD,
+                ],
+                None,
             )
+        )
     return commands
+
+
+def _seed_sftp_connection(env: dict[str, str]) -> str:
+    """The local sFTP server as a ready connection ``local-sftp`` of office o1 (its host key
+    pinned), so a client set to sFTP delivers without configuring anything."""
+    if not _exists("portal_delivery.entrypoints.sftp_server"):
+        return ""
+    from portal_contracts.identity import Caller, Role, issue_token
+    from portal_delivery.entrypoints.sftp_server import host_key, host_key_line
+
+    key_path = data_dir() / "sftp" / "host_key"
+    deadline = time.monotonic() + 20
+    while not key_path.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    token = issue_token(
+        Caller(office_id=DEV_OFFICE, user_id="make-up", role=Role.ADMIN), env["PORTAL_JWT_KEY"]
+    )
+    api = f"http://127.0.0.1:{env.get('DELIVERY_HTTP_PORT', '8105')}/v1/connections"
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    with urllib.request.urlopen(urllib.request.Request(api, headers=headers), timeout=5) as answer:
+        if any(c["name"] == "local-sftp" for c in json.loads(answer.read())):
+            return "local-sftp (already there)"
+    body = {
+        "name": "local-sftp",
+        "kind": "sftp",
+        "settings": {
+            "host": "127.0.0.1",
+            "port": int(env.get("SFTP_SERVER_PORT", SFTP_SERVER_PORT)),
+            "username": SFTP_USER,
+            "host_key": host_key_line(host_key(key_path)),
+            "base_folder": "inbox",
+        },
+        "secrets": {"password": SFTP_PASSWORD},
+    }
+    request = urllib.request.Request(api, json.dumps(body).encode(), headers, method="POST")
+    with urllib.request.urlopen(request, timeout=5):  # noqa: S310 - our own http://127.0.0.1 API
+        return "local-sftp (created)"
 
 
 def _healthy(port: int) -> bool:
@@ -167,6 +244,13 @@ def up(detach: bool) -> int:
         state = "exited — see its log" if process.poll() is not None else "running"
         where = f"http://127.0.0.1:{port} (docs: /docs)" if port else ""
         print(f"  {name:<20} {state:<22} {where}  log: {logs / (name + '.log')}")
+    try:
+        seeded = _seed_sftp_connection(env)
+        if seeded:
+            files = data_dir() / "sftp" / "root" / "inbox"
+            print(f"# sFTP connection for office {DEV_OFFICE}: {seeded}; files land in {files}")
+    except OSError as exc:  # the stack runs anyway; the connection can be made by hand
+        print(f"# could not create the local sFTP connection: {exc}")
     if detach:
         print("# running in the background; `make down` stops it")
         return 0
