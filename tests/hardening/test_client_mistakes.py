@@ -28,13 +28,18 @@ def _nested(depth: int) -> bytes:
     return b'{"cells": ' + b"[" * depth + b"]" * depth + b"}"
 
 
-JSON_MISTAKES: list[tuple[str, bytes, int, str]] = [
-    ("invalid-utf8", b'{"cells": {"name": "caf\xe9"}}', 400, "json.not_utf8"),
-    ("truncated", b'{"cells": {"name": ', 400, "json.invalid"),
-    ("not-json", b"cells=1", 400, "json.invalid"),
-    ("100000-deep", _nested(100_000), 400, "json.too_deep"),
-    ("40-deep", _nested(40), 400, "json.too_deep"),
-    ("5000-digits", b'{"cells": ' + b"7" * 5000 + b"}", 400, "json.number_too_long"),
+JSON_MISTAKES: list[tuple[str, bytes, str, dict[str, Any]]] = [
+    ("invalid-utf8", b'{"cells": {"name": "caf\xe9"}}', "json.not_utf8", {}),
+    ("truncated", b'{"cells": {"name": ', "json.invalid", {"position": 19}),
+    ("not-json", b"cells=1", "json.invalid", {"position": 0}),
+    ("5000-deep", _nested(5_000), "json.too_deep", {"max_depth": 32}),  # past Python's recursion
+    ("40-deep", _nested(40), "json.too_deep", {"max_depth": 32}),
+    (
+        "5000-digits",
+        b'{"cells": ' + b"7" * 5000 + b"}",
+        "json.number_too_long",
+        {"max_digits": 4300},
+    ),
 ]
 CODES = {
     "json.not_utf8",
@@ -52,19 +57,18 @@ CODES = {
 
 @pytest.mark.parametrize("service", sorted(JSON_ROUTES))
 @pytest.mark.parametrize(
-    ("body", "status", "code"),
-    [pytest.param(b, s, c, id=name) for name, b, s, c in JSON_MISTAKES],
+    ("body", "code", "params"),
+    [pytest.param(b, c, p, id=name) for name, b, c, p in JSON_MISTAKES],
 )
 async def test_a_bad_json_body_has_its_own_code(
-    apps: Apps, service: str, body: bytes, status: int, code: str
+    apps: Apps, service: str, body: bytes, code: str, params: dict[str, Any]
 ) -> None:
     app = await apps.get(service)
     method, path = JSON_ROUTES[service]
-    sent = await send(
-        app, method, path, content=body, headers={**bearer(), "content-type": "application/json"}
-    )
-    assert (sent.status, sent.code) == (status, code), sent.response.text[:300]
-    assert sent.problem["title"] == message(code, "en", **sent.problem.get("params", {}))
+    headers = {**bearer(), "content-type": "application/json", "accept-language": "en"}
+    sent = await send(app, method, path, content=body, headers=headers)
+    assert (sent.status, sent.code, sent.read) == (400, code, len(body)), sent.response.text[:300]
+    assert sent.problem["title"] == message(code, "en", **params)
 
 
 async def test_a_json_body_within_the_depth_bound_is_read(apps: Apps) -> None:
@@ -149,7 +153,14 @@ async def test_a_wrong_method_on_a_protected_path_with_a_token(apps: Apps) -> No
 
 
 def test_every_edge_code_speaks_three_languages() -> None:
-    params: dict[str, Any] = {"limit": "1 KB", "allowed": "GET", "max_depth": 32}
+    params: dict[str, Any] = {
+        "size": "1 KB",
+        "size_fr": "1 Ko",
+        "allowed": "GET",
+        "max_depth": 32,
+        "max_digits": 4300,
+        "position": 3,
+    }
     for code in CODES:
         texts = {lang: message(code, lang, **params) for lang in ("fr", "nl", "en")}
         assert code not in texts.values(), code
