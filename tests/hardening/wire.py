@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, params
 from fastapi.routing import iter_route_contexts
 from starlette.types import Message, Receive, Scope, Send
 
@@ -106,6 +106,28 @@ def routes(app: FastAPI) -> list[tuple[str, str]]:
             if context.path and method != "HEAD":
                 found.add((method, context.path))
     return sorted(found, key=lambda r: (r[1], r[0]))
+
+
+def body_kind(app: FastAPI, method: str, template: str) -> str | None:
+    """ "json" (a body model), "form" (form fields or files) or None (the route reads no body)."""
+    for context in iter_route_contexts(app.routes):
+        if context.path == template and method in (context.methods or ()):
+            body = getattr(context, "body_field", None)
+            if body is None:
+                return None
+            return "form" if isinstance(body.field_info, params.Form) else "json"
+    raise KeyError((method, template))
+
+
+async def multipart(total: int, boundary: str = "edge-boundary") -> AsyncIterator[bytes]:
+    """A form whose one file part is ``total`` bytes, made as it is sent."""
+    yield (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    async for piece in chunks(total, size=64 * 1024):
+        yield piece
+    yield f"\r\n--{boundary}--\r\n".encode()
 
 
 def concrete(template: str) -> str:

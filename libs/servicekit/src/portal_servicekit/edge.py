@@ -13,7 +13,8 @@ from the app's own routes) and then:
    otherwise every ``http.request`` message is counted as it arrives (chunked bodies included)
    and the first byte over the bound answers 413. The bound is the route's entry in
    ``body_limits=`` or :data:`DEFAULT_BODY_LIMIT`, a JSON form's size.
-3. **checks a JSON body before the app parses it** (it is small: its bound holds it): not UTF-8,
+3. **checks a JSON body before the app parses it** (on a route whose body is a model, not a
+   form; the body is whole in memory within its bound, as FastAPI would hold it): not UTF-8,
    not JSON, nested deeper than :data:`MAX_JSON_DEPTH`, or an integer over Python's digit limit
    (4,300) each answer 400 with their own code, instead of Starlette's bare 400 ("internal").
 4. answers a known path asked with another method 405 with ``Allow`` (every method of the path).
@@ -32,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import params
 from fastapi.routing import iter_route_contexts
 from starlette.requests import Request
 from starlette.responses import Response
@@ -78,6 +80,7 @@ class _Route:
     methods: frozenset[str]
     path: str
     pattern: re.Pattern[str]
+    parses_json: bool  # FastAPI reads its body as JSON (a body model, not a form)
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class Resolved:
     allowed: frozenset[str]
     public: bool
     limit: int
+    parses_json: bool = False
 
 
 class EdgePolicy:
@@ -125,7 +129,9 @@ class EdgePolicy:
         for context in iter_route_contexts(routes):
             path, methods = context.path, context.methods
             if path and methods:
-                found.append(_Route(frozenset(methods), path, compile_path(path)[0]))
+                body = getattr(context, "body_field", None)
+                json_body = body is not None and not isinstance(body.field_info, params.Form)
+                found.append(_Route(frozenset(methods), path, compile_path(path)[0], json_body))
         have = {(m, r.path) for r in found for m in r.methods}
         missing = sorted(
             f"{m} {p}" for m, p in (self.declared_public | self.limits.keys()) if (m, p) not in have
@@ -147,9 +153,8 @@ class EdgePolicy:
                 continue
             key = (method, route.path)
             if method in route.methods:
-                return Resolved(
-                    key, frozenset(route.methods), key in self.public, self.body_limit(*key)
-                )
+                public, limit = key in self.public, self.body_limit(*key)
+                return Resolved(key, frozenset(route.methods), public, limit, route.parses_json)
             allowed |= route.methods
             public_path = public_path and all((m, route.path) in self.public for m in route.methods)
         # No route: the router answers 404/405 without reading a body; only an all-public path
@@ -311,7 +316,7 @@ class EdgeGuard:
             await send(message)
 
         try:
-            if resolved.route is not None and _is_json(scope):
+            if resolved.parses_json and _is_json(scope):
                 body = await _read_body(receive, resolved.limit)
                 refused = json_problem(body)
                 if refused is not None:
