@@ -53,8 +53,9 @@ async def test_every_protected_route_refuses_before_reading_the_body(
             content=chunks(BODY),
             headers={**credentials, "content-type": content_type, "accept-language": "nl"},
         )
-        outcome = (sent.status, sent.code, sent.read, sent.response.headers.get("content-type"))
-        if outcome != (401, code, 0, "application/problem+json"):
+        h = sent.response.headers
+        outcome = (sent.status, sent.code, sent.read, h["content-type"], h["www-authenticate"])
+        if outcome != (401, code, 0, "application/problem+json", "Bearer"):
             wrong.append(f"{method} {template}: {outcome}")
     assert not wrong, "\n".join(wrong)
 

@@ -157,8 +157,8 @@ class EdgePolicy:
                 return Resolved(key, frozenset(route.methods), public, limit, route.parses_json)
             allowed |= route.methods
             public_path = public_path and all((m, route.path) in self.public for m in route.methods)
-        # No route: the router answers 404/405 without reading a body; only an all-public path
-        # (a probe asked with the wrong method) is answered without a token.
+        # No route has this method here: the edge answers 405 with Allow (without a token on an
+        # all-public path: a probe asked with another method), or the router answers 404.
         return Resolved(None, frozenset(allowed), bool(allowed) and public_path, self.default_limit)
 
 
