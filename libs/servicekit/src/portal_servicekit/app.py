@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 
+from portal_servicekit.edge import DEFAULT_BODY_LIMIT, BodyLimit, EdgeGuard, EdgePolicy
 from portal_servicekit.health import ReadinessCheck
 from portal_servicekit.health import router as health_router
 from portal_servicekit.logs import configure_logging
@@ -23,13 +24,40 @@ def create_service_app(
     lifespan: Lifespan | None = None,
     readiness_checks: dict[str, ReadinessCheck] | None = None,
     version: str = "1.0.0",
+    public_routes: Iterable[str] = (),
+    body_limits: Mapping[str, int | BodyLimit] | None = None,
+    default_body_limit: int = DEFAULT_BODY_LIMIT,
     **kwargs: Any,
 ) -> FastAPI:
-    """A FastAPI app with problem+json errors, `/healthz`, `/readyz`, `/metrics` and the JWT key."""
+    """A FastAPI app with problem+json errors, `/healthz`, `/readyz`, `/metrics` and the JWT key,
+    behind the edge (:mod:`portal_servicekit.edge`): routes other than the probes, the docs and
+    ``public_routes`` refuse a caller whose token does not verify before reading a body, and each
+    body is bounded while it streams by its entry in ``body_limits`` (``"POST /v1/path/{id}"``:
+    bytes or a :class:`BodyLimit`) or ``default_body_limit`` (a JSON form)."""
     configure_logging()
-    app = FastAPI(title=title, version=version, lifespan=lifespan, **kwargs)
+    policy = EdgePolicy(
+        public_routes=public_routes, body_limits=body_limits, default_limit=default_body_limit
+    )
+    if policy.field_bytes is not None:
+        kwargs["form_limits"] = {
+            "max_part_size": policy.field_bytes,
+            **kwargs.get("form_limits", {}),
+        }
+
+    @asynccontextmanager
+    async def checked(app: FastAPI) -> AsyncIterator[None]:
+        policy.resolve_routes(app.routes)  # a route named above that the app lacks stops it here
+        if lifespan is None:
+            yield
+            return
+        async with lifespan(app):
+            yield
+
+    app = FastAPI(title=title, version=version, lifespan=checked, **kwargs)
     app.state.jwt_key = jwt_key
     app.state.readiness_checks = dict(readiness_checks or {})
+    app.state.edge = policy
     install_problem_handlers(app)
     app.include_router(health_router)
+    app.add_middleware(EdgeGuard, policy=policy, jwt_key=jwt_key, routes=lambda: app.routes)
     return app

@@ -11,6 +11,7 @@ from portal_contracts.values import Language
 from portal_servicekit.problems import ProblemError
 
 _CODES = {lang.value for lang in Language}
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}  # RFC 9110 §11.6.1: a 401 names its scheme
 
 
 def request_language(request: Request) -> Language:
@@ -27,15 +28,22 @@ def request_language(request: Request) -> Language:
     return Language(claim) if claim in _CODES else Language.FR
 
 
-def current_caller(request: Request) -> Caller:
-    header = request.headers.get("authorization", "")
+def caller_from_authorization(header: str, key: str) -> Caller:
+    """The caller an ``Authorization: Bearer <jwt>`` header names, or 401 ``auth.missing`` /
+    ``auth.invalid`` (the edge refuses with it before any body is read)."""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise ProblemError(401, "auth.missing")
+        raise ProblemError(401, "auth.missing", headers=_CHALLENGE)
     try:
-        caller = verify_token(token, request.app.state.jwt_key)
+        return verify_token(token, key)
     except InvalidToken as exc:
-        raise ProblemError(401, "auth.invalid") from exc
+        raise ProblemError(401, "auth.invalid", headers=_CHALLENGE) from exc
+
+
+def current_caller(request: Request) -> Caller:
+    caller = caller_from_authorization(
+        request.headers.get("authorization", ""), request.app.state.jwt_key
+    )
     request.state.language = caller.language.value
     return caller
 

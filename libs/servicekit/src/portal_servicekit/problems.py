@@ -7,6 +7,7 @@ register their own codes with :func:`register_messages`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,8 +16,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 PROBLEM_JSON = "application/problem+json"
+KiB = 1024
+MiB = 1024 * KiB
 
 Catalogue = Mapping[str, Mapping[str, str]]
 
@@ -68,6 +72,61 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Fichier trop volumineux.",
         "nl": "Bestand te groot.",
         "en": "File too large.",
+    },
+    "body.too_large": {
+        "fr": "La requête est trop volumineuse pour cette adresse : {size_fr} au plus.",
+        "nl": "Het verzoek is te groot voor dit adres: hoogstens {size}.",
+        "en": "The request is too large for this address: {size} at most.",
+    },
+    "form.field_too_large": {
+        "fr": "Un champ du formulaire est trop volumineux : {size_fr} au plus.",
+        "nl": "Een veld van het formulier is te groot: hoogstens {size}.",
+        "en": "A field of the form is too large: {size} at most.",
+    },
+    "form.too_many_parts": {
+        "fr": "Le formulaire compte trop de champs ou de fichiers.",
+        "nl": "Het formulier bevat te veel velden of bestanden.",
+        "en": "The form has too many fields or files.",
+    },
+    "multipart.header_too_long": {
+        "fr": "Un nom de fichier (ou un autre en-tête du formulaire) est trop long : 4 000 caractères au plus.",
+        "nl": "Een bestandsnaam (of een andere header van het formulier) is te lang: hoogstens 4.000 tekens.",
+        "en": "A file name (or another header of the form) is too long: 4,000 characters at most.",
+    },
+    "multipart.invalid": {
+        "fr": "Le formulaire envoyé (multipart) est mal formé.",
+        "nl": "Het verzonden formulier (multipart) is misvormd.",
+        "en": "The form sent (multipart) is malformed.",
+    },
+    "json.not_utf8": {
+        "fr": "Le corps de la requête n'est pas du texte UTF-8 valide.",
+        "nl": "De inhoud van het verzoek is geen geldige UTF-8-tekst.",
+        "en": "The request body is not valid UTF-8 text.",
+    },
+    "json.invalid": {
+        "fr": "Le corps de la requête n'est pas du JSON valide (au caractère {position}).",
+        "nl": "De inhoud van het verzoek is geen geldige JSON (bij teken {position}).",
+        "en": "The request body is not valid JSON (at character {position}).",
+    },
+    "json.too_deep": {
+        "fr": "Le JSON est imbriqué trop profondément : {max_depth} niveaux au plus.",
+        "nl": "De JSON is te diep genest: hoogstens {max_depth} niveaus.",
+        "en": "The JSON is nested too deeply: {max_depth} levels at most.",
+    },
+    "json.number_too_long": {
+        "fr": "Un nombre du JSON a trop de chiffres : {max_digits} au plus.",
+        "nl": "Een getal in de JSON heeft te veel cijfers: hoogstens {max_digits}.",
+        "en": "A number in the JSON has too many digits: {max_digits} at most.",
+    },
+    "method.not_allowed": {
+        "fr": "Cette adresse n'accepte pas cette méthode ; méthodes acceptées : {allowed}.",
+        "nl": "Dit adres aanvaardt deze methode niet; aanvaarde methodes: {allowed}.",
+        "en": "This address does not take this method; methods it takes: {allowed}.",
+    },
+    "request.invalid": {
+        "fr": "La requête est invalide ou illisible.",
+        "nl": "Het verzoek is ongeldig of onleesbaar.",
+        "en": "The request is invalid or unreadable.",
     },
     "internal": {
         "fr": "Erreur interne ; réessayez plus tard.",
@@ -183,6 +242,57 @@ def _validation_problem(exc: RequestValidationError) -> ProblemError:
     return ProblemError(422, "validation", fields=fields)
 
 
+def size_params(size: int) -> dict[str, str]:
+    """``{size}`` (KB/MB) and ``{size_fr}`` (Ko/Mo) for a message, in binary units."""
+    if size >= MiB:
+        amount = f"{size // MiB}" if size % MiB == 0 else f"{size / MiB:.1f}"
+        return {"size": f"{amount} MB", "size_fr": f"{amount.replace('.', ',')} Mo"}
+    return {"size": f"{size // KiB} KB", "size_fr": f"{size // KiB} Ko"}
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised from ``receive`` when the body passes its bound; rendered 413 ``body.too_large``."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail="Content Too Large")
+        self.limit = limit
+
+    def problem(self) -> ProblemError:
+        return ProblemError(413, "body.too_large", params=size_params(self.limit))
+
+
+_PART_SIZE = re.compile(r"maximum size of (\d+)KB")
+
+
+def _form_problem(exc: MultiPartException) -> ProblemError:
+    """What Starlette's form parser refused (it says so only in English prose)."""
+    text = exc.message
+    if size := _PART_SIZE.search(text):
+        return ProblemError(413, "form.field_too_large", params=size_params(int(size[1]) * 1024))
+    if text.startswith("Too many"):
+        return ProblemError(413, "form.too_many_parts")
+    if "header size" in str(exc.__cause__):  # python-multipart: a header line over 4 KB
+        return ProblemError(400, "multipart.header_too_long")
+    return ProblemError(400, "multipart.invalid")
+
+
+def http_problem(exc: StarletteHTTPException) -> ProblemError:
+    """The problem of an HTTP error Starlette or FastAPI raised: a client's mistake has its own
+    code, only a server's failure is ``internal``."""
+    if isinstance(exc, BodyTooLarge):
+        return exc.problem()
+    status, headers = exc.status_code, dict(exc.headers or {})
+    if status == 405:
+        allowed = headers.get("Allow", headers.get("allow", ""))
+        return ProblemError(405, "method.not_allowed", params={"allowed": allowed}, headers=headers)
+    if status == 400 and isinstance(exc.__context__, MultiPartException):
+        return _form_problem(exc.__context__)
+    code = {404: "not_found", 403: "forbidden", 413: "payload.too_large"}.get(status)
+    if code is None:
+        code = "request.invalid" if 400 <= status < 500 else "internal"
+    return ProblemError(status, code, headers=headers)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         if not isinstance(exc, ProblemError):
@@ -197,10 +307,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         if not isinstance(exc, StarletteHTTPException):
             raise exc
-        code = {404: "not_found", 403: "forbidden", 413: "payload.too_large"}.get(
-            exc.status_code, "internal"
-        )
-        return problem_response(request, ProblemError(exc.status_code, code))
+        return problem_response(request, http_problem(exc))
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -20,7 +20,7 @@ from portal_clients.service import clients as handlers
 from portal_clients.service.deps import Deps
 from portal_contracts.values import ClientStatus, SubscriptionMode
 from portal_servicekit.identity import CurrentCaller
-from portal_servicekit.problems import ProblemError
+from portal_servicekit.preconditions import if_match_version
 
 router = APIRouter(prefix="/v1/clients", tags=["clients"])
 
@@ -33,14 +33,9 @@ def get_deps(request: Request) -> Deps:
 Services = Annotated[Deps, Depends(get_deps)]
 
 
-def expected_version(if_match: str | None) -> int:
-    """The version an edit is based on, from ``If-Match: "7"`` (required)."""
-    if not if_match:
-        raise ProblemError(428, "precondition.required")
-    text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise ProblemError(412, "precondition.failed")
-    return int(text)
+def expected_version(if_match: str | None) -> int | None:
+    """The version an edit is based on, from ``If-Match: "7"`` (required; ``*``: any, None)."""
+    return if_match_version(if_match)
 
 
 def _public(client: Client, response: Response) -> ClientPublic:

@@ -70,10 +70,11 @@ async def get_client(client_id: str, caller: Caller, deps: Deps) -> Client:
 
 
 async def update_client(
-    client_id: str, command: ClientInput, expected_version: int, caller: Caller, deps: Deps
+    client_id: str, command: ClientInput, expected_version: int | None, caller: Caller, deps: Deps
 ) -> Client:
+    """``expected_version`` None (``If-Match: *``): over whichever version is current."""
     current = await get_client(client_id, caller, deps)
-    if current.version != expected_version:
+    if expected_version is not None and current.version != expected_version:
         raise StaleVersion(current.version)
     rules = office_rules(*await _office(caller.office_id, deps), deps.clock.today())
     data = apply_rules(command.raw, rules, kept_follow_from=current.data.task_list.follow_from)
@@ -92,7 +93,7 @@ async def update_client(
     async with deps.clients.edit(client_id) as client:
         _visible_or_404(client, caller)
         assert client is not None  # noqa: S101
-        if client.version != expected_version:
+        if expected_version is not None and client.version != expected_version:
             raise StaleVersion(client.version)
         client.edit(data, vat_check, deps.clock.now())
     if vat_changed:

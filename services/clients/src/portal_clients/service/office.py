@@ -43,7 +43,7 @@ async def create_group(name: str, caller: Caller, deps: Deps) -> Group:
 
 
 async def rename_group(
-    group_id: str, name: str, expected_version: int, caller: Caller, deps: Deps
+    group_id: str, name: str, expected_version: int | None, caller: Caller, deps: Deps
 ) -> Group:
     _admin(caller)
     name = " ".join(name.split())
@@ -54,7 +54,7 @@ async def rename_group(
             raise NotFound("group")
         if group.is_everyone:
             raise EVERYONE_FIXED
-        if group.version != expected_version:
+        if expected_version is not None and group.version != expected_version:
             raise StaleVersion(group.version)
         if group.name != name:
             group.name = name
@@ -63,13 +63,13 @@ async def rename_group(
 
 
 async def set_group_staff(
-    group_id: str, staff: list[str], expected_version: int, caller: Caller, deps: Deps
+    group_id: str, staff: list[str], expected_version: int | None, caller: Caller, deps: Deps
 ) -> Group:
     _admin(caller)
     async with deps.groups.edit(caller.office_id, group_id) as group:
         if group is None:
             raise NotFound("group")
-        if group.version != expected_version:
+        if expected_version is not None and group.version != expected_version:
             raise StaleVersion(group.version)
         if group.staff != set(staff):
             group.staff = set(staff)
@@ -126,7 +126,16 @@ async def get_settings(caller: Caller, deps: Deps) -> tuple[OfficeSettings, int]
 
 
 async def save_settings(
-    settings: OfficeSettings, expected_version: int, caller: Caller, deps: Deps
+    settings: OfficeSettings, expected_version: int | None, caller: Caller, deps: Deps
 ) -> int:
+    """``expected_version`` None (``If-Match: *``): over whichever version is current."""
     _admin(caller)
-    return await deps.settings.save(caller.office_id, settings, expected_version)
+    if expected_version is not None:
+        return await deps.settings.save(caller.office_id, settings, expected_version)
+    _, current = await deps.settings.get(caller.office_id)
+    for _ in range(3):  # a save came in between: "any version" goes over that one too
+        try:
+            return await deps.settings.save(caller.office_id, settings, current)
+        except StaleVersion as stale:
+            current = stale.current
+    return await deps.settings.save(caller.office_id, settings, current)

@@ -314,6 +314,11 @@ def create_app(
         jwt_key=settings.platform.jwt_key.get_secret_value(),
         lifespan=lifespan,
         readiness_checks={"mongodb": mongo_ready},
+        # A workbook of IMPORTER_MAX_UPLOAD_BYTES and its multipart framing.
+        body_limits=dict.fromkeys(
+            ("POST /v1/imports", "POST /v1/imports/{import_id}/versions"),
+            settings.max_upload_bytes + 64 * 1024,
+        ),
     )
     app.include_router(_router(lambda: state["b"], settings.max_upload_bytes))
     app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes)

@@ -193,6 +193,9 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         jwt_key=settings.platform.jwt_key.get_secret_value(),
         lifespan=lifespan,
         readiness_checks={"mongodb": mongo_ready},
+        # The client's first login carries its own credential (the link's token).
+        public_routes=("POST /v1/invitations/accept", "GET /v1/invitations/password-policy"),
+        body_limits={"POST /v1/invitations/accept": 16 * 1024},  # token, password, phone
     )
     app.state.service = svc
     for router in (clients, invitations, office):

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from portal_contracts.identity import Caller, Role
 from portal_contracts.values import DocumentKind
 from portal_servicekit.app import create_service_app
+from portal_servicekit.edge import BodyLimit
 from portal_servicekit.identity import CallerLanguage, CurrentCaller
 from portal_servicekit.problems import FieldProblem, ProblemError, register_messages
 from portal_ubl.adapters.pdf import MAX_PDF_BYTES
@@ -189,10 +190,21 @@ async def get_file(
     )
 
 
+# The edge's bound (servicekit) of an intake: a PDF and a UBL of their maximum, and `data` of the
+# documented 10,000 lines (4.7 MB with every line field filled: tests/hardening), up to 8 MB.
+BODY_LIMITS: dict[str, int | BodyLimit] = {
+    "POST /v1/documents": BodyLimit(
+        MAX_PDF_BYTES + MAX_XML_BYTES + 9 * 2**20, field_bytes=8 * 2**20
+    )
+}
+
+
 def create_app(deps: Dependencies | None = None, jwt_key: str | None = None) -> FastAPI:
     """The app; tests pass ``deps`` (wired on a test database) and a key, production neither."""
     if deps is not None:
-        app = create_service_app(title="UBL service", jwt_key=jwt_key or "")
+        app = create_service_app(
+            title="UBL service", jwt_key=jwt_key or "", body_limits=BODY_LIMITS
+        )
         app.state.deps = deps
     else:
         from portal_ubl.bootstrap import bootstrap
@@ -225,6 +237,7 @@ def create_app(deps: Dependencies | None = None, jwt_key: str | None = None) -> 
             jwt_key=platform.jwt_key.get_secret_value(),
             lifespan=lifespan,
             readiness_checks={"mongodb": mongo_ready},
+            body_limits=BODY_LIMITS,
         )
     app.include_router(router)
     return app
