@@ -39,6 +39,7 @@ def environment(kafka: str, mongodb: str, prefix: str) -> Mapping[str, str]:
         "PORTAL_TOPIC_PREFIX": f"{prefix}.",
         "CLIENTS_VIES_ENABLED": "false",
         "INVITATIONS_SMTP_PORT": "1",  # never reached: no test here sends an invitation
+        "DELIVERY_SECRETS_KEY": "ckQGMWLbs9fxkiF69JOgp9t8nIxH89sDK3nYErLb1eY",  # a test key, not a secret
     }
     for service in SERVICES:
         env[f"{service.upper()}_DATABASE"] = f"{prefix}_{service}"

@@ -6,7 +6,7 @@ connections' secrets at rest; ``DELIVERY_SMTP_PASSWORD`` is the relay's, if it w
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from portal_servicekit.settings import PlatformSettings
@@ -39,3 +39,11 @@ class Settings(BaseSettings):
     give_up_hours: float = Field(default=24.0, gt=0)
     requests_in_flight: int = Field(default=16, ge=1, le=256)  # per channel worker
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
+
+    @field_validator("secrets_key")
+    @classmethod
+    def _a_32_byte_key(cls, value: SecretStr) -> SecretStr:
+        from portal_delivery.adapters.secrets import key_from_text
+
+        key_from_text(value.get_secret_value())  # refuses to start with a key that cannot seal
+        return value
