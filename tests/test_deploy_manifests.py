@@ -139,13 +139,24 @@ def test_every_service_has_a_probed_api_and_a_worker(base: list[Doc], service: s
     service_port = _of_kind(base, "Service")[f"{service}-api"]["spec"]["ports"][0]
     assert service_port["port"] == PORTS[service]
 
-    worker = _container(deployments[f"{service}-worker"])
-    assert worker["command"] == ["python", "-m", f"portal_{service}.entrypoints.worker"]
+    for name in _workers(service):
+        worker = _container(deployments[name])
+        assert worker["command"][:3] == ["python", "-m", f"portal_{service}.entrypoints.worker"]
+
+
+def _workers(service: str) -> list[str]:
+    """The worker Deployments of a service: delivery runs one per role (planner, scheduler,
+    each channel), the others one."""
+    if service == "delivery":
+        from portal_delivery.entrypoints.worker import ROLES
+
+        return [f"delivery-{role}" for role in ROLES]
+    return [f"{service}-worker"]
 
 
 def test_every_workload_is_non_root_read_only_and_bounded(base: list[Doc]) -> None:
     deployments = _of_kind(base, "Deployment")
-    assert len(deployments) == 2 * len(PORTS)
+    assert len(deployments) == sum(1 + len(_workers(s)) for s in PORTS)
     for name, deployment in deployments.items():
         pod = deployment["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True, name
@@ -192,12 +203,20 @@ def test_no_secret_holds_a_literal_value(manifests: list[tuple[Path, Doc]]) -> N
                 assert PLACEHOLDER.match(value.strip()), f"{example}: {key}"
 
 
-def test_the_delivery_worker_scales_on_document_ready_lag(base: list[Doc]) -> None:
-    scaled = _of_kind(base, "ScaledObject")["delivery-worker"]
-    assert scaled["spec"]["scaleTargetRef"]["name"] == "delivery-worker"
+DELIVERY_SCALED = {
+    "planner": Topics().of("DocumentReady"),
+    "email": Topics().delivery_request("email"),
+    "sftp": Topics().delivery_request("sftp"),
+}
+
+
+@pytest.mark.parametrize("role", DELIVERY_SCALED)
+def test_each_delivery_role_scales_on_its_own_topics_lag(base: list[Doc], role: str) -> None:
+    scaled = _of_kind(base, "ScaledObject")[f"delivery-{role}"]
+    assert scaled["spec"]["scaleTargetRef"]["name"] == f"delivery-{role}"
     (trigger,) = scaled["spec"]["triggers"]
     assert trigger["type"] == "kafka"
-    topic = Topics().of("DocumentReady")
+    topic = DELIVERY_SCALED[role]
     assert trigger["metadata"]["topic"] == topic
     platform = _of_kind(base, "ConfigMap")["portal-platform"]["data"]
     assert trigger["metadata"]["bootstrapServers"] == platform["KAFKA_BOOTSTRAP_SERVERS"]
@@ -205,13 +224,23 @@ def test_the_delivery_worker_scales_on_document_ready_lag(base: list[Doc]) -> No
     assert 1 <= scaled["spec"]["minReplicaCount"] <= scaled["spec"]["maxReplicaCount"] <= partitions
 
 
-def test_the_scaler_watches_the_delivery_workers_consumer_group(base: list[Doc]) -> None:
+@pytest.mark.parametrize("role", DELIVERY_SCALED)
+def test_each_scaler_watches_its_roles_consumer_group(base: list[Doc], role: str) -> None:
     delivery_config = pytest.importorskip("portal_delivery.config")
     configured = (_of_kind(base, "ConfigMap")["delivery-config"].get("data") or {}).get(
         "DELIVERY_CONSUMER_GROUP", delivery_config.Settings.model_fields["consumer_group"].default
     )
-    (trigger,) = _of_kind(base, "ScaledObject")["delivery-worker"]["spec"]["triggers"]
-    assert trigger["metadata"]["consumerGroup"] == configured
+    (trigger,) = _of_kind(base, "ScaledObject")[f"delivery-{role}"]["spec"]["triggers"]
+    assert trigger["metadata"]["consumerGroup"] == f"{configured}.{role}"
+
+
+def test_every_delivery_worker_role_has_its_deployment(base: list[Doc]) -> None:
+    from portal_delivery.entrypoints.worker import ROLES
+
+    deployments = _of_kind(base, "Deployment")
+    for role in ROLES:
+        command = _container(deployments[f"delivery-{role}"])["command"]
+        assert command == ["python", "-m", "portal_delivery.entrypoints.worker", "--role", role]
 
 
 # ---- docker-compose.yml -------------------------------------------------------------------------
@@ -234,8 +263,8 @@ def test_compose_infrastructure_has_healthchecks(compose: Doc) -> None:
 @pytest.mark.parametrize("service", PORTS)
 def test_compose_runs_the_api_and_the_worker_of_every_service(compose: Doc, service: str) -> None:
     services = compose["services"]
-    api, worker = services[f"{service}-api"], services[f"{service}-worker"]
-    for container in (api, worker):
+    api, workers = services[f"{service}-api"], [services[w] for w in _workers(service)]
+    for container in (api, *workers):
         assert container["build"]["context"] == "."
         assert container["build"]["dockerfile"] == f"services/{service}/Dockerfile"
         env = container["environment"]
@@ -246,7 +275,8 @@ def test_compose_runs_the_api_and_the_worker_of_every_service(compose: Doc, serv
             assert container["depends_on"][infra]["condition"] == "service_healthy"
     assert api["ports"] == [f"127.0.0.1:{PORTS[service]}:{PORTS[service]}"]
     assert "/readyz" in " ".join(api["healthcheck"]["test"])
-    assert worker["command"] == ["python", "-m", f"portal_{service}.entrypoints.worker"]
+    for worker in workers:
+        assert worker["command"][:3] == ["python", "-m", f"portal_{service}.entrypoints.worker"]
 
 
 def _assert_real_settings(service: str, names: set[str]) -> None:
@@ -264,7 +294,8 @@ def _assert_real_settings(service: str, names: set[str]) -> None:
 @pytest.mark.parametrize("service", PORTS)
 def test_service_variables_name_real_settings(compose: Doc, base: list[Doc], service: str) -> None:
     names = set(compose["services"][f"{service}-api"]["environment"])
-    names |= set(compose["services"][f"{service}-worker"]["environment"])
+    for worker in _workers(service):
+        names |= set(compose["services"][worker]["environment"])
     names |= set(_of_kind(base, "ConfigMap")[f"{service}-config"].get("data") or {})
     for example in K8S.rglob(f"{service}.env.example"):
         text = example.read_text(encoding="utf-8")
@@ -364,13 +395,15 @@ def test_every_overlay_renders_the_whole_portal(
     docs = rendered[overlay]
     deployments = _of_kind(docs, "Deployment")
     for service in PORTS:
-        for role in ("api", "worker"):
-            deployment = deployments[f"{service}-{role}"]
-            assert deployment["metadata"]["namespace"], f"{service}-{role}"
+        for name in [f"{service}-api", *_workers(service)]:
+            deployment = deployments[name]
+            assert deployment["metadata"]["namespace"], name
             image = _container(deployment)["image"]
             assert image.split("/")[-1].startswith(f"portal-{service}:"), image
     assert _of_kind(docs, "KafkaTopic").keys() == _expected_topics()
-    assert "delivery-worker" in _of_kind(docs, "ScaledObject")
+    assert {"delivery-planner", "delivery-email", "delivery-sftp"} <= _of_kind(
+        docs, "ScaledObject"
+    ).keys()
 
 
 def test_the_dev_overlay_generates_every_secret_the_workloads_read(
