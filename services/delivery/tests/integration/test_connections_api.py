@@ -31,14 +31,22 @@ def auth(office: str = "o1", role: Role = Role.ADMIN, lang: str = "en") -> dict[
 @pytest.fixture
 async def api(service: Service) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(service)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
         yield client
 
 
 SFTP = {
     "name": "Kantoor",
     "kind": "sftp",
-    "settings": {"host": "sftp.kantoor.test", "port": 2222, "username": "portal", "host_key": HOST_KEY, "base_folder": "in"},
+    "settings": {
+        "host": "sftp.kantoor.test",
+        "port": 2222,
+        "username": "portal",
+        "host_key": HOST_KEY,
+        "base_folder": "in",
+    },
     "secrets": {"password": PASSWORD},
 }
 
@@ -72,9 +80,13 @@ async def test_an_edit_without_the_secret_keeps_it_and_needs_the_version(
     await api.post("/v1/connections", headers=auth(), json=SFTP)
     edit = {**SFTP, "settings": {**SFTP["settings"], "port": 22}, "secrets": {}}
     assert (await api.put("/v1/connections/Kantoor", headers=auth(), json=edit)).status_code == 428
-    stale = await api.put("/v1/connections/Kantoor", headers={**auth(), "If-Match": '"7"'}, json=edit)
+    stale = await api.put(
+        "/v1/connections/Kantoor", headers={**auth(), "If-Match": '"7"'}, json=edit
+    )
     assert stale.status_code == 412
-    saved = await api.put("/v1/connections/Kantoor", headers={**auth(), "If-Match": '"1"'}, json=edit)
+    saved = await api.put(
+        "/v1/connections/Kantoor", headers={**auth(), "If-Match": '"1"'}, json=edit
+    )
     assert saved.status_code == 200, saved.text
     assert saved.json()["settings"]["port"] == 22
     kept = await service.deps.connections.get("o1", "Kantoor")
@@ -85,7 +97,9 @@ async def test_an_edit_without_the_secret_keeps_it_and_needs_the_version(
 async def test_another_office_and_staff_cannot_see_or_touch_it(api: httpx.AsyncClient) -> None:
     await api.post("/v1/connections", headers=auth(), json=SFTP)
     assert (await api.get("/v1/connections", headers=auth("o2"))).json() == []
-    edit = await api.put("/v1/connections/Kantoor", headers={**auth("o2"), "If-Match": '"1"'}, json=SFTP)
+    edit = await api.put(
+        "/v1/connections/Kantoor", headers={**auth("o2"), "If-Match": '"1"'}, json=SFTP
+    )
     assert edit.status_code == 404
     assert (await api.post("/v1/connections/Kantoor/test", headers=auth("o2"))).status_code == 404
     gone = await api.delete("/v1/connections/Kantoor", headers={**auth("o2"), "If-Match": '"1"'})
@@ -107,15 +121,25 @@ async def test_invalid_connections_name_every_field_in_the_readers_language(
     answer = await api.post("/v1/connections", headers=auth(lang="nl"), json=bad)
     assert answer.status_code == 422
     problems = {e["field"]: e for e in answer.json()["errors"]}
-    assert set(problems) >= {"name", "settings.host", "settings.port", "settings.host_key", "secrets.password"}
+    assert set(problems) >= {
+        "name",
+        "settings.host",
+        "settings.port",
+        "settings.host_key",
+        "secrets.password",
+    }
     assert "poort" in problems["settings.port"]["message"]
     clearfacts = await api.post(
-        "/v1/connections", headers=auth(), json={"name": "CF", "kind": "clearfacts", "secrets": {"token": "short"}}
+        "/v1/connections",
+        headers=auth(),
+        json={"name": "CF", "kind": "clearfacts", "secrets": {"token": "short"}},
     )
     assert clearfacts.status_code == 422
     assert clearfacts.json()["errors"][0]["code"] == "connection.clearfacts_token_invalid"
     fine = await api.post(
-        "/v1/connections", headers=auth(), json={"name": "CF", "kind": "clearfacts", "secrets": {"token": TOKEN}}
+        "/v1/connections",
+        headers=auth(),
+        json={"name": "CF", "kind": "clearfacts", "secrets": {"token": TOKEN}},
     )
     assert fine.status_code == 201
     assert TOKEN not in fine.text
@@ -145,9 +169,15 @@ async def test_the_email_identity_is_the_platforms_until_the_office_sets_its_own
 ) -> None:
     first = (await api.get("/v1/connections/-/email-identity", headers=auth())).json()
     assert first["own"] is False
-    bad = await api.put("/v1/connections/-/email-identity", headers=auth(), json={"sender": "x\r\nBcc: y@z", "display_name": ""})
+    bad = await api.put(
+        "/v1/connections/-/email-identity",
+        headers=auth(),
+        json={"sender": "x\r\nBcc: y@z", "display_name": ""},
+    )
     assert bad.status_code == 422
     saved = await api.put(
-        "/v1/connections/-/email-identity", headers=auth(), json={"sender": "Docs@Kantoor.test", "display_name": "Kantoor"}
+        "/v1/connections/-/email-identity",
+        headers=auth(),
+        json={"sender": "Docs@Kantoor.test", "display_name": "Kantoor"},
     )
     assert saved.json() == {"sender": "docs@kantoor.test", "display_name": "Kantoor", "own": True}

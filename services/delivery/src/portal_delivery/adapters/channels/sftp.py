@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import posixpath
+import time
 from collections import defaultdict
+from dataclasses import dataclass
 
 import asyncssh
 
@@ -32,28 +34,51 @@ def known_hosts(connection: Connection) -> asyncssh.SSHKnownHosts:
     return asyncssh.import_known_hosts(f"{pattern} {connection.settings['host_key']}\n")
 
 
+SessionKey = tuple[str, str, int, str, int]  # office, connection, its version, host, port
+
+
+@dataclass
+class _Session:
+    ssh: asyncssh.SSHClientConnection
+    sftp: asyncssh.SFTPClient
+    idle_since: float = 0.0
+    reused: bool = False
+
+    def close(self) -> None:
+        self.sftp.exit()
+        self.ssh.close()
+
+
 class SftpChannel:
-    def __init__(self, *, sessions_per_server: int = 2, timeout_s: float = 30.0) -> None:
+    """Keeps up to ``sessions_per_server`` sessions per server open between deliveries (an SSH
+    handshake costs more than a small upload); a session that failed is closed, not reused, and
+    one idle for ``idle_s`` is closed before use. A changed connection (new version) never
+    reuses a session opened with the old settings."""
+
+    def __init__(
+        self, *, sessions_per_server: int = 2, timeout_s: float = 30.0, idle_s: float = 60.0
+    ) -> None:
         self.timeout_s = timeout_s
+        self.idle_s = idle_s
         self._slots: defaultdict[tuple[str, int], asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(sessions_per_server)
         )
+        self._idle: defaultdict[SessionKey, list[_Session]] = defaultdict(list)
 
     def _options(self, connection: Connection, pinned: bool = True) -> dict[str, object]:
-        secrets = connection.settings, connection.secrets
+        settings, secrets = connection.settings, connection.secrets
         options: dict[str, object] = {
-            "port": int(secrets[0].get("port", 22)),
-            "username": secrets[0]["username"],
+            "port": int(settings.get("port", 22)),
+            "username": settings["username"],
             "known_hosts": known_hosts(connection) if pinned else None,
             "connect_timeout": self.timeout_s,
             "login_timeout": self.timeout_s,
+            "client_keys": [asyncssh.import_private_key(secrets["private_key"])]
+            if secrets.get("private_key")
+            else None,
         }
-        if secrets[1].get("private_key"):
-            options["client_keys"] = [asyncssh.import_private_key(secrets[1]["private_key"])]
-        else:
-            options["client_keys"] = None
-        if secrets[1].get("password"):
-            options["password"] = secrets[1]["password"]
+        if secrets.get("password"):
+            options["password"] = secrets["password"]
         return options
 
     async def deliver(self, parcel: Parcel) -> Receipt:
@@ -65,20 +90,51 @@ class SftpChannel:
         if not connection.settings.get("host_key"):
             raise ChannelError(Problem("sftp.host_key_missing", connection.name, retryable=False))
         folder = posixpath.join(connection.settings.get("base_folder", ""), parcel.delivery.folder)
-        host = connection.settings["host"]
-        async with self._slots[(host, int(connection.settings.get("port", 22)))]:
-            try:
-                async with asyncssh.connect(host, **self._options(connection)) as ssh:
-                    async with ssh.start_sftp_client() as sftp:
-                        written = await self._write_all(sftp, folder, parcel)
-            except ChannelError:
-                raise
-            except Exception as exc:
-                raise ChannelError(problem_of(exc)) from exc
+        host, port = connection.settings["host"], int(connection.settings.get("port", 22))
+        key: SessionKey = (connection.office_id, connection.name, connection.version, host, port)
+        async with self._slots[(host, port)]:
+            for reuse in (True, False):
+                session = None
+                try:
+                    session = await self._session(key, connection, reuse=reuse)
+                    written = await self._write_all(session.sftp, folder, parcel)
+                    break
+                except Exception as exc:
+                    if session is not None:
+                        session.close()
+                    if reuse and session is not None and session.reused and _lost(exc):
+                        continue  # an idle session the server dropped: once more, on a new one
+                    if isinstance(exc, ChannelError):
+                        raise
+                    raise ChannelError(problem_of(exc)) from exc
+            assert session is not None  # noqa: S101 - the loop breaks only after a delivery
+            session.idle_since = time.monotonic()
+            self._idle[key].append(session)
         return Receipt(
             ", ".join(p for p, _ in written),
             {"files": [{"path": p, "size": s} for p, s in written], "host": host},
         )
+
+    async def _session(self, key: SessionKey, connection: Connection, *, reuse: bool) -> _Session:
+        idle = self._idle[key]
+        while reuse and idle:
+            session = idle.pop()
+            if time.monotonic() - session.idle_since < self.idle_s:
+                session.reused = True
+                return session
+            session.close()
+        ssh = await asyncssh.connect(key[3], **self._options(connection))
+        try:
+            return _Session(ssh, await ssh.start_sftp_client())
+        except BaseException:
+            ssh.close()
+            raise
+
+    def close(self) -> None:
+        for sessions in self._idle.values():
+            for session in sessions:
+                session.close()
+        self._idle.clear()
 
     async def _write_all(
         self, sftp: asyncssh.SFTPClient, folder: str, parcel: Parcel
@@ -121,6 +177,12 @@ class SftpChannel:
                 return Probe(shown_text, None)
         except Exception as exc:
             return Probe(None, problem_of(exc))
+
+
+def _lost(exc: BaseException) -> bool:
+    return isinstance(
+        exc, asyncssh.ConnectionLost | asyncssh.DisconnectError | ConnectionError | BrokenPipeError
+    )
 
 
 async def _already_there(sftp: asyncssh.SFTPClient, path: str, data: bytes) -> bool:
