@@ -7,12 +7,12 @@ import json
 import pytest
 
 from portal_contracts.values import DocumentKind
+from portal_ubl.adapters.conversion import convert
 from portal_ubl.adapters.pdf import MAX_PDF_BYTES, check_pdf
 from portal_ubl.adapters.readers import read_ubl
 from portal_ubl.domain.document import SubmitDocument
 from portal_ubl.domain.errors import RejectedDocument
-from portal_ubl.service.conversion import convert
-from portal_ubl.testing import make_pdf, sample_data
+from portal_ubl.samples import make_pdf, sample_data
 
 
 def _rejects(

@@ -1,6 +1,7 @@
 """A submitted document and what became of it: its blobs, its profile, its status.
 
-The aggregate records the event that announces it; the repository stores both in one write.
+The handler builds the event that announces a document; the repository stores both in one
+transaction.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from enum import StrEnum
 
 from portal_contracts.values import DocumentKind
 from portal_ubl.domain.errors import Problem
+from portal_ubl.domain.model import Invoice
 
 INVOICE_KINDS = frozenset(
     {DocumentKind.PURCHASE_INVOICE, DocumentKind.SALES_INVOICE, DocumentKind.CREDIT_NOTE}
@@ -97,3 +99,19 @@ class Document:
     metadata: Blob | None = None
     errors: list[Problem] = field(default_factory=list)
     pdf_beside: bool = False  # the profile wants the PDF delivered as its own file too
+
+
+@dataclass(frozen=True, slots=True)
+class Converted:
+    """What the conversion made of a submitted document (before anything is stored)."""
+
+    profile: str  # the UBL profile used
+    pdf_beside: bool  # the profile wants the PDF delivered as its own file too
+    invoice: Invoice | None
+    ubl: bytes | None
+    ubl_filename: str | None
+    pdf: bytes | None
+    pdf_filename: str | None
+    needs_data_entry: bool
+    metadata: bytes | None
+    xsd_problems: list[Problem]

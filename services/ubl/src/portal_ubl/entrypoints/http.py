@@ -1,12 +1,11 @@
 """HTTP edge: ``POST /v1/documents`` (intake) and fetching a document, its UBL and its PDF.
 
-Run with ``uvicorn portal_ubl.entrypoints.http:app --port 8104`` (``UBL_HTTP_PORT``). Errors are
+Run with ``uvicorn --factory portal_ubl.entrypoints.http:create_app --port 8104``. Errors are
 problem+json (servicekit) with one entry per field and rule, in the caller's language.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -18,14 +17,17 @@ from portal_contracts.identity import Caller, Role
 from portal_contracts.values import DocumentKind
 from portal_servicekit.app import create_service_app
 from portal_servicekit.identity import CallerLanguage, CurrentCaller
+from portal_servicekit.mongo import ping
 from portal_servicekit.problems import FieldProblem, ProblemError, register_messages
 from portal_ubl.adapters.pdf import MAX_PDF_BYTES
 from portal_ubl.adapters.profiles.registry import names as profile_names
 from portal_ubl.adapters.safe_xml import MAX_XML_BYTES
+from portal_ubl.bootstrap import Service, bootstrap
 from portal_ubl.domain.document import Document, Status, SubmitDocument
 from portal_ubl.domain.errors import Problem, RejectedDocument, UnknownProfile
 from portal_ubl.entrypoints.messages import MESSAGES, field_message
-from portal_ubl.service.handlers import Dependencies, submit_document
+from portal_ubl.service.deps import Deps
+from portal_ubl.service.handlers import submit_document
 
 register_messages(MESSAGES)
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -71,8 +73,8 @@ def _public(d: Document) -> DocumentPublic:
     )
 
 
-def _deps(request: Request) -> Dependencies:
-    deps: Dependencies = request.app.state.deps
+def _deps(request: Request) -> Deps:
+    deps: Deps = request.app.state.deps
     return deps
 
 
@@ -189,59 +191,32 @@ async def get_file(
     )
 
 
-def create_app(deps: Dependencies | None = None, jwt_key: str | None = None) -> FastAPI:
-    """The app; tests pass ``deps`` (wired on a test database) and a key, production neither."""
-    if deps is not None:
-        app = create_service_app(title="UBL service", jwt_key=jwt_key or "")
-        app.state.deps = deps
-    else:
-        from portal_ubl.bootstrap import bootstrap
-        from portal_ubl.config import Settings
+def create_app(service: Service | None = None) -> FastAPI:
+    """The API (``uvicorn --factory portal_ubl.entrypoints.http:create_app``). Without a
+    service it bootstraps one from the environment and owns its lifecycle; a test passes its
+    own and keeps it. The API only writes to MongoDB: the worker's relay publishes."""
+    owned = service is None
+    service = service or bootstrap()
 
-        settings = Settings()
-        platform = settings.platform()
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if owned:
+            await service.prepare()
+        try:
+            yield
+        finally:
+            if owned:
+                await service.close()
 
-        @contextlib.asynccontextmanager
-        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-            service = await bootstrap(settings)
-            await service.broker.start()
-            app.state.deps = service.deps
-            relay = asyncio.create_task(_relay_forever(service.deps, settings.relay_interval_s))
-            try:
-                yield
-            finally:  # also when the app stops on an error: no broker or client left open
-                relay.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await relay
-                await service.broker.stop()
-                if service.client is not None:
-                    await service.client.close()
+    async def mongo_ready() -> None:
+        await ping(service.runtime.db)
 
-        async def mongo_ready() -> None:
-            await app.state.deps.documents.collection.database.command("ping")
-
-        app = create_service_app(
-            title="UBL service",
-            jwt_key=platform.jwt_key.get_secret_value(),
-            lifespan=lifespan,
-            readiness_checks={"mongodb": mongo_ready},
-        )
+    app = create_service_app(
+        title="UBL service",
+        jwt_key=service.settings.platform.jwt_key.get_secret_value(),
+        lifespan=lifespan,
+        readiness_checks={"mongodb": mongo_ready},
+    )
+    app.state.deps = service.deps
     app.include_router(router)
     return app
-
-
-async def _relay_forever(deps: Dependencies, interval: float) -> None:
-    """Publishes what a crash or a broker outage left in the outbox."""
-    while True:
-        with contextlib.suppress(Exception):
-            await deps.relay.flush()
-        await asyncio.sleep(interval)
-
-
-def __getattr__(name: str) -> FastAPI:
-    # ``app`` for uvicorn, built on first access so importing this module needs no environment.
-    if name == "app":
-        application = create_app()
-        globals()["app"] = application
-        return application
-    raise AttributeError(name)
