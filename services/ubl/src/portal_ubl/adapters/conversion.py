@@ -16,6 +16,7 @@ from portal_ubl.adapters.profiles.registry import get_profile, profile_for_softw
 from portal_ubl.adapters.ubl_writer import build_tree, serialize
 from portal_ubl.adapters.validation import check_xsd
 from portal_ubl.domain import model as m
+from portal_ubl.domain.bounds import check_computed, check_numbers
 from portal_ubl.domain.document import INVOICE_KINDS, ClientSettings, Converted, SubmitDocument
 from portal_ubl.domain.errors import Problem, RejectedDocument, reject_if
 from portal_ubl.domain.rules import check_invoice, check_supplied_totals
@@ -77,12 +78,11 @@ def convert(cmd: SubmitDocument, client: ClientSettings | None) -> Converted:
             pdf, pdf_name = embedded.content, embedded.filename
     if cmd.kind is DocumentKind.SALES_INVOICE:
         invoice = apply_ledger_accounts(invoice, client)
+    reject_if(check_numbers(invoice))  # before any arithmetic: bounded, finite, base > 0
+    reject_if(check_invoice(invoice))
     totals = compute_totals(invoice)
-    reject_if(
-        check_invoice(invoice)
-        + check_supplied_totals(invoice, totals)
-        + _payment_terms(invoice, totals.payable)
-    )
+    reject_if(check_computed(totals))
+    reject_if(check_supplied_totals(invoice, totals) + _payment_terms(invoice, totals.payable))
     tree = build_tree(invoice, profile, totals)
     problems = check_xsd(tree)
     names = {

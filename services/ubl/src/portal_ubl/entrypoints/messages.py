@@ -49,6 +49,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Ongeldige gestructureerde mededeling (+++ddd/dddd/ddddd+++, modulo 97).",
         "en": "Invalid structured reference (+++ddd/dddd/ddddd+++, modulo 97).",
     },
+    "UBL-NUM-01": {
+        "fr": "Nombre hors limites pour une facture.",
+        "nl": "Getal buiten de grenzen van een factuur.",
+        "en": "Number out of the bounds of an invoice.",
+    },
+    "UBL-NUM-02": {
+        "fr": "Le montant calculé dépasse 1 000 milliards.",
+        "nl": "Het berekende bedrag overschrijdt 1.000 miljard.",
+        "en": "The computed amount exceeds one trillion.",
+    },
 }
 
 _TOTALS = {
