@@ -10,10 +10,11 @@ import pytest
 
 from portal_contracts.identity import Caller, Role, issue_token
 from portal_contracts.values import Language
+from portal_ubl.bootstrap import Service
 from portal_ubl.entrypoints.http import create_app
 from portal_ubl.samples import make_pdf, sample_data
 from services.ubl.tests.fakes import JWT_KEY as KEY
-from services.ubl.tests.fakes import fake_service
+from services.ubl.tests.fakes import FakeDocuments, fake_service
 
 PDF = make_pdf(1)
 
@@ -24,9 +25,14 @@ def _headers(office: str = "office-1", lang: Language = Language.FR) -> dict[str
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(fake_service())
-    transport = httpx.ASGITransport(app=app)
+def service() -> Service:
+    return fake_service()
+
+
+@pytest.fixture
+async def client(service: Service) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(service)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://ubl") as http:
         yield http
 
@@ -209,3 +215,74 @@ async def test_staff_reach_only_the_clients_of_their_groups() -> None:
         assert (
             await http.post("/v1/documents", data=unknown, files=files, headers=staff("team-a"))
         ).status_code == 404
+
+
+async def _upload(
+    client: httpx.AsyncClient, filename: str, kind: str = "misc_document", **fields: str
+) -> str:
+    """A multipart body written by hand, so the file name arrives byte for byte (as curl sends
+    it: a quote escaped with a backslash; httpx would percent-encode it)."""
+    parts = [
+        f'--B\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in {"kind": kind, "client_id": "client-1", **fields}.items()
+    ]
+    escaped = filename.replace("\\", "\\\\").replace('"', '\\"').encode()
+    parts.append(
+        b'--B\r\nContent-Disposition: form-data; name="pdf"; filename="' + escaped + b'"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n" + PDF + b"\r\n--B--\r\n"
+    )
+    response = await client.post(
+        "/v1/documents",
+        content=b"".join(parts),
+        headers={**_headers(), "Content-Type": "multipart/form-data; boundary=B"},
+    )
+    assert response.status_code == 201, response.text
+    document_id: str = response.json()["document_id"]
+    return document_id
+
+
+async def test_a_unicode_file_name_is_downloaded_with_an_rfc_6266_header(
+    client: httpx.AsyncClient,
+) -> None:
+    document_id = await _upload(client, "Facture – janvier.pdf")
+    for _ in range(2):  # every download, not only the first
+        pdf = await client.get(f"/v1/documents/{document_id}/pdf", headers=_headers())
+        assert pdf.status_code == 200
+        assert pdf.content == PDF
+        assert pdf.headers["content-disposition"] == (
+            'attachment; filename="Facture _ janvier.pdf"; '
+            "filename*=UTF-8''Facture%20%E2%80%93%20janvier.pdf"
+        )
+
+
+async def test_quotes_in_a_file_name_cannot_add_header_parameters(
+    client: httpx.AsyncClient,
+) -> None:
+    document_id = await _upload(client, "a\"; filename*=UTF-8''evil.exe; x=\".pdf")
+    pdf = await client.get(f"/v1/documents/{document_id}/pdf", headers=_headers())
+    header = pdf.headers["content-disposition"]
+    assert header == "attachment; filename=\"a_; filename_=UTF-8''evil.exe; x=_.pdf\""
+    assert header.count('"') == 2
+
+
+async def test_a_path_in_a_file_name_is_stored_as_its_last_part_everywhere(
+    client: httpx.AsyncClient, service: Service
+) -> None:
+    document_id = await _upload(client, "../../etc/passwd")
+    document = (await client.get(f"/v1/documents/{document_id}", headers=_headers())).json()
+    assert document["pdf"]["filename"] == "passwd.pdf"
+    pdf = await client.get(f"/v1/documents/{document_id}/pdf", headers=_headers())
+    assert pdf.headers["content-disposition"] == 'attachment; filename="passwd.pdf"'
+    metadata = await client.get(f"/v1/documents/{document_id}/metadata", headers=_headers())
+    assert metadata.json()["filename"] == "passwd.pdf"
+    assert isinstance(service.deps.documents, FakeDocuments)
+    [event] = service.deps.documents.outbox
+    assert event.payload.pdf is not None
+    assert event.payload.pdf.filename == "passwd.pdf"
+
+
+async def test_the_pdf_embedded_in_the_ubl_keeps_a_safe_name(client: httpx.AsyncClient) -> None:
+    data = json.dumps(sample_data(lines=1))
+    document_id = await _upload(client, "..\\..\\Windows\\<evil>", "sales_invoice", data=data)
+    ubl = await client.get(f"/v1/documents/{document_id}/ubl", headers=_headers())
+    assert b'filename="_evil_.pdf"' in ubl.content

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from portal_contracts.filenames import safe_filename
 from portal_contracts.values import DocumentKind
 from portal_ubl.domain.errors import Problem
 from portal_ubl.domain.model import Invoice
@@ -46,6 +47,13 @@ class SubmitDocument:
     xml: bytes | None = None
     data: bytes | None = None  # the intake JSON
     profile: str | None = None  # None: from the client's accounting software
+
+    def __post_init__(self) -> None:
+        # The one place an uploaded name enters: from here on it is safe to store, to put in a
+        # header or a UBL, and to deliver (no path, no quote, no control character, ".pdf").
+        if self.pdf_filename is not None:
+            name = safe_filename(self.pdf_filename, default="document.pdf", extension=".pdf")
+            object.__setattr__(self, "pdf_filename", name)
 
     def idempotency_key(self) -> str:
         """Same office, client, kind and bytes → same key → one document."""

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel
 
+from portal_contracts.filenames import content_disposition
 from portal_contracts.identity import Caller, Role
 from portal_contracts.values import DocumentKind
 from portal_servicekit.app import create_service_app
@@ -185,7 +186,7 @@ async def get_file(
         content,
         media_type=blob.media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{blob.filename}"',
+            "Content-Disposition": content_disposition(blob.filename),
             "X-Content-SHA256": blob.sha256,
         },
     )
