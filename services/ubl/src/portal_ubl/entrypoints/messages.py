@@ -34,6 +34,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "DTD's en XML-entiteiten worden geweigerd.",
         "en": "XML DTDs and entities are refused.",
     },
+    "UBL-XML-03": {
+        "fr": "Le fichier XML dépasse 30 Mo.",
+        "nl": "Het XML-bestand is groter dan 30 MB.",
+        "en": "The XML file is over 30 MB.",
+    },
+    "UBL-XML-05": {
+        "fr": "Le XML contient trop d'éléments pour une facture.",
+        "nl": "De XML bevat te veel elementen voor een factuur.",
+        "en": "The XML has too many elements for an invoice.",
+    },
+    "UBL-XML-06": {
+        "fr": "Le XML est imbriqué trop profondément pour une facture.",
+        "nl": "De XML is te diep genest voor een factuur.",
+        "en": "The XML is nested too deeply for an invoice.",
+    },
     "BR-CL-17": {
         "fr": "Catégorie de TVA inconnue (S, Z, E, AE, K, G ou O).",
         "nl": "Onbekende btw-categorie (S, Z, E, AE, K, G of O).",
