@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 from portal_contracts.documents import DocumentReady
@@ -69,8 +70,12 @@ class FakeDocuments:
 
 
 class FakeClients:
-    def __init__(self) -> None:
-        self.clients: dict[tuple[str, str], ClientSettings] = {}
+    def __init__(self, known: Iterable[tuple[str, str]] = ()) -> None:
+        """``known``: (office, client) pairs already heard of, version 1, group "everyone"."""
+        self.clients: dict[tuple[str, str], ClientSettings] = {
+            (office, client): ClientSettings(office, client, 1, group_id="everyone")
+            for office, client in known
+        }
 
     async def get(self, office_id: str, client_id: str) -> ClientSettings | None:
         return self.clients.get((office_id, client_id))

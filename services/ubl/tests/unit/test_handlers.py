@@ -13,14 +13,20 @@ from portal_contracts.documents import DocumentReady
 from portal_contracts.values import DocumentKind
 from portal_ubl.adapters.conversion import convert
 from portal_ubl.domain.document import ClientSettings, LedgerAccount, Status, SubmitDocument
-from portal_ubl.domain.errors import RejectedDocument
+from portal_ubl.domain.errors import RejectedDocument, UnknownClient
 from portal_ubl.samples import make_pdf, sample_data
+from portal_ubl.service.deps import Deps
 from portal_ubl.service.handlers import record_client_settings, submit_document
-from services.ubl.tests.fakes import FakeBlobStore, FakeDocuments, fake_deps
+from services.ubl.tests.fakes import FakeBlobStore, FakeClients, FakeDocuments
+from services.ubl.tests.fakes import fake_deps as _fake_deps
 
 CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 PDF = make_pdf(2)
+
+
+def fake_deps(**overrides: object) -> Deps:
+    return _fake_deps(clients=FakeClients(known=[("office-1", "client-1")]), **overrides)
 
 
 def _cmd(kind: DocumentKind = DocumentKind.SALES_INVOICE, **data: object) -> SubmitDocument:
@@ -58,7 +64,9 @@ async def test_a_document_is_stored_and_announced_with_references_and_hashes() -
 
 
 async def test_the_same_input_twice_is_one_document_and_one_event() -> None:
-    deps = fake_deps()
+    deps = _fake_deps(
+        clients=FakeClients(known=[("office-1", "client-1"), ("office-1", "client-2")])
+    )
     first = await submit_document(_cmd(), deps)
     second = await submit_document(_cmd(), deps)
     assert first.document_id == second.document_id
@@ -136,7 +144,7 @@ async def test_sales_lines_get_the_chosen_account_else_the_default() -> None:
 async def test_an_account_the_client_does_not_have_is_refused() -> None:
     deps = fake_deps()
     await record_client_settings(
-        ClientSettings("office-1", "client-1", 1, None, (LedgerAccount("700000", default=True),)),
+        ClientSettings("office-1", "client-1", 2, None, (LedgerAccount("700000", default=True),)),
         deps,
     )
     data = sample_data(lines=1)
@@ -144,6 +152,20 @@ async def test_an_account_the_client_does_not_have_is_refused() -> None:
     with pytest.raises(RejectedDocument) as caught:
         await submit_document(replace(_cmd(), data=json.dumps(data).encode()), deps)
     assert caught.value.problems[0].field == "lines.0.ledger_account"
+
+
+async def test_a_client_not_heard_of_or_of_another_group_is_refused_before_anything() -> None:
+    deps = fake_deps()
+    for cmd in (
+        replace(_cmd(), client_id="client-9"),
+        replace(_cmd(), office_id="office-2"),
+        replace(_cmd(), visible_groups=("team-b",)),
+    ):
+        with pytest.raises(UnknownClient):
+            await submit_document(cmd, deps)
+    assert isinstance(deps.documents, FakeDocuments)
+    assert deps.documents.documents == {}
+    assert (await submit_document(replace(_cmd(), visible_groups=("everyone",)), deps)).profile
 
 
 async def test_an_older_client_version_does_not_overwrite_a_newer_one() -> None:

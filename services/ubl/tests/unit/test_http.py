@@ -14,7 +14,7 @@ from portal_ubl.bootstrap import Service
 from portal_ubl.entrypoints.http import create_app
 from portal_ubl.samples import make_pdf, sample_data
 from services.ubl.tests.fakes import JWT_KEY as KEY
-from services.ubl.tests.fakes import FakeDocuments, fake_service
+from services.ubl.tests.fakes import FakeClients, FakeDocuments, fake_service
 
 PDF = make_pdf(1)
 
@@ -26,7 +26,7 @@ def _headers(office: str = "office-1", lang: Language = Language.FR) -> dict[str
 
 @pytest.fixture
 def service() -> Service:
-    return fake_service()
+    return fake_service(clients=FakeClients(known=[("office-1", "client-1")]))
 
 
 @pytest.fixture
@@ -199,7 +199,8 @@ async def test_staff_reach_only_the_clients_of_their_groups() -> None:
         denied = await http.post(
             "/v1/documents", data=_form(sample_data(lines=1)), files=files, headers=staff("team-b")
         )
-        assert denied.status_code == 404
+        assert denied.status_code == 422
+        assert denied.json()["errors"][0]["field"] == "client_id"
         allowed = await http.post(
             "/v1/documents", data=_form(sample_data(lines=1)), files=files, headers=staff("team-a")
         )
@@ -214,7 +215,7 @@ async def test_staff_reach_only_the_clients_of_their_groups() -> None:
         unknown = _form(sample_data(lines=1)) | {"client_id": "never-heard-of"}
         assert (
             await http.post("/v1/documents", data=unknown, files=files, headers=staff("team-a"))
-        ).status_code == 404
+        ).status_code == 422
 
 
 async def _upload(

@@ -16,6 +16,10 @@ from portal_contracts.values import DocumentKind
 from portal_ubl.domain.errors import Problem
 from portal_ubl.domain.model import Invoice
 
+# Client ids are opaque: the clients service issues 32 hex digits. Anything outside this shape
+# (separators, markup, line breaks, 10,000 characters) is refused before any lookup.
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
 INVOICE_KINDS = frozenset(
     {DocumentKind.PURCHASE_INVOICE, DocumentKind.SALES_INVOICE, DocumentKind.CREDIT_NOTE}
 )
@@ -47,6 +51,15 @@ class SubmitDocument:
     xml: bytes | None = None
     data: bytes | None = None  # the intake JSON
     profile: str | None = None  # None: from the client's accounting software
+    # The groups whose clients the submitter may see (staff); None: the whole office (admin).
+    visible_groups: tuple[str, ...] | None = None
+
+    def may_submit_for(self, client: ClientSettings) -> bool:
+        if client.office_id != self.office_id:
+            return False
+        if self.visible_groups is None:
+            return True
+        return client.group_id is not None and client.group_id in self.visible_groups
 
     def __post_init__(self) -> None:
         # The one place an uploaded name enters: from here on it is safe to store, to put in a

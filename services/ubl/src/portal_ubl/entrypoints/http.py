@@ -24,13 +24,16 @@ from portal_ubl.adapters.pdf import MAX_PDF_BYTES
 from portal_ubl.adapters.profiles.registry import names as profile_names
 from portal_ubl.adapters.safe_xml import MAX_XML_BYTES
 from portal_ubl.bootstrap import Service, bootstrap
-from portal_ubl.domain.document import Document, Status, SubmitDocument
-from portal_ubl.domain.errors import Problem, RejectedDocument, UnknownProfile
+from portal_ubl.domain.document import CLIENT_ID_PATTERN, Document, Status, SubmitDocument
+from portal_ubl.domain.errors import Problem, RejectedDocument, UnknownClient, UnknownProfile
 from portal_ubl.entrypoints.messages import MESSAGES, field_message
 from portal_ubl.service.deps import Deps
 from portal_ubl.service.handlers import submit_document
 
 register_messages(MESSAGES)
+# A client created a moment ago is known here once its ClientCreated is consumed (typically well
+# under a second): the caller may retry an unknown client after this, for up to 30 s.
+CLIENT_RETRY_AFTER_S = 2
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
 
@@ -91,8 +94,8 @@ async def _read(upload: UploadFile | None, limit: int, field: str) -> bytes | No
 
 
 async def _check_client_visible(request: Request, caller: Caller, client_id: str) -> None:
-    """Staff reach only the clients of their groups; a client this service has not heard of yet
-    is reachable by admins only. Anything else answers as if it did not exist."""
+    """Staff read only the documents of their groups' clients; anything else answers as if the
+    document did not exist."""
     if caller.role is Role.ADMIN:
         return
     settings = await _deps(request).clients.get(caller.office_id, client_id)
@@ -120,13 +123,12 @@ async def submit(
     caller: CurrentCaller,
     language: CallerLanguage,
     kind: Annotated[DocumentKind, Form()],
-    client_id: Annotated[str, Form(min_length=1)],
+    client_id: Annotated[str, Form(pattern=CLIENT_ID_PATTERN)],
     profile: Annotated[str | None, Form()] = None,
     data: Annotated[str | None, Form()] = None,
     pdf: Annotated[UploadFile | None, File()] = None,
     xml: Annotated[UploadFile | None, File()] = None,
 ) -> DocumentPublic:
-    await _check_client_visible(request, caller, client_id)
     try:
         cmd = SubmitDocument(
             office_id=caller.office_id,
@@ -137,10 +139,18 @@ async def submit(
             xml=await _read(xml, MAX_XML_BYTES, "xml"),
             data=data.encode() if data is not None else None,
             profile=profile,
+            visible_groups=None if caller.role is Role.ADMIN else caller.groups,
         )
         document = await submit_document(cmd, _deps(request))
     except RejectedDocument as exc:
         raise _rejected(exc, language.value) from exc
+    except UnknownClient as exc:
+        raise ProblemError(
+            422,
+            "client.unknown",
+            fields=[FieldProblem(field="client_id", code="client.unknown")],
+            headers={"Retry-After": str(CLIENT_RETRY_AFTER_S)},
+        ) from exc
     except UnknownProfile as exc:
         raise ProblemError(
             422,

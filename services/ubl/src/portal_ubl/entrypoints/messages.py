@@ -13,6 +13,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Het aangemaakte UBL-bestand is niet conform; de fout is bewaard.",
         "en": "The UBL file produced is not valid; the error was stored.",
     },
+    "client.unknown": {
+        "fr": "Client inconnu. S'il vient d'être créé, réessayez dans quelques secondes.",
+        "nl": "Onbekende klant. Als die net is aangemaakt, probeer het over enkele seconden.",
+        "en": "Unknown client. If it was just created, try again in a few seconds.",
+    },
     "profile.unknown": {
         "fr": "Profil UBL inconnu ; choisissez parmi : {choices}.",
         "nl": "Onbekend UBL-profiel; kies uit: {choices}.",

@@ -16,17 +16,20 @@ from datetime import UTC, datetime
 from portal_contracts.documents import BlobRef, DocumentReady, DocumentReadyPayload
 from portal_contracts.values import AccountingSoftware
 from portal_ubl.domain.document import Blob, ClientSettings, Document, Status, SubmitDocument
+from portal_ubl.domain.errors import UnknownClient
 from portal_ubl.service.deps import Deps
 
 logger = logging.getLogger(__name__)
 
 
 async def submit_document(cmd: SubmitDocument, deps: Deps) -> Document:
+    client = await deps.clients.get(cmd.office_id, cmd.client_id)
+    if client is None or not cmd.may_submit_for(client):
+        raise UnknownClient(cmd.client_id)  # checked first: a resubmission reveals nothing either
     key = cmd.idempotency_key()
     existing = await deps.documents.by_key(cmd.office_id, key)
     if existing is not None:
         return existing
-    client = await deps.clients.get(cmd.office_id, cmd.client_id)
     converted = await asyncio.to_thread(deps.convert, cmd, client)  # lxml + schema: off the loop
     document = Document(
         document_id=uuid.uuid4().hex,
@@ -38,7 +41,7 @@ async def submit_document(cmd: SubmitDocument, deps: Deps) -> Document:
         status=Status.READY,
         created_at=datetime.now(UTC),
         needs_data_entry=converted.needs_data_entry,
-        accounting_software=client.accounting_software if client else None,
+        accounting_software=client.accounting_software,
         pdf_beside=converted.pdf_beside,
     )
     if converted.xsd_problems:  # our defect, never a silently broken file: keep the errors
