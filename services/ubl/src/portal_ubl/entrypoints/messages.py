@@ -69,6 +69,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Ongeldige gestructureerde mededeling (+++ddd/dddd/ddddd+++, modulo 97).",
         "en": "Invalid structured reference (+++ddd/dddd/ddddd+++, modulo 97).",
     },
+    "UBL-DATA-05": {
+        "fr": "Les données de la facture dépassent 1 Mo ; envoyez un fichier UBL.",
+        "nl": "De factuurgegevens zijn groter dan 1 MB; stuur een UBL-bestand.",
+        "en": "The invoice data is over 1 MB; send a UBL file instead.",
+    },
     "UBL-NUM-01": {
         "fr": "Nombre hors limites pour une facture.",
         "nl": "Getal buiten de grenzen van een factuur.",
