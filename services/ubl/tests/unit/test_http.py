@@ -287,3 +287,30 @@ async def test_the_pdf_embedded_in_the_ubl_keeps_a_safe_name(client: httpx.Async
     document_id = await _upload(client, "..\\..\\Windows\\<evil>", "sales_invoice", data=data)
     ubl = await client.get(f"/v1/documents/{document_id}/ubl", headers=_headers())
     assert b'filename="_evil_.pdf"' in ubl.content
+
+
+async def test_a_ubl_we_wrote_wrong_is_our_500_with_the_schema_errors() -> None:
+    from dataclasses import replace
+
+    from portal_ubl.adapters.conversion import convert
+    from portal_ubl.domain.document import ClientSettings, Converted, SubmitDocument
+    from portal_ubl.domain.errors import Problem
+
+    def broken(cmd: SubmitDocument, client: ClientSettings | None) -> Converted:
+        problem = Problem("ubl:line 3", "UBL-XSD", "Element 'x': not expected")
+        return replace(convert(cmd, client), xsd_problems=[problem])
+
+    service = fake_service(clients=FakeClients(known=[("office-1", "client-1")]), convert=broken)
+    transport = httpx.ASGITransport(app=create_app(service))
+    async with httpx.AsyncClient(transport=transport, base_url="http://ubl") as http:
+        response = await http.post(
+            "/v1/documents",
+            data=_form(sample_data(lines=1)),
+            files={"pdf": ("f.pdf", PDF, "application/pdf")},
+            headers=_headers(lang=Language.EN),
+        )
+    assert response.status_code == 500
+    assert response.json()["code"] == "document.invalid_output"
+    assert response.json()["errors"] == [
+        {"field": "ubl:line 3", "code": "UBL-XSD", "message": "Element 'x': not expected"}
+    ]

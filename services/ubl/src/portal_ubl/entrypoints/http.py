@@ -25,7 +25,14 @@ from portal_ubl.adapters.profiles.registry import names as profile_names
 from portal_ubl.adapters.safe_xml import MAX_XML_BYTES
 from portal_ubl.bootstrap import Service, bootstrap
 from portal_ubl.domain.document import CLIENT_ID_PATTERN, Document, Status, SubmitDocument
-from portal_ubl.domain.errors import Problem, RejectedDocument, UnknownClient, UnknownProfile
+from portal_ubl.domain.errors import (
+    DocumentError,
+    InvalidOutput,
+    Problem,
+    RejectedDocument,
+    UnknownClient,
+    UnknownProfile,
+)
 from portal_ubl.entrypoints.messages import MESSAGES, field_message
 from portal_ubl.service.deps import Deps
 from portal_ubl.service.handlers import submit_document
@@ -103,15 +110,31 @@ async def _check_client_visible(request: Request, caller: Caller, client_id: str
         raise ProblemError(404, "not_found")
 
 
-def _rejected(exc: RejectedDocument, language: str) -> ProblemError:
+def _problem(exc: DocumentError, language: str) -> ProblemError:
+    """The domain's errors as problem+json, in one place."""
+    if isinstance(exc, UnknownClient):
+        return ProblemError(
+            422,
+            "client.unknown",
+            fields=[FieldProblem(field="client_id", code="client.unknown")],
+            headers={"Retry-After": str(CLIENT_RETRY_AFTER_S)},
+        )
+    if isinstance(exc, UnknownProfile):
+        return ProblemError(
+            422,
+            "profile.unknown",
+            params={"choices": ", ".join(profile_names())},
+            fields=[FieldProblem(field="profile", code="profile.unknown")],
+        )
+    problems = exc.problems if isinstance(exc, RejectedDocument | InvalidOutput) else []
     return ProblemError(
-        422,
-        "document.rejected",
+        422 if isinstance(exc, RejectedDocument) else 500,
+        "document.rejected" if isinstance(exc, RejectedDocument) else "document.invalid_output",
         fields=[
             FieldProblem(
                 field=p.field, code=p.rule, message=field_message(p.rule, language, p.message)
             )
-            for p in exc.problems
+            for p in problems
         ],
     )
 
@@ -142,30 +165,10 @@ async def submit(
             visible_groups=None if caller.role is Role.ADMIN else caller.groups,
         )
         document = await submit_document(cmd, _deps(request))
-    except RejectedDocument as exc:
-        raise _rejected(exc, language.value) from exc
-    except UnknownClient as exc:
-        raise ProblemError(
-            422,
-            "client.unknown",
-            fields=[FieldProblem(field="client_id", code="client.unknown")],
-            headers={"Retry-After": str(CLIENT_RETRY_AFTER_S)},
-        ) from exc
-    except UnknownProfile as exc:
-        raise ProblemError(
-            422,
-            "profile.unknown",
-            params={"choices": ", ".join(profile_names())},
-            fields=[FieldProblem(field="profile", code="profile.unknown")],
-        ) from exc
-    if document.status is Status.FAILED:
-        raise ProblemError(
-            500,
-            "document.invalid_output",
-            fields=[
-                FieldProblem(field=p.field, code=p.rule, message=p.message) for p in document.errors
-            ],
-        )
+        if document.status is Status.FAILED:  # our defect: the errors were stored
+            raise InvalidOutput(document.errors)
+    except DocumentError as exc:
+        raise _problem(exc, language.value) from exc
     response.headers["Location"] = f"/v1/documents/{document.document_id}"
     return _public(document)
 
