@@ -38,8 +38,8 @@ from portal_ubl.service.deps import Deps
 from portal_ubl.service.handlers import submit_document
 
 register_messages(MESSAGES)
-# A client created a moment ago is known here once its ClientCreated is consumed (typically well
-# under a second): the caller may retry an unknown client after this, for up to 30 s.
+# A client created a moment ago is known here once the worker has consumed its ClientCreated:
+# the caller may retry an unknown client after this many seconds, for up to 30 s (README).
 CLIENT_RETRY_AFTER_S = 2
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
