@@ -46,7 +46,7 @@ def serve(service: str, edge: bool, port: int) -> None:
 
     if service == "ubl":
         from portal_ubl.entrypoints.http import create_app
-        from portal_ubl.testing import fake_dependencies
+        from portal_ubl.samples import fake_dependencies
 
         app = create_app(deps=fake_dependencies(), jwt_key=JWT_KEY)
     elif service == "clients":

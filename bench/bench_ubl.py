@@ -21,12 +21,12 @@ from typing import Any
 from lxml import etree
 
 from portal_contracts.values import DocumentKind
+from portal_ubl.adapters.conversion import convert
 from portal_ubl.adapters.profiles.registry import get_profile
 from portal_ubl.adapters.ubl_writer import build_ubl
 from portal_ubl.adapters.validation import check_xsd, shared_rules
 from portal_ubl.domain.document import SubmitDocument
-from portal_ubl.service.conversion import convert
-from portal_ubl.testing import make_pdf, sample_data
+from portal_ubl.samples import make_pdf, sample_data
 
 Op = tuple[int, str, dict[str, str], str | None]
 

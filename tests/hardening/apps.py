@@ -2,12 +2,8 @@
 ``entrypoints/http.py``: from the environment, as ``make up`` runs it, on the real Kafka and
 MongoDB (one database per service), lifespan entered. Only this module knows how an app is made.
 
-On main at 7b3756f two services cannot start from the environment yet (their storage is being
-rewritten onto the new servicekit): ``portal_ubl.adapters.mongo`` and
-``portal_invitations.adapters.access_store`` import outbox helpers servicekit no longer has.
-So ubl is built on its own fakes (``portal_ubl.testing.fake_dependencies``), and invitations is
-skipped with that reason while its module does not import. Once every service has
-``create_app(service: Service | None = None)``, :func:`_create` is ``create_app()`` for all.
+Every service's ``create_app(service: Service | None = None)`` bootstraps from the environment
+when given nothing, as uvicorn's ``--factory`` calls it.
 """
 
 from __future__ import annotations
@@ -48,11 +44,6 @@ def environment(kafka: str, mongodb: str, prefix: str) -> Mapping[str, str]:
 
 
 def _create(name: str) -> FastAPI:
-    if name == "ubl":
-        from portal_ubl.entrypoints.http import create_app
-        from portal_ubl.testing import fake_dependencies
-
-        return create_app(deps=fake_dependencies(), jwt_key=JWT_KEY)
     try:
         module = importlib.import_module(f"portal_{name}.entrypoints.http")
     except ImportError as exc:
@@ -69,4 +60,8 @@ async def service_app(name: str, env: Mapping[str, str]) -> AsyncIterator[FastAP
             patch.setenv(key, value)
         app = _create(name)
         async with app.router.lifespan_context(app):
+            if name == "ubl":  # ubl takes documents only for clients it heard of (ClientCreated)
+                from portal_ubl.domain.document import ClientSettings
+
+                await app.state.deps.clients.save(ClientSettings("office-h", "c1", 1))
             yield app

@@ -12,7 +12,7 @@ import pytest
 from portal_importer.config import Settings as ImporterSettings
 from portal_ubl.adapters.pdf import MAX_PDF_BYTES
 from portal_ubl.adapters.safe_xml import MAX_XML_BYTES
-from portal_ubl.testing import make_pdf, sample_data
+from portal_ubl.samples import make_pdf, sample_data
 from tests.hardening.apps import SERVICES, bearer
 from tests.hardening.test_auth_before_body import PUBLIC
 from tests.hardening.wire import Apps, MiB, body_kind, chunks, concrete, multipart, routes, send

@@ -1,53 +1,45 @@
-"""The composition root: real adapters for the running service; tests reuse :func:`wire`."""
+"""The composition root: one Runtime (database, broker, outbox, relay) and the adapters the
+handlers use. The API, the worker and the tests build the same :class:`Service`; tests replace
+dependencies by name (``bootstrap(settings, documents=FakeDocuments())``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from faststream.kafka import KafkaBroker
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
-
-from portal_contracts.broker import build_broker
-from portal_contracts.topics import Topics
-from portal_servicekit.mongo import connect
+from portal_servicekit.runtime import Runtime, open_runtime
+from portal_ubl.adapters.conversion import convert
 from portal_ubl.adapters.gridfs_store import GridFsBlobStore
-from portal_ubl.adapters.mongo import MongoClients, MongoDocuments
-from portal_ubl.adapters.outbox import DocumentOutbox
+from portal_ubl.adapters.mongo import MongoClients, MongoDocuments, ensure_indexes
 from portal_ubl.config import Settings
-from portal_ubl.service.handlers import Dependencies
+from portal_ubl.service.deps import Deps
 
 
 @dataclass
 class Service:
-    deps: Dependencies
-    client: AsyncMongoClient[dict[str, Any]] | None
-    broker: KafkaBroker
-    topics: Topics
     settings: Settings
+    runtime: Runtime
+    deps: Deps
+
+    async def prepare(self) -> None:
+        """Create the indexes (idempotent; the API and the worker both call it)."""
+        await ensure_indexes(self.runtime.db, self.settings.blob_bucket)
+
+    async def close(self) -> None:
+        await self.runtime.close()
 
 
-async def wire(
-    db: AsyncDatabase[dict[str, Any]], broker: KafkaBroker, topics: Topics, bucket: str = "blobs"
-) -> Dependencies:
-    blobs = GridFsBlobStore(db, bucket)
-    documents = MongoDocuments(db)
-    await blobs.ensure_indexes()
-    await documents.ensure_indexes()
-    return Dependencies(
-        blobs=blobs,
-        documents=documents,
-        clients=MongoClients(db),
-        relay=DocumentOutbox(broker, topics, documents.collection),
-    )
-
-
-async def bootstrap(settings: Settings | None = None, broker: KafkaBroker | None = None) -> Service:
+def bootstrap(settings: Settings | None = None, **overrides: Any) -> Service:
+    """Nothing here waits for a server: the drivers connect on first use."""
     settings = settings or Settings()
-    platform = settings.platform()
-    client = connect(platform.mongodb_uri, app_name="portal-ubl")
-    broker = broker or build_broker(platform.kafka_bootstrap_servers, client_id="portal-ubl")
-    topics = Topics(platform.topic_prefix)
-    deps = await wire(client[settings.database], broker, topics, settings.blob_bucket)
-    return Service(deps, client, broker, topics, settings)
+    runtime = open_runtime(
+        "portal-ubl", settings.platform, settings.database, relay_poll_s=settings.relay_poll_s
+    )
+    deps = Deps(
+        blobs=GridFsBlobStore(runtime.db, settings.blob_bucket),
+        documents=MongoDocuments(runtime),
+        clients=MongoClients(runtime),
+        convert=convert,
+    )
+    return Service(settings, runtime, dataclasses.replace(deps, **overrides))

@@ -15,11 +15,9 @@ from portal_servicekit.settings import PlatformSettings
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="UBL_", extra="ignore")
 
-    http_host: str = "0.0.0.0"  # noqa: S104 - inside a container, behind the gateway
     http_port: int = Field(default=8104, ge=1, le=65535)
     database: str = "portal_ubl"
     blob_bucket: str = "blobs"
-    relay_interval_s: float = Field(default=1.0, gt=0)
-
-    def platform(self) -> PlatformSettings:
-        return PlatformSettings()
+    consumer_group: str = "portal-ubl.client-settings"
+    relay_poll_s: float = Field(default=0.5, gt=0)
+    platform: PlatformSettings = Field(default_factory=PlatformSettings)

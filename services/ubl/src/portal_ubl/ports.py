@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from portal_contracts.documents import DocumentReady
-from portal_ubl.domain.document import Blob, ClientSettings, Document
+from portal_ubl.domain.document import Blob, ClientSettings, Converted, Document, SubmitDocument
 
 
 class BlobStore(Protocol):
@@ -20,20 +20,22 @@ class DocumentRepository(Protocol):
     async def get(self, office_id: str, document_id: str) -> Document | None: ...
 
     async def add(self, document: Document, events: list[DocumentReady]) -> Document:
-        """Store the document with its pending events in ONE write; on a duplicate key return
-        the document already stored."""
+        """Store the document and the events announcing it, all or nothing. When a document
+        with the same idempotency key is already stored, store nothing and return that one."""
         ...
 
 
 class ClientDirectory(Protocol):
+    """The clients this service has heard of (ClientCreated / ClientUpdated)."""
+
     async def get(self, office_id: str, client_id: str) -> ClientSettings | None: ...
 
     async def save(self, settings: ClientSettings) -> bool:
-        """Keep ``settings`` unless a newer version is stored; True when it was kept."""
+        """Keep ``settings`` unless the same or a newer version is stored; True when kept."""
         ...
 
 
-class EventRelay(Protocol):
-    async def flush(self) -> int:
-        """Publish pending events now; what fails stays pending for the next pass."""
-        ...
+class Converter(Protocol):
+    """The blocking conversion of a submitted document (parsing, checks, UBL writing)."""
+
+    def __call__(self, cmd: SubmitDocument, client: ClientSettings | None, /) -> Converted: ...

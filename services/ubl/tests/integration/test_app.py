@@ -1,5 +1,6 @@
 """The production app factory (settings from the environment, bootstrap, lifespan) against the
-real FerretDB and Kafka: intake answers 201 and readiness reports the database."""
+real servers: intake answers 201, the document and its event are committed (the worker
+publishes), readiness reports the database."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from portal_contracts.identity import Caller, Role, issue_token
 from portal_ubl.entrypoints.http import create_app
-from portal_ubl.testing import make_pdf, sample_data
+from portal_ubl.samples import make_pdf, sample_data
 
 pytestmark = pytest.mark.integration
 KEY = "integration-key-" + "x" * 32
@@ -30,6 +31,9 @@ async def test_the_app_boots_from_its_settings_and_takes_a_document(
     monkeypatch.setenv("PORTAL_TOPIC_PREFIX", f"test.{test_id}.")
     monkeypatch.setenv("UBL_DATABASE", mongo_db.name)
     app = create_app()
+    await mongo_db["client_settings"].insert_one(
+        {"_id": "o1:c1", "office_id": "o1", "client_id": "c1", "version": 1, "group_id": "g"}
+    )
     token = issue_token(Caller(office_id="o1", user_id="u1", role=Role.ADMIN), KEY)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -48,3 +52,4 @@ async def test_the_app_boots_from_its_settings_and_takes_a_document(
             )
             assert response.status_code == 201, response.text
     assert await mongo_db["documents"].count_documents({}) == 1
+    assert await mongo_db["outbox"].count_documents({}) == 1

@@ -1,12 +1,12 @@
-"""Client settings from ClientCreated / ClientUpdated, through the real broker into FerretDB;
-then a sales invoice of that client carries its ledger accounts and its software's profile."""
+"""The worker on the real broker and database: client settings from ClientCreated /
+ClientUpdated; then a sales invoice of that client, committed by another process, carries its
+ledger accounts and its software's profile, and the worker's relay publishes its DocumentReady."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -23,7 +23,7 @@ from portal_contracts.clients import (
     SalesLedgerAccount,
     VatCheck,
 )
-from portal_contracts.topics import Topics
+from portal_contracts.documents import DocumentReady
 from portal_contracts.values import (
     AccountingSoftware,
     ClientStatus,
@@ -32,11 +32,12 @@ from portal_contracts.values import (
     SubscriptionMode,
     VatFrequency,
 )
-from portal_ubl.bootstrap import wire
+from portal_ubl.bootstrap import Service, bootstrap
 from portal_ubl.domain.document import SubmitDocument
-from portal_ubl.entrypoints.consumers import build_router
+from portal_ubl.entrypoints.worker import create_worker
+from portal_ubl.samples import make_pdf, sample_data
 from portal_ubl.service.handlers import submit_document
-from portal_ubl.testing import make_pdf, sample_data
+from services.ubl.tests.integration.test_flow import read_events
 
 pytestmark = pytest.mark.integration
 
@@ -72,37 +73,25 @@ def _snapshot(version: int, software: AccountingSoftware, default: str) -> Clien
     )
 
 
-async def test_client_events_feed_the_settings_used_at_intake(
-    mongo_db: Any, kafka_bootstrap: str, topics: Topics, group_id: str
+async def test_the_worker_keeps_the_client_read_model_and_relays_what_the_api_commits(
+    service: Service, kafka_bootstrap: str
 ) -> None:
-    broker = build_broker(kafka_bootstrap, client_id="ubl-consumer-test")
-    deps = await wire(mongo_db, broker, topics)
-    broker.include_router(build_router(topics, lambda: deps, group_id))
-    await broker.start()
+    worker = create_worker(service)
+    publisher = build_broker(kafka_bootstrap, client_id="ubl-consumer-test")
+    await worker.start()
+    await publisher.start()
     try:
-        await publish_event(
-            broker,
-            topics,
-            ClientCreated.new(
-                office_id="office-1",
-                payload=ClientCreatedPayload(
-                    client=_snapshot(1, AccountingSoftware.OCTOPUS, "700200")
-                ),
-            ),
-        )
-        await publish_event(
-            broker,
-            topics,
-            ClientUpdated.new(
-                office_id="office-1",
-                payload=ClientUpdatedPayload(
-                    client=_snapshot(2, AccountingSoftware.WINBOOKS, "700300")
-                ),
-            ),
-        )
+        created = _snapshot(1, AccountingSoftware.OCTOPUS, "700200")
+        updated = _snapshot(2, AccountingSoftware.WINBOOKS, "700300")
+        topics = service.runtime.topics
+        for event in (
+            ClientCreated.new(office_id="office-1", payload=ClientCreatedPayload(client=created)),
+            ClientUpdated.new(office_id="office-1", payload=ClientUpdatedPayload(client=updated)),
+        ):
+            await publish_event(publisher, topics, event)
         settings = None
         for _ in range(100):
-            settings = await deps.clients.get("office-1", "client-7")
+            settings = await service.deps.clients.get("office-1", "client-7")
             if settings is not None and settings.version == 2:
                 break
             await asyncio.sleep(0.2)
@@ -118,10 +107,15 @@ async def test_client_events_feed_the_settings_used_at_intake(
             pdf=make_pdf(),
             data=json.dumps(sample_data(lines=1)).encode(),
         )
-        document = await submit_document(cmd, deps)
+        api = bootstrap(service.settings)  # another process: its commit wakes the worker's relay
+        document = await submit_document(cmd, api.deps)
+        await api.close()
         assert document.profile == "winbooks"
         assert document.ubl is not None
-        ubl = await deps.blobs.get(document.ubl.blob_id)
+        ubl = await service.deps.blobs.get(document.ubl.blob_id)
         assert b"<cbc:AccountingCost>700300</cbc:AccountingCost>" in ubl
+        [record] = await read_events(kafka_bootstrap, topics.of(DocumentReady), expected=1)
+        assert json.loads(record.value)["payload"]["document_id"] == document.document_id
     finally:
-        await broker.stop()
+        await publisher.stop()
+        await worker.stop()

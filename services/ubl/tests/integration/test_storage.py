@@ -1,4 +1,4 @@
-"""GridFS blobs, documents with their outbox, client settings: on the real FerretDB."""
+"""GridFS blobs, documents with their event, client settings: on the real MongoDB-wire server."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ from typing import Any
 import pytest
 
 from portal_contracts.values import DocumentKind
-from portal_servicekit.outbox import PENDING
 from portal_ubl.adapters.gridfs_store import BlobNotFound, GridFsBlobStore
-from portal_ubl.adapters.mongo import MongoClients, MongoDocuments
+from portal_ubl.bootstrap import Service
 from portal_ubl.domain.document import ClientSettings, Document, LedgerAccount, Status
 from portal_ubl.domain.errors import Problem
+from portal_ubl.samples import make_pdf
 from portal_ubl.service.handlers import document_ready
-from portal_ubl.testing import make_pdf
 
 pytestmark = pytest.mark.integration
 
@@ -50,35 +49,38 @@ def _document(document_id: str, key: str = "k1", office: str = "office-1") -> Do
     )
 
 
-async def test_a_document_and_its_event_are_one_write(mongo_db: Any) -> None:
-    documents = MongoDocuments(mongo_db)
-    await documents.ensure_indexes()
+async def test_a_document_and_its_event_are_committed_together(
+    service: Service, mongo_db: Any
+) -> None:
+    documents = service.deps.documents
     document = _document("d1")
-    event = document_ready(document, None)
+    event = document_ready(document)
     await documents.add(document, [event])
-    raw = await mongo_db["documents"].find_one({"_id": "d1"})
-    assert raw[PENDING] is True
-    assert raw["outbox"][0]["event_id"] == str(event.event_id)
-    assert raw["outbox"][0]["key"] == "client-1"
+    assert await mongo_db["documents"].count_documents({"_id": "d1"}) == 1
+    [record] = await mongo_db["outbox"].find({}).to_list()
+    assert [(e["id"], e["key"]) for e in record["events"]] == [(str(event.event_id), "client-1")]
     loaded = await documents.by_key("office-1", "k1")
     assert loaded is not None
     assert loaded.document_id == "d1"
     assert await documents.get("office-2", "d1") is None
 
 
-async def test_the_idempotency_key_is_unique(mongo_db: Any) -> None:
-    documents = MongoDocuments(mongo_db)
-    await documents.ensure_indexes()
-    first = await documents.add(_document("d1"), [])
-    second = await documents.add(_document("d2"), [])  # same office and key: the race loser
+async def test_the_idempotency_key_is_unique_and_the_loser_announces_nothing(
+    service: Service, mongo_db: Any
+) -> None:
+    documents = service.deps.documents
+    first = await documents.add(_document("d1"), [document_ready(_document("d1"))])
+    loser = _document("d2")  # same office and key: the race loser
+    second = await documents.add(loser, [document_ready(loser)])
     assert second.document_id == first.document_id == "d1"
     assert await mongo_db["documents"].count_documents({}) == 1
+    assert await service.runtime.outbox.pending() == 1  # the loser's event was rolled back
     await documents.add(_document("d3", office="office-2"), [])  # another office: its own
     assert await mongo_db["documents"].count_documents({}) == 2
 
 
-async def test_failed_documents_keep_their_errors(mongo_db: Any) -> None:
-    documents = MongoDocuments(mongo_db)
+async def test_failed_documents_keep_their_errors(service: Service) -> None:
+    documents = service.deps.documents
     failed = _document("f1")
     failed.status = Status.FAILED
     failed.errors = [Problem("ubl:line 3", "UBL-XSD", "Element 'x': not expected")]
@@ -89,8 +91,8 @@ async def test_failed_documents_keep_their_errors(mongo_db: Any) -> None:
     assert loaded.errors == failed.errors
 
 
-async def test_client_settings_keep_the_newest_version(mongo_db: Any) -> None:
-    clients = MongoClients(mongo_db)
+async def test_client_settings_keep_the_newest_version(service: Service) -> None:
+    clients = service.deps.clients
     accounts = (LedgerAccount("700000", "Ventes", default=True),)
     assert await clients.save(ClientSettings("o", "c", 2, "octopus", accounts))
     assert not await clients.save(ClientSettings("o", "c", 1, "yuki"))

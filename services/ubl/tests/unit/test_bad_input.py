@@ -7,12 +7,13 @@ import json
 import pytest
 
 from portal_contracts.values import DocumentKind
+from portal_ubl.adapters.conversion import convert
 from portal_ubl.adapters.pdf import MAX_PDF_BYTES, check_pdf
 from portal_ubl.adapters.readers import read_ubl
 from portal_ubl.domain.document import SubmitDocument
 from portal_ubl.domain.errors import RejectedDocument
-from portal_ubl.service.conversion import convert
-from portal_ubl.testing import make_pdf, sample_data
+from portal_ubl.intake import MAX_DATA_BYTES
+from portal_ubl.samples import make_pdf, sample_data
 
 
 def _rejects(
@@ -168,3 +169,13 @@ def test_nothing_handed_in() -> None:
 def test_a_party_without_any_electronic_address() -> None:
     data = sample_data(lines=1, buyer={"name": "Particulier", "address": {"country": "BE"}})
     assert _rejects(data) == {"buyer.peppol_id": "PEPPOL-EN16931-R010"}
+
+
+def test_intake_data_over_its_bound_is_refused_before_parsing() -> None:
+    data = sample_data(lines=1, notes=["x" * MAX_DATA_BYTES])
+    cmd = SubmitDocument(
+        "o", "c", DocumentKind.SALES_INVOICE, pdf=make_pdf(), data=json.dumps(data).encode()
+    )
+    with pytest.raises(RejectedDocument) as caught:
+        convert(cmd, None)
+    assert [(p.field, p.rule) for p in caught.value.problems] == [("data", "UBL-DATA-05")]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from portal_ubl.entrypoints.cli import main
-from portal_ubl.testing import make_pdf, sample_data
+from portal_ubl.samples import make_pdf, sample_data
 
 
 @pytest.fixture

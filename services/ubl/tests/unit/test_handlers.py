@@ -1,4 +1,5 @@
-"""Handlers wired with fakes: idempotency, outbox, ledger accounts, PDF-only, failures."""
+"""Handlers wired with fakes: idempotency, the event stored with the document, ledger accounts,
+PDF-only, failures."""
 
 from __future__ import annotations
 
@@ -10,22 +11,22 @@ from lxml import etree
 
 from portal_contracts.documents import DocumentReady
 from portal_contracts.values import DocumentKind
+from portal_ubl.adapters.conversion import convert
 from portal_ubl.domain.document import ClientSettings, LedgerAccount, Status, SubmitDocument
-from portal_ubl.domain.errors import RejectedDocument
-from portal_ubl.service.conversion import convert
+from portal_ubl.domain.errors import RejectedDocument, UnknownClient
+from portal_ubl.samples import make_pdf, sample_data
+from portal_ubl.service.deps import Deps
 from portal_ubl.service.handlers import record_client_settings, submit_document
-from portal_ubl.testing import (
-    FakeBlobStore,
-    FakeDocuments,
-    FakeRelay,
-    fake_dependencies,
-    make_pdf,
-    sample_data,
-)
+from services.ubl.tests.fakes import FakeBlobStore, FakeClients, FakeDocuments
+from services.ubl.tests.fakes import fake_deps as _fake_deps
 
 CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 PDF = make_pdf(2)
+
+
+def fake_deps(**overrides: object) -> Deps:
+    return _fake_deps(clients=FakeClients(known=[("office-1", "client-1")]), **overrides)
 
 
 def _cmd(kind: DocumentKind = DocumentKind.SALES_INVOICE, **data: object) -> SubmitDocument:
@@ -40,12 +41,11 @@ def _cmd(kind: DocumentKind = DocumentKind.SALES_INVOICE, **data: object) -> Sub
 
 
 async def test_a_document_is_stored_and_announced_with_references_and_hashes() -> None:
-    deps = fake_dependencies()
+    deps = fake_deps()
     document = await submit_document(_cmd(), deps)
     assert document.status is Status.READY
-    relay = deps.relay
-    assert isinstance(relay, FakeRelay)
-    [event] = relay.published
+    assert isinstance(deps.documents, FakeDocuments)
+    [event] = deps.documents.outbox
     assert isinstance(event, DocumentReady)
     payload = event.payload
     assert payload.document_id == document.document_id
@@ -64,18 +64,20 @@ async def test_a_document_is_stored_and_announced_with_references_and_hashes() -
 
 
 async def test_the_same_input_twice_is_one_document_and_one_event() -> None:
-    deps = fake_dependencies()
+    deps = _fake_deps(
+        clients=FakeClients(known=[("office-1", "client-1"), ("office-1", "client-2")])
+    )
     first = await submit_document(_cmd(), deps)
     second = await submit_document(_cmd(), deps)
     assert first.document_id == second.document_id
-    assert isinstance(deps.relay, FakeRelay)
-    assert len(deps.relay.published) == 1
+    assert isinstance(deps.documents, FakeDocuments)
+    assert len(deps.documents.outbox) == 1
     other_client = replace(_cmd(), client_id="client-2")
     assert (await submit_document(other_client, deps)).document_id != first.document_id
 
 
 async def test_rejected_input_stores_nothing() -> None:
-    deps = fake_dependencies()
+    deps = fake_deps()
     cmd = _cmd()
     broken = replace(cmd, data=cmd.data.replace(b'"S"', b'"Q"') if cmd.data else None)
     with pytest.raises(RejectedDocument):
@@ -86,15 +88,8 @@ async def test_rejected_input_stores_nothing() -> None:
     assert deps.documents.documents == {}
 
 
-async def test_a_broker_outage_leaves_the_event_in_the_outbox() -> None:
-    deps = fake_dependencies(relay_fails=True)
-    document = await submit_document(_cmd(), deps)
-    assert isinstance(deps.documents, FakeDocuments)
-    assert [e.payload.document_id for e in deps.documents.outbox] == [document.document_id]
-
-
 async def test_pdf_alone_invoice_needs_data_entry_with_metadata() -> None:
-    deps = fake_dependencies()
+    deps = fake_deps()
     cmd = SubmitDocument(
         "office-1", "client-1", DocumentKind.PURCHASE_INVOICE, pdf=PDF, pdf_filename="scan.pdf"
     )
@@ -114,7 +109,7 @@ async def test_pdf_alone_invoice_needs_data_entry_with_metadata() -> None:
 
 
 async def test_a_credit_card_statement_is_a_pdf_not_needing_data() -> None:
-    deps = fake_dependencies()
+    deps = fake_deps()
     cmd = SubmitDocument("office-1", "client-1", DocumentKind.CREDIT_CARD_STATEMENT, pdf=PDF)
     document = await submit_document(cmd, deps)
     assert not document.needs_data_entry
@@ -123,7 +118,7 @@ async def test_a_credit_card_statement_is_a_pdf_not_needing_data() -> None:
 
 
 async def test_sales_lines_get_the_chosen_account_else_the_default() -> None:
-    deps = fake_dependencies()
+    deps = fake_deps()
     await record_client_settings(
         ClientSettings(
             "office-1",
@@ -147,9 +142,9 @@ async def test_sales_lines_get_the_chosen_account_else_the_default() -> None:
 
 
 async def test_an_account_the_client_does_not_have_is_refused() -> None:
-    deps = fake_dependencies()
+    deps = fake_deps()
     await record_client_settings(
-        ClientSettings("office-1", "client-1", 1, None, (LedgerAccount("700000", default=True),)),
+        ClientSettings("office-1", "client-1", 2, None, (LedgerAccount("700000", default=True),)),
         deps,
     )
     data = sample_data(lines=1)
@@ -159,8 +154,22 @@ async def test_an_account_the_client_does_not_have_is_refused() -> None:
     assert caught.value.problems[0].field == "lines.0.ledger_account"
 
 
+async def test_a_client_not_heard_of_or_of_another_group_is_refused_before_anything() -> None:
+    deps = fake_deps()
+    for cmd in (
+        replace(_cmd(), client_id="client-9"),
+        replace(_cmd(), office_id="office-2"),
+        replace(_cmd(), visible_groups=("team-b",)),
+    ):
+        with pytest.raises(UnknownClient):
+            await submit_document(cmd, deps)
+    assert isinstance(deps.documents, FakeDocuments)
+    assert deps.documents.documents == {}
+    assert (await submit_document(replace(_cmd(), visible_groups=("everyone",)), deps)).profile
+
+
 async def test_an_older_client_version_does_not_overwrite_a_newer_one() -> None:
-    deps = fake_dependencies()
+    deps = fake_deps()
     assert await record_client_settings(ClientSettings("o", "c", 5, "yuki"), deps)
     assert not await record_client_settings(ClientSettings("o", "c", 4, "winbooks"), deps)
     settings = await deps.clients.get("o", "c")
@@ -169,7 +178,7 @@ async def test_an_older_client_version_does_not_overwrite_a_newer_one() -> None:
 
 
 async def test_unknown_software_falls_back_to_the_default_profile() -> None:
-    deps = fake_dependencies()
+    deps = fake_deps()
     await record_client_settings(ClientSettings("office-1", "client-1", 1, "basecone"), deps)
     assert (await submit_document(_cmd(), deps)).profile == "peppol-bis3"
 
@@ -183,12 +192,12 @@ async def test_a_ubl_failing_the_schema_is_stored_as_failed_without_event() -> N
 
         return replace(converted, xsd_problems=check_xsd(root))
 
-    deps = replace(fake_dependencies(), convert=broken)
+    deps = fake_deps(convert=broken)
     document = await submit_document(_cmd(), deps)
     assert document.status is Status.FAILED
     assert document.errors
     assert document.errors[0].rule == "UBL-XSD"
-    assert isinstance(deps.relay, FakeRelay)
-    assert deps.relay.published == []
+    assert isinstance(deps.documents, FakeDocuments)
+    assert deps.documents.outbox == []
     assert isinstance(deps.blobs, FakeBlobStore)
     assert deps.blobs.puts == 0

@@ -8,11 +8,11 @@ import pytest
 from lxml import etree
 
 from portal_contracts.values import AccountingSoftware, DocumentKind
+from portal_ubl.adapters.conversion import convert
 from portal_ubl.adapters.profiles.registry import get_profile, names, profile_for_software
 from portal_ubl.domain.document import SubmitDocument
 from portal_ubl.domain.errors import UnknownProfile
-from portal_ubl.service.conversion import convert
-from portal_ubl.testing import make_pdf, sample_data
+from portal_ubl.samples import make_pdf, sample_data
 
 CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"

@@ -28,7 +28,7 @@ from portal_ubl.domain.model import (
 )
 from portal_ubl.domain.totals import compute_totals
 from portal_ubl.intake import parse_invoice_data
-from portal_ubl.testing import sample_data
+from portal_ubl.samples import sample_data
 
 money = st.decimals(min_value=0, max_value=100_000, places=3, allow_nan=False)
 quantity = st.decimals(min_value=-50, max_value=1_000, places=2, allow_nan=False)

@@ -9,10 +9,10 @@ import pytest
 from lxml import etree
 
 from portal_contracts.values import DocumentKind
+from portal_ubl.adapters.conversion import convert
 from portal_ubl.adapters.validation import SchematronRules, check_xsd, shared_rules
 from portal_ubl.domain.document import SubmitDocument
-from portal_ubl.service.conversion import convert
-from portal_ubl.testing import make_pdf, sample_data
+from portal_ubl.samples import make_pdf, sample_data
 
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"

@@ -1,20 +1,26 @@
-"""Documents and client settings in MongoDB (FerretDB): one document write per state change.
+"""Documents and the clients' settings in MongoDB.
 
-A document is written together with its pending DocumentReady in its ``outbox`` array (the
-servicekit format), so a crash after the write loses nothing: :mod:`.outbox` publishes it later.
-The idempotency key has a unique index; losing the race returns the winner's document.
+- ``documents``: the unique index ``office_key`` (office_id, key) makes one document of one
+  input; a document and its DocumentReady are inserted in ONE transaction (the servicekit
+  outbox), so either both exist or neither. The loser of an intake race gets E11000 on
+  ``office_key``, its transaction aborts, and it returns the winner's document.
+- ``client_settings``: one record per client (``_id`` = office:client), replaced only by a
+  newer version: an upsert whose filter asks ``version < new``; when a record with the same or a
+  newer version is there the filter misses, the upsert inserts the same ``_id`` and gets E11000.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from portal_contracts.documents import DocumentReady
 from portal_contracts.values import DocumentKind
-from portal_servicekit.mongo import is_duplicate_key
-from portal_servicekit.outbox import ensure_outbox_index, with_outbox
+from portal_servicekit.mongo import Session, duplicate_index
+from portal_servicekit.runtime import Runtime
+from portal_ubl.adapters.gridfs_store import GridFsBlobStore
 from portal_ubl.domain.document import (
     Blob,
     ClientSettings,
@@ -25,15 +31,19 @@ from portal_ubl.domain.document import (
 from portal_ubl.domain.errors import Problem
 
 Doc = dict[str, Any]
+KEY_INDEX = "office_key"
+
+
+async def ensure_indexes(db: AsyncDatabase[Doc], bucket: str) -> None:
+    """Every index the service's queries and rules need (creating an existing one is a no-op)."""
+    await db["documents"].create_index([("office_id", 1), ("key", 1)], unique=True, name=KEY_INDEX)
+    await GridFsBlobStore(db, bucket).ensure_indexes()
 
 
 class MongoDocuments:
-    def __init__(self, db: AsyncDatabase[Doc]) -> None:
-        self.collection = db["documents"]
-
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("office_id", 1), ("key", 1)], unique=True)
-        await ensure_outbox_index(self.collection)
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.collection: AsyncCollection[Doc] = runtime.db["documents"]
 
     async def by_key(self, office_id: str, key: str) -> Document | None:
         found = await self.collection.find_one({"office_id": office_id, "key": key})
@@ -44,11 +54,19 @@ class MongoDocuments:
         return _document(found) if found else None
 
     async def add(self, document: Document, events: list[DocumentReady]) -> Document:
-        record = with_outbox(_record(document), list(events))
+        record = _record(document)
+
+        async def store(session: Session) -> None:
+            await self.collection.insert_one(record, session=session)
+            await self.runtime.outbox.add(events, session=session)
+
         try:
-            await self.collection.insert_one(record)
+            if events:
+                await self.runtime.transaction(store)
+            else:  # a failed document announces nothing: a single insert
+                await self.collection.insert_one(record)
         except Exception as exc:
-            if not is_duplicate_key(exc):
+            if duplicate_index(exc) != KEY_INDEX:
                 raise
             winner = await self.by_key(document.office_id, document.key)
             if winner is None:
@@ -58,8 +76,8 @@ class MongoDocuments:
 
 
 class MongoClients:
-    def __init__(self, db: AsyncDatabase[Doc]) -> None:
-        self.collection = db["client_settings"]
+    def __init__(self, runtime: Runtime) -> None:
+        self.collection: AsyncCollection[Doc] = runtime.db["client_settings"]
 
     async def get(self, office_id: str, client_id: str) -> ClientSettings | None:
         found = await self.collection.find_one({"_id": f"{office_id}:{client_id}"})
@@ -90,16 +108,13 @@ class MongoClients:
             ],
         }
         key = f"{settings.office_id}:{settings.client_id}"
-        result = await self.collection.update_one(
-            {"_id": key, "version": {"$lt": settings.version}}, {"$set": record}
-        )
-        if result.matched_count:
-            return True
         try:
-            await self.collection.insert_one({"_id": key, **record})
+            await self.collection.update_one(
+                {"_id": key, "version": {"$lt": settings.version}}, {"$set": record}, upsert=True
+            )
         except Exception as exc:
-            if is_duplicate_key(exc):
-                return False  # a newer (or the same) version is already there
+            if duplicate_index(exc) == "_id_":
+                return False  # the same or a newer version is stored
             raise
         return True
 

@@ -1,6 +1,7 @@
 """A submitted document and what became of it: its blobs, its profile, its status.
 
-The aggregate records the event that announces it; the repository stores both in one write.
+The handler builds the event that announces a document; the repository stores both in one
+transaction.
 """
 
 from __future__ import annotations
@@ -10,8 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from portal_contracts.filenames import safe_filename
 from portal_contracts.values import DocumentKind
 from portal_ubl.domain.errors import Problem
+from portal_ubl.domain.model import Invoice
+
+# Client ids are opaque: the clients service issues 32 hex digits. Anything outside this shape
+# (separators, markup, line breaks, 10,000 characters) is refused before any lookup.
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 INVOICE_KINDS = frozenset(
     {DocumentKind.PURCHASE_INVOICE, DocumentKind.SALES_INVOICE, DocumentKind.CREDIT_NOTE}
@@ -44,6 +51,22 @@ class SubmitDocument:
     xml: bytes | None = None
     data: bytes | None = None  # the intake JSON
     profile: str | None = None  # None: from the client's accounting software
+    # The groups whose clients the submitter may see (staff); None: the whole office (admin).
+    visible_groups: tuple[str, ...] | None = None
+
+    def may_submit_for(self, client: ClientSettings) -> bool:
+        if client.office_id != self.office_id:
+            return False
+        if self.visible_groups is None:
+            return True
+        return client.group_id is not None and client.group_id in self.visible_groups
+
+    def __post_init__(self) -> None:
+        # The one place an uploaded name enters: from here on it is safe to store, to put in a
+        # header or a UBL, and to deliver (no path, no quote, no control character, ".pdf").
+        if self.pdf_filename is not None:
+            name = safe_filename(self.pdf_filename, default="document.pdf", extension=".pdf")
+            object.__setattr__(self, "pdf_filename", name)
 
     def idempotency_key(self) -> str:
         """Same office, client, kind and bytes → same key → one document."""
@@ -97,3 +120,19 @@ class Document:
     metadata: Blob | None = None
     errors: list[Problem] = field(default_factory=list)
     pdf_beside: bool = False  # the profile wants the PDF delivered as its own file too
+
+
+@dataclass(frozen=True, slots=True)
+class Converted:
+    """What the conversion made of a submitted document (before anything is stored)."""
+
+    profile: str  # the UBL profile used
+    pdf_beside: bool  # the profile wants the PDF delivered as its own file too
+    invoice: Invoice | None
+    ubl: bytes | None
+    ubl_filename: str | None
+    pdf: bytes | None
+    pdf_filename: str | None
+    needs_data_entry: bool
+    metadata: bytes | None
+    xsd_problems: list[Problem]

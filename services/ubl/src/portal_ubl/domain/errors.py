@@ -28,6 +28,15 @@ class RejectedDocument(DocumentError):
         self.problems = problems
 
 
+class UnknownClient(DocumentError):
+    """Not a client of the submitter's office that the submitter may see, or not heard of yet
+    (its ClientCreated has not reached this service): one answer for all, so it reveals nothing."""
+
+    def __init__(self, client_id: str) -> None:
+        super().__init__(f"unknown client {client_id[:64]!r}")
+        self.client_id = client_id
+
+
 class UnknownProfile(DocumentError):
     def __init__(self, name: str) -> None:
         super().__init__(f"unknown UBL profile {name!r}")

@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from portal_contracts.filenames import safe_filename
+
 
 class DocumentType(StrEnum):
     """UNTDID 1001 codes of the two documents Peppol BIS Billing 3.0 carries."""
@@ -150,6 +152,10 @@ class Attachment:
     mime_code: str
     content: bytes
     description: str | None = None
+
+    def __post_init__(self) -> None:
+        # Names read from a received UBL or the intake data are made safe once, here.
+        object.__setattr__(self, "filename", safe_filename(self.filename))
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,15 @@ slack on VAT subtotals; we do not need it, and tests compare these figures exact
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import (
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 
 from portal_ubl.domain.model import AllowanceCharge, Invoice, Line, VatCategory
 
@@ -16,10 +24,13 @@ CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 ZERO = Decimal("0.00")
 VAT_SLACK = Decimal(1)
+# Room for every figure made of numbers within domain.bounds (at most 41 digits), so nothing is
+# rounded before round2 says so; the traps stay on: a number out of bounds fails loudly here.
+EXACT = Context(prec=60, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow])
 
 
 def round2(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP, context=EXACT)
 
 
 def allowance_charge_amount(item: AllowanceCharge, base: Decimal | None = None) -> Decimal:
@@ -29,12 +40,14 @@ def allowance_charge_amount(item: AllowanceCharge, base: Decimal | None = None) 
     base_amount = item.base_amount if item.base_amount is not None else base
     if item.percent is None or base_amount is None:
         return ZERO
-    return round2(base_amount * item.percent / HUNDRED)
+    with localcontext(EXACT):
+        return round2(base_amount * item.percent / HUNDRED)
 
 
 def line_gross(line: Line) -> Decimal:
     """Quantity × net price ÷ base quantity, rounded (the part PEPPOL-EN16931-R120 checks)."""
-    return round2(line.quantity * line.unit_price / line.base_quantity)
+    with localcontext(EXACT):
+        return round2(line.quantity * line.unit_price / line.base_quantity)
 
 
 def line_net(line: Line) -> Decimal:
@@ -72,6 +85,12 @@ class Totals:
 
 
 def compute_totals(invoice: Invoice) -> Totals:
+    """The totals of an invoice whose numbers are within domain.bounds (checked before)."""
+    with localcontext(EXACT):
+        return _totals(invoice)
+
+
+def _totals(invoice: Invoice) -> Totals:
     line_nets = tuple(line_net(line) for line in invoice.lines)
     line_extension = sum(line_nets, ZERO)
     taxable: dict[tuple[VatCategory, Decimal], Decimal] = {}

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from portal_contracts.values import DocumentKind
+from portal_ubl.adapters.conversion import convert
 from portal_ubl.adapters.profiles.base import PEPPOL_CUSTOMIZATION
 from portal_ubl.adapters.profiles.registry import DEFAULT, names
 from portal_ubl.adapters.safe_xml import parse_untrusted
@@ -22,7 +23,6 @@ from portal_ubl.adapters.validation import RulesUnavailable, check_xsd, shared_r
 from portal_ubl.domain.document import SubmitDocument
 from portal_ubl.domain.errors import DocumentError, RejectedDocument
 from portal_ubl.intake import intake_schema
-from portal_ubl.service.conversion import convert
 
 _CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 

@@ -1,20 +1,20 @@
-"""Kafka edge: the clients' settings this service needs (accounting software, sales ledger
-accounts) from ClientCreated / ClientUpdated. Each subscriber only translates and hands over."""
+"""Kafka edge: the clients this service knows of, with the settings it needs (group, accounting
+software, sales ledger accounts), from ClientCreated / ClientUpdated. Each subscriber only
+translates and hands over; a redelivered or late event changes nothing (versions only grow)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faststream.kafka import KafkaRouter
 
 from portal_contracts.broker import subscriber_options
 from portal_contracts.clients import ClientCreated, ClientSnapshot, ClientUpdated
-from portal_contracts.topics import Topics
 from portal_ubl.domain.document import ClientSettings, LedgerAccount
-from portal_ubl.service.handlers import Dependencies, record_client_settings
+from portal_ubl.service.handlers import record_client_settings
 
-GROUP_ID = "portal-ubl.client-settings"
+if TYPE_CHECKING:
+    from portal_ubl.bootstrap import Service
 
 
 def settings_from(office_id: str, client: ClientSnapshot) -> ClientSettings:
@@ -31,17 +31,20 @@ def settings_from(office_id: str, client: ClientSnapshot) -> ClientSettings:
     )
 
 
-def build_router(
-    topics: Topics, deps: Callable[[], Dependencies], group_id: str = GROUP_ID
-) -> KafkaRouter:
+def build_router(service: Service) -> KafkaRouter:
     router = KafkaRouter()
+    topics = service.runtime.topics
 
     @router.subscriber(
-        topics.of(ClientCreated), topics.of(ClientUpdated), **subscriber_options(group_id)
+        topics.of(ClientCreated),
+        topics.of(ClientUpdated),
+        **subscriber_options(service.settings.consumer_group),
     )
     async def on_client_event(body: dict[str, Any]) -> None:
         event_type = ClientCreated if body.get("event_type") == "ClientCreated" else ClientUpdated
         event = event_type.model_validate(body)
-        await record_client_settings(settings_from(event.office_id, event.payload.client), deps())
+        await record_client_settings(
+            settings_from(event.office_id, event.payload.client), service.deps
+        )
 
     return router

@@ -1,12 +1,11 @@
 """HTTP edge: ``POST /v1/documents`` (intake) and fetching a document, its UBL and its PDF.
 
-Run with ``uvicorn portal_ubl.entrypoints.http:app --port 8104`` (``UBL_HTTP_PORT``). Errors are
+Run with ``uvicorn --factory portal_ubl.entrypoints.http:create_app --port 8104``. Errors are
 problem+json (servicekit) with one entry per field and rule, in the caller's language.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -14,21 +13,36 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel
 
+from portal_contracts.filenames import content_disposition
 from portal_contracts.identity import Caller, Role
 from portal_contracts.values import DocumentKind
 from portal_servicekit.app import create_service_app
 from portal_servicekit.edge import BodyLimit
 from portal_servicekit.identity import CallerLanguage, CurrentCaller
+from portal_servicekit.mongo import ping
 from portal_servicekit.problems import FieldProblem, ProblemError, register_messages
 from portal_ubl.adapters.pdf import MAX_PDF_BYTES
 from portal_ubl.adapters.profiles.registry import names as profile_names
 from portal_ubl.adapters.safe_xml import MAX_XML_BYTES
-from portal_ubl.domain.document import Document, Status, SubmitDocument
-from portal_ubl.domain.errors import Problem, RejectedDocument, UnknownProfile
+from portal_ubl.bootstrap import Service, bootstrap
+from portal_ubl.domain.document import CLIENT_ID_PATTERN, Document, Status, SubmitDocument
+from portal_ubl.domain.errors import (
+    DocumentError,
+    InvalidOutput,
+    Problem,
+    RejectedDocument,
+    UnknownClient,
+    UnknownProfile,
+)
 from portal_ubl.entrypoints.messages import MESSAGES, field_message
-from portal_ubl.service.handlers import Dependencies, submit_document
+from portal_ubl.intake import MAX_DATA_BYTES
+from portal_ubl.service.deps import Deps
+from portal_ubl.service.handlers import submit_document
 
 register_messages(MESSAGES)
+# A client created a moment ago is known here once the worker has consumed its ClientCreated:
+# the caller may retry an unknown client after this many seconds, for up to 30 s (README).
+CLIENT_RETRY_AFTER_S = 2
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
 
@@ -72,8 +86,8 @@ def _public(d: Document) -> DocumentPublic:
     )
 
 
-def _deps(request: Request) -> Dependencies:
-    deps: Dependencies = request.app.state.deps
+def _deps(request: Request) -> Deps:
+    deps: Deps = request.app.state.deps
     return deps
 
 
@@ -89,8 +103,8 @@ async def _read(upload: UploadFile | None, limit: int, field: str) -> bytes | No
 
 
 async def _check_client_visible(request: Request, caller: Caller, client_id: str) -> None:
-    """Staff reach only the clients of their groups; a client this service has not heard of yet
-    is reachable by admins only. Anything else answers as if it did not exist."""
+    """Staff read only the documents of their groups' clients; anything else answers as if the
+    document did not exist."""
     if caller.role is Role.ADMIN:
         return
     settings = await _deps(request).clients.get(caller.office_id, client_id)
@@ -98,15 +112,31 @@ async def _check_client_visible(request: Request, caller: Caller, client_id: str
         raise ProblemError(404, "not_found")
 
 
-def _rejected(exc: RejectedDocument, language: str) -> ProblemError:
+def _problem(exc: DocumentError, language: str) -> ProblemError:
+    """The domain's errors as problem+json, in one place."""
+    if isinstance(exc, UnknownClient):
+        return ProblemError(
+            422,
+            "client.unknown",
+            fields=[FieldProblem(field="client_id", code="client.unknown")],
+            headers={"Retry-After": str(CLIENT_RETRY_AFTER_S)},
+        )
+    if isinstance(exc, UnknownProfile):
+        return ProblemError(
+            422,
+            "profile.unknown",
+            params={"choices": ", ".join(profile_names())},
+            fields=[FieldProblem(field="profile", code="profile.unknown")],
+        )
+    problems = exc.problems if isinstance(exc, RejectedDocument | InvalidOutput) else []
     return ProblemError(
-        422,
-        "document.rejected",
+        422 if isinstance(exc, RejectedDocument) else 500,
+        "document.rejected" if isinstance(exc, RejectedDocument) else "document.invalid_output",
         fields=[
             FieldProblem(
                 field=p.field, code=p.rule, message=field_message(p.rule, language, p.message)
             )
-            for p in exc.problems
+            for p in problems
         ],
     )
 
@@ -118,13 +148,12 @@ async def submit(
     caller: CurrentCaller,
     language: CallerLanguage,
     kind: Annotated[DocumentKind, Form()],
-    client_id: Annotated[str, Form(min_length=1)],
+    client_id: Annotated[str, Form(pattern=CLIENT_ID_PATTERN)],
     profile: Annotated[str | None, Form()] = None,
     data: Annotated[str | None, Form()] = None,
     pdf: Annotated[UploadFile | None, File()] = None,
     xml: Annotated[UploadFile | None, File()] = None,
 ) -> DocumentPublic:
-    await _check_client_visible(request, caller, client_id)
     try:
         cmd = SubmitDocument(
             office_id=caller.office_id,
@@ -135,25 +164,13 @@ async def submit(
             xml=await _read(xml, MAX_XML_BYTES, "xml"),
             data=data.encode() if data is not None else None,
             profile=profile,
+            visible_groups=None if caller.role is Role.ADMIN else caller.groups,
         )
         document = await submit_document(cmd, _deps(request))
-    except RejectedDocument as exc:
-        raise _rejected(exc, language.value) from exc
-    except UnknownProfile as exc:
-        raise ProblemError(
-            422,
-            "profile.unknown",
-            params={"choices": ", ".join(profile_names())},
-            fields=[FieldProblem(field="profile", code="profile.unknown")],
-        ) from exc
-    if document.status is Status.FAILED:
-        raise ProblemError(
-            500,
-            "document.invalid_output",
-            fields=[
-                FieldProblem(field=p.field, code=p.rule, message=p.message) for p in document.errors
-            ],
-        )
+        if document.status is Status.FAILED:  # our defect: the errors were stored
+            raise InvalidOutput(document.errors)
+    except DocumentError as exc:
+        raise _problem(exc, language.value) from exc
     response.headers["Location"] = f"/v1/documents/{document.document_id}"
     return _public(document)
 
@@ -184,7 +201,7 @@ async def get_file(
         content,
         media_type=blob.media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{blob.filename}"',
+            "Content-Disposition": content_disposition(blob.filename),
             "X-Content-SHA256": blob.sha256,
         },
     )
@@ -194,67 +211,38 @@ async def get_file(
 # documented 10,000 lines (4.7 MB with every line field filled: tests/hardening), up to 8 MB.
 BODY_LIMITS: dict[str, int | BodyLimit] = {
     "POST /v1/documents": BodyLimit(
-        MAX_PDF_BYTES + MAX_XML_BYTES + 9 * 2**20, field_bytes=8 * 2**20
+        MAX_PDF_BYTES + MAX_XML_BYTES + MAX_DATA_BYTES + 2**20, field_bytes=MAX_DATA_BYTES
     )
 }
 
 
-def create_app(deps: Dependencies | None = None, jwt_key: str | None = None) -> FastAPI:
-    """The app; tests pass ``deps`` (wired on a test database) and a key, production neither."""
-    if deps is not None:
-        app = create_service_app(
-            title="UBL service", jwt_key=jwt_key or "", body_limits=BODY_LIMITS
-        )
-        app.state.deps = deps
-    else:
-        from portal_ubl.bootstrap import bootstrap
-        from portal_ubl.config import Settings
+def create_app(service: Service | None = None) -> FastAPI:
+    """The API (``uvicorn --factory portal_ubl.entrypoints.http:create_app``). Without a
+    service it bootstraps one from the environment and owns its lifecycle; a test passes its
+    own and keeps it. The API only writes to MongoDB: the worker's relay publishes."""
+    owned = service is None
+    service = service or bootstrap()
 
-        settings = Settings()
-        platform = settings.platform()
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if owned:
+            await service.prepare()
+        try:
+            yield
+        finally:
+            if owned:
+                await service.close()
 
-        @contextlib.asynccontextmanager
-        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-            service = await bootstrap(settings)
-            await service.broker.start()
-            app.state.deps = service.deps
-            relay = asyncio.create_task(_relay_forever(service.deps, settings.relay_interval_s))
-            try:
-                yield
-            finally:  # also when the app stops on an error: no broker or client left open
-                relay.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await relay
-                await service.broker.stop()
-                if service.client is not None:
-                    await service.client.close()
+    async def mongo_ready() -> None:
+        await ping(service.runtime.db)
 
-        async def mongo_ready() -> None:
-            await app.state.deps.documents.collection.database.command("ping")
-
-        app = create_service_app(
-            title="UBL service",
-            jwt_key=platform.jwt_key.get_secret_value(),
-            lifespan=lifespan,
-            readiness_checks={"mongodb": mongo_ready},
-            body_limits=BODY_LIMITS,
-        )
+    app = create_service_app(
+        title="UBL service",
+        jwt_key=service.settings.platform.jwt_key.get_secret_value(),
+        lifespan=lifespan,
+        readiness_checks={"mongodb": mongo_ready},
+        body_limits=BODY_LIMITS,
+    )
+    app.state.deps = service.deps
     app.include_router(router)
     return app
-
-
-async def _relay_forever(deps: Dependencies, interval: float) -> None:
-    """Publishes what a crash or a broker outage left in the outbox."""
-    while True:
-        with contextlib.suppress(Exception):
-            await deps.relay.flush()
-        await asyncio.sleep(interval)
-
-
-def __getattr__(name: str) -> FastAPI:
-    # ``app`` for uvicorn, built on first access so importing this module needs no environment.
-    if name == "app":
-        application = create_app()
-        globals()["app"] = application
-        return application
-    raise AttributeError(name)

@@ -13,6 +13,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Het aangemaakte UBL-bestand is niet conform; de fout is bewaard.",
         "en": "The UBL file produced is not valid; the error was stored.",
     },
+    "client.unknown": {
+        "fr": "Client inconnu. S'il vient d'être créé, réessayez dans quelques secondes.",
+        "nl": "Onbekende klant. Als die net is aangemaakt, probeer het over enkele seconden.",
+        "en": "Unknown client. If it was just created, try again in a few seconds.",
+    },
     "profile.unknown": {
         "fr": "Profil UBL inconnu ; choisissez parmi : {choices}.",
         "nl": "Onbekend UBL-profiel; kies uit: {choices}.",
@@ -34,6 +39,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "DTD's en XML-entiteiten worden geweigerd.",
         "en": "XML DTDs and entities are refused.",
     },
+    "UBL-XML-03": {
+        "fr": "Le fichier XML dépasse 30 Mo.",
+        "nl": "Het XML-bestand is groter dan 30 MB.",
+        "en": "The XML file is over 30 MB.",
+    },
+    "UBL-XML-05": {
+        "fr": "Le XML contient trop d'éléments pour une facture.",
+        "nl": "De XML bevat te veel elementen voor een factuur.",
+        "en": "The XML has too many elements for an invoice.",
+    },
+    "UBL-XML-06": {
+        "fr": "Le XML est imbriqué trop profondément pour une facture.",
+        "nl": "De XML is te diep genest voor een factuur.",
+        "en": "The XML is nested too deeply for an invoice.",
+    },
     "BR-CL-17": {
         "fr": "Catégorie de TVA inconnue (S, Z, E, AE, K, G ou O).",
         "nl": "Onbekende btw-categorie (S, Z, E, AE, K, G of O).",
@@ -48,6 +68,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Communication structurée invalide (+++ddd/dddd/ddddd+++, modulo 97).",
         "nl": "Ongeldige gestructureerde mededeling (+++ddd/dddd/ddddd+++, modulo 97).",
         "en": "Invalid structured reference (+++ddd/dddd/ddddd+++, modulo 97).",
+    },
+    "UBL-DATA-05": {
+        "fr": "Les données de la facture dépassent 8 Mo (10 000 lignes au plus) ; envoyez un fichier UBL.",
+        "nl": "De factuurgegevens zijn groter dan 8 MB (hoogstens 10.000 regels); stuur een UBL-bestand.",
+        "en": "The invoice data is over 8 MB (10,000 lines at most); send a UBL file instead.",
+    },
+    "UBL-NUM-01": {
+        "fr": "Nombre hors limites pour une facture.",
+        "nl": "Getal buiten de grenzen van een factuur.",
+        "en": "Number out of the bounds of an invoice.",
+    },
+    "UBL-NUM-02": {
+        "fr": "Le montant calculé dépasse 1 000 milliards.",
+        "nl": "Het berekende bedrag overschrijdt 1.000 miljard.",
+        "en": "The computed amount exceeds one trillion.",
     },
 }
 

@@ -1,7 +1,9 @@
-"""Handlers: submit a document (idempotent, outbox), record a client's settings.
+"""Handlers: submit a document (idempotent; stored with its DocumentReady all or nothing),
+record a client's settings.
 
 ``HANDLERS`` lists them by command, as in cosmicpython; entrypoints call them with the
-dependencies ``bootstrap`` wires (real adapters) or tests wire (fakes).
+:class:`~portal_ubl.service.deps.Deps` that ``bootstrap`` wires (real adapters) or tests wire
+(fakes).
 """
 
 from __future__ import annotations
@@ -9,43 +11,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from portal_contracts.documents import BlobRef, DocumentReady, DocumentReadyPayload
 from portal_contracts.values import AccountingSoftware
-from portal_ubl.domain.document import (
-    Blob,
-    ClientSettings,
-    Document,
-    Status,
-    SubmitDocument,
-)
-from portal_ubl.ports import BlobStore, ClientDirectory, DocumentRepository, EventRelay
-from portal_ubl.service.conversion import Converted, convert
+from portal_ubl.domain.document import Blob, ClientSettings, Document, Status, SubmitDocument
+from portal_ubl.domain.errors import UnknownClient
+from portal_ubl.service.deps import Deps
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class Dependencies:
-    blobs: BlobStore
-    documents: DocumentRepository
-    clients: ClientDirectory
-    relay: EventRelay
-    # The blocking conversion; a seam for tests that need a document our writer would not make.
-    convert: Callable[[SubmitDocument, ClientSettings | None], Converted] = convert
-
-
-async def submit_document(
-    cmd: SubmitDocument, deps: Dependencies, correlation_id: uuid.UUID | None = None
-) -> Document:
+async def submit_document(cmd: SubmitDocument, deps: Deps) -> Document:
+    client = await deps.clients.get(cmd.office_id, cmd.client_id)
+    if client is None or not cmd.may_submit_for(client):
+        raise UnknownClient(cmd.client_id)  # checked first: a resubmission reveals nothing either
     key = cmd.idempotency_key()
     existing = await deps.documents.by_key(cmd.office_id, key)
     if existing is not None:
         return existing
-    client = await deps.clients.get(cmd.office_id, cmd.client_id)
     converted = await asyncio.to_thread(deps.convert, cmd, client)  # lxml + schema: off the loop
     document = Document(
         document_id=uuid.uuid4().hex,
@@ -53,12 +37,12 @@ async def submit_document(
         client_id=cmd.client_id,
         kind=cmd.kind,
         key=key,
-        profile=converted.profile.name,
+        profile=converted.profile,
         status=Status.READY,
         created_at=datetime.now(UTC),
         needs_data_entry=converted.needs_data_entry,
-        accounting_software=client.accounting_software if client else None,
-        pdf_beside=converted.profile.pdf_beside,
+        accounting_software=client.accounting_software,
+        pdf_beside=converted.pdf_beside,
     )
     if converted.xsd_problems:  # our defect, never a silently broken file: keep the errors
         document.status, document.errors = Status.FAILED, converted.xsd_problems
@@ -82,19 +66,13 @@ async def submit_document(
         document.metadata = await deps.blobs.put(
             converted.metadata, filename="metadata.json", media_type="application/json"
         )
-    stored = await deps.documents.add(document, [document_ready(document, correlation_id)])
-    try:
-        await deps.relay.flush()
-    except Exception:  # the event stays in the outbox; the relay's next pass publishes it
-        logger.warning("DocumentReady for %s left pending", stored.document_id, exc_info=True)
-    return stored
+    return await deps.documents.add(document, [document_ready(document)])
 
 
-def document_ready(document: Document, correlation_id: uuid.UUID | None) -> DocumentReady:
+def document_ready(document: Document) -> DocumentReady:
     software = document.accounting_software
     return DocumentReady.new(
         office_id=document.office_id,
-        correlation_id=correlation_id,
         payload=DocumentReadyPayload(
             document_id=document.document_id,
             client_id=document.client_id,
@@ -124,7 +102,7 @@ def _ref(blob: Blob | None) -> BlobRef | None:
     )
 
 
-async def record_client_settings(settings: ClientSettings, deps: Dependencies) -> bool:
+async def record_client_settings(settings: ClientSettings, deps: Deps) -> bool:
     """From ClientCreated / ClientUpdated; an older version arriving late changes nothing."""
     return await deps.clients.save(settings)
 

@@ -1,14 +1,13 @@
-"""Test support shipped with the package (tests and the benchmark use it): a tiny PDF writer,
-Factur-X PDFs, sample intake data, and in-memory fakes of the ports (no mocks)."""
+"""Sample documents: a tiny PDF writer and the intake data of a plain Belgian invoice.
+
+Shipped in the package because ``bench/bench_ubl.py`` builds its workload with them (a benchmark
+script cannot import the tests); the tests use them too. Fakes live in ``tests/fakes.py``."""
 
 from __future__ import annotations
 
 import copy
 import hashlib
 from typing import Any
-
-from portal_ubl.domain.document import Blob, ClientSettings, Document
-from portal_ubl.service.handlers import Dependencies
 
 
 def make_pdf(pages: int = 1, text: str = "Invoice", padding: int = 0) -> bytes:
@@ -53,14 +52,6 @@ def make_pdf(pages: int = 1, text: str = "Invoice", padding: int = 0) -> bytes:
         out += b"%010d 00000 n \n" % offsets.get(oid, 0)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
     return bytes(out)
-
-
-def facturx_pdf(cii_xml: bytes, pages: int = 1) -> bytes:
-    """A Factur-X PDF: our PDF with ``cii_xml`` embedded by the factur-x library."""
-    import facturx
-
-    result: bytes = facturx.generate_from_binary(make_pdf(pages), cii_xml, check_xsd=True)
-    return result
 
 
 SELLER: dict[str, Any] = {
@@ -109,80 +100,3 @@ def sample_data(lines: int = 10, **overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
-
-
-class FakeBlobStore:
-    def __init__(self) -> None:
-        self.blobs: dict[str, bytes] = {}
-        self.puts = 0
-
-    async def put(self, data: bytes, *, filename: str, media_type: str) -> Blob:
-        self.puts += 1
-        sha = hashlib.sha256(data).hexdigest()
-        blob_id = f"{sha[:12]}-{filename}"
-        self.blobs[blob_id] = data
-        return Blob(blob_id, sha, len(data), filename, media_type)
-
-    async def get(self, blob_id: str) -> bytes:
-        return self.blobs[blob_id]
-
-
-class FakeDocuments:
-    def __init__(self) -> None:
-        self.documents: dict[str, Document] = {}
-        self.outbox: list[Any] = []
-
-    async def by_key(self, office_id: str, key: str) -> Document | None:
-        return next(
-            (d for d in self.documents.values() if d.office_id == office_id and d.key == key), None
-        )
-
-    async def get(self, office_id: str, document_id: str) -> Document | None:
-        d = self.documents.get(document_id)
-        return d if d is not None and d.office_id == office_id else None
-
-    async def add(self, document: Document, events: list[Any]) -> Document:
-        existing = await self.by_key(document.office_id, document.key)
-        if existing is not None:
-            return existing
-        self.documents[document.document_id] = document
-        self.outbox.extend(events)
-        return document
-
-
-class FakeClients:
-    def __init__(self) -> None:
-        self.clients: dict[tuple[str, str], ClientSettings] = {}
-
-    async def get(self, office_id: str, client_id: str) -> ClientSettings | None:
-        return self.clients.get((office_id, client_id))
-
-    async def save(self, settings: ClientSettings) -> bool:
-        key = (settings.office_id, settings.client_id)
-        current = self.clients.get(key)
-        if current is not None and current.version >= settings.version:
-            return False
-        self.clients[key] = settings
-        return True
-
-
-class FakeRelay:
-    def __init__(self, documents: FakeDocuments, fail: bool = False) -> None:
-        self.documents = documents
-        self.published: list[Any] = []
-        self.fail = fail
-
-    async def flush(self) -> int:
-        if self.fail:
-            raise ConnectionError("broker down")
-        count = len(self.documents.outbox)
-        self.published.extend(self.documents.outbox)
-        self.documents.outbox.clear()
-        return count
-
-
-def fake_dependencies(*, relay_fails: bool = False) -> Dependencies:
-    documents = FakeDocuments()
-    return Dependencies(
-        FakeBlobStore(), documents, FakeClients(), FakeRelay(documents, fail=relay_fails)
-    )

@@ -1,11 +1,11 @@
-"""The blocking part of an intake (run in a thread): read the input, check it, write the UBL of
-the profile and check it against the UBL 2.1 schema. Pure CPU, no I/O besides the schema files."""
+"""The blocking part of an intake (the handler runs it in a thread): read the input, check it,
+write the UBL of the profile and check it against the UBL 2.1 schema. Pure CPU (lxml, factur-x,
+pypdf), no I/O besides the schema files: the :class:`~portal_ubl.ports.Converter` of the service."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
 from decimal import Decimal
 
 from portal_contracts.values import DocumentKind
@@ -16,25 +16,13 @@ from portal_ubl.adapters.profiles.registry import get_profile, profile_for_softw
 from portal_ubl.adapters.ubl_writer import build_tree, serialize
 from portal_ubl.adapters.validation import check_xsd
 from portal_ubl.domain import model as m
-from portal_ubl.domain.document import INVOICE_KINDS, ClientSettings, SubmitDocument
+from portal_ubl.domain.bounds import check_computed, check_numbers
+from portal_ubl.domain.document import INVOICE_KINDS, ClientSettings, Converted, SubmitDocument
 from portal_ubl.domain.errors import Problem, RejectedDocument, reject_if
 from portal_ubl.domain.rules import check_invoice, check_supplied_totals
 from portal_ubl.domain.totals import compute_totals
 from portal_ubl.intake import parse_invoice_data
 from portal_ubl.mapping import to_invoice
-
-
-@dataclass(frozen=True)
-class Converted:
-    profile: Profile
-    invoice: m.Invoice | None
-    ubl: bytes | None
-    ubl_filename: str | None
-    pdf: bytes | None
-    pdf_filename: str | None
-    needs_data_entry: bool
-    metadata: bytes | None
-    xsd_problems: list[Problem]
 
 
 def choose_profile(cmd: SubmitDocument, client: ClientSettings | None) -> Profile:
@@ -72,7 +60,16 @@ def convert(cmd: SubmitDocument, client: ClientSettings | None) -> Converted:
         needs_entry = cmd.kind in INVOICE_KINDS
         metadata = _metadata(cmd, pages, needs_entry)
         return Converted(
-            profile, None, None, None, pdf, pdf_name or "document.pdf", needs_entry, metadata, []
+            profile.name,
+            profile.pdf_beside,
+            None,
+            None,
+            None,
+            pdf,
+            pdf_name or "document.pdf",
+            needs_entry,
+            metadata,
+            [],
         )
     invoice = _with_pdf(invoice, pdf, pdf_name)
     if pdf is None:  # a UBL with its PDF inside: keep that PDF as the document's PDF too
@@ -81,12 +78,11 @@ def convert(cmd: SubmitDocument, client: ClientSettings | None) -> Converted:
             pdf, pdf_name = embedded.content, embedded.filename
     if cmd.kind is DocumentKind.SALES_INVOICE:
         invoice = apply_ledger_accounts(invoice, client)
+    reject_if(check_numbers(invoice))  # before any arithmetic: bounded, finite, base > 0
+    reject_if(check_invoice(invoice))
     totals = compute_totals(invoice)
-    reject_if(
-        check_invoice(invoice)
-        + check_supplied_totals(invoice, totals)
-        + _payment_terms(invoice, totals.payable)
-    )
+    reject_if(check_computed(totals))
+    reject_if(check_supplied_totals(invoice, totals) + _payment_terms(invoice, totals.payable))
     tree = build_tree(invoice, profile, totals)
     problems = check_xsd(tree)
     names = {
@@ -96,7 +92,8 @@ def convert(cmd: SubmitDocument, client: ClientSettings | None) -> Converted:
         "issue_date": invoice.issue_date.isoformat(),
     }
     return Converted(
-        profile=profile,
+        profile=profile.name,
+        pdf_beside=profile.pdf_beside,
         invoice=invoice,
         ubl=serialize(tree),
         ubl_filename=profile.ubl_filename(**names),
