@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -136,7 +135,9 @@ def snapshot(client_id: str, target: DeliveryTarget) -> ClientSnapshot:
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, home: Path, kafka_url: str, mongo_url: str) -> None:
+    def __init__(
+        self, args: argparse.Namespace, home: Path, kafka_url: str, mongo_url: str
+    ) -> None:
         self.args = args
         self.home = home
         self.run = uuid.uuid4().hex[:8]
@@ -168,13 +169,26 @@ class Bench:
 
     def start_processes(self) -> None:
         self.spawn(
-            "smtp-catcher", "portal_invitations.entrypoints.mail_catcher",
-            "--port", str(self.smtp_port), "--dir", str(self.mail_dir),
+            "smtp-catcher",
+            "portal_invitations.entrypoints.mail_catcher",
+            "--port",
+            str(self.smtp_port),
+            "--dir",
+            str(self.mail_dir),
         )
         self.spawn(
-            "sftp-server", "portal_delivery.entrypoints.sftp_server", "--port", str(self.sftp_port),
-            "--root", str(self.sftp_root), "--host-key", str(self.home / "host_key"),
-            "--user", SFTP_USER, "--password", SFTP_PASSWORD,
+            "sftp-server",
+            "portal_delivery.entrypoints.sftp_server",
+            "--port",
+            str(self.sftp_port),
+            "--root",
+            str(self.sftp_root),
+            "--host-key",
+            str(self.home / "host_key"),
+            "--user",
+            SFTP_USER,
+            "--password",
+            SFTP_PASSWORD,
         )
         for role in ("planner", "scheduler", "email", "sftp"):
             self.spawn(f"delivery-{role}", "portal_delivery.entrypoints.worker", "--role", role)
@@ -206,16 +220,30 @@ class Bench:
         service = bootstrap(self.settings())
         await service.prepare()
         connection = build(
-            OFFICE, "bench-sftp", Kind.SFTP,
-            {"host": "127.0.0.1", "port": self.sftp_port, "username": SFTP_USER,
-             "host_key": sftp_server.host_key_line(sftp_server.host_key(self.home / "host_key"))},
+            OFFICE,
+            "bench-sftp",
+            Kind.SFTP,
+            {
+                "host": "127.0.0.1",
+                "port": self.sftp_port,
+                "username": SFTP_USER,
+                "host_key": sftp_server.host_key_line(sftp_server.host_key(self.home / "host_key")),
+            },
             {"password": SFTP_PASSWORD},
         )
         await service.deps.connections.save(connection, 0)
         from gridfs import AsyncGridFSBucket
 
-        bucket = AsyncGridFSBucket(service.runtime.mongo[self.env["DELIVERY_BLOB_DATABASE"]], bucket_name="blobs")
-        self.ubl = (UBL := (b'<?xml version="1.0"?><Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">' + b"<Note>x</Note>" * 300 + b"</Invoice>"))
+        bucket = AsyncGridFSBucket(
+            service.runtime.mongo[self.env["DELIVERY_BLOB_DATABASE"]], bucket_name="blobs"
+        )
+        self.ubl = (
+            UBL := (
+                b'<?xml version="1.0"?><Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">'
+                + b"<Note>x</Note>" * 300
+                + b"</Invoice>"
+            )
+        )
         self.pdf = b"%PDF-1.7\n" + os.urandom(self.args.pdf_kb * 1024)
         self.ubl_ref = await _blob(bucket, UBL, "invoice.xml", "application/xml")
         self.pdf_ref = await _blob(bucket, self.pdf, "invoice.pdf", "application/pdf")
@@ -227,9 +255,14 @@ class Bench:
                 ("mail", EmailTarget(sales=f"sales-{i}@yuki.test")),
                 ("sftp", SftpTarget(connection="bench-sftp", folder=f"client-{i}")),
             ):
-                await publish_event(broker, self.topics, ClientCreated.new(
-                    office_id=OFFICE, payload=ClientCreatedPayload(client=snapshot(f"{channel}-{i}", target)),
-                ))
+                await publish_event(
+                    broker,
+                    self.topics,
+                    ClientCreated.new(
+                        office_id=OFFICE,
+                        payload=ClientCreatedPayload(client=snapshot(f"{channel}-{i}", target)),
+                    ),
+                )
 
     def ready_event(self, channel: str, i: int) -> DocumentReady:
         return DocumentReady.new(
@@ -246,10 +279,16 @@ class Bench:
         )
 
     def mails(self) -> int:
-        return sum(1 for e in os.scandir(self.mail_dir) if e.name.endswith(".eml")) if self.mail_dir.exists() else 0
+        return (
+            sum(1 for e in os.scandir(self.mail_dir) if e.name.endswith(".eml"))
+            if self.mail_dir.exists()
+            else 0
+        )
 
     def sftp_files(self) -> list[Path]:
-        return [p for p in self.sftp_root.rglob("*") if p.is_file() and not p.name.endswith(".part")]
+        return [
+            p for p in self.sftp_root.rglob("*") if p.is_file() and not p.name.endswith(".part")
+        ]
 
     async def until(self, done: Any, total: int, what: str, limit_s: float = 900) -> float:
         start = time.perf_counter()
@@ -272,13 +311,21 @@ async def _blob(bucket: Any, data: bytes, name: str, media: str) -> Any:
     from portal_contracts.documents import BlobRef
 
     blob_id = await bucket.upload_from_stream(name, data)
-    return BlobRef(blob_id=str(blob_id), sha256=hashlib.sha256(data).hexdigest(), size=len(data), filename=name, media_type=media)
+    return BlobRef(
+        blob_id=str(blob_id),
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        filename=name,
+        media_type=media,
+    )
 
 
 def _progress(what: str, count: int, total: int, elapsed: float) -> None:
     width = 30
     filled = int(width * count / max(total, 1))
-    sys.stdout.write(f"\r  {what:<22} [{'#' * filled}{'.' * (width - filled)}] {count}/{total} {elapsed:6.1f} s")
+    sys.stdout.write(
+        f"\r  {what:<22} [{'#' * filled}{'.' * (width - filled)}] {count}/{total} {elapsed:6.1f} s"
+    )
     sys.stdout.flush()
 
 
@@ -290,15 +337,33 @@ async def bare_smtp(bench: Bench, n: int, connections: int) -> float:
     relay = SmtpRelay("127.0.0.1", bench.smtp_port, "documents@bench.test", "bench.test")
     channel = EmailChannel(relay)
     files = [
-        (FileRef("pdf", "b", "0" * 64, len(bench.pdf), "INV_00000000.pdf", "application/pdf"), bench.pdf),
-        (FileRef("ubl", "b", "0" * 64, len(bench.ubl), "INV_00000000.xml", "application/xml"), bench.ubl),
+        (
+            FileRef("pdf", "b", "0" * 64, len(bench.pdf), "INV_00000000.pdf", "application/pdf"),
+            bench.pdf,
+        ),
+        (
+            FileRef("ubl", "b", "0" * 64, len(bench.ubl), "INV_00000000.xml", "application/xml"),
+            bench.ubl,
+        ),
     ]
     messages = []
     for i in range(n):
         delivery = Delivery(
-            uuid.uuid4().hex, OFFICE, "c", "everyone", uuid.uuid4().hex, DocumentKind.SALES_INVOICE,
-            TransferMethod.EMAIL, f"sales-{i % 10}@yuki.test", "", [f for f, _ in files],
-            State.SENDING, None, datetime.now(UTC), {}, str(uuid.uuid4()),
+            uuid.uuid4().hex,
+            OFFICE,
+            "c",
+            "everyone",
+            uuid.uuid4().hex,
+            DocumentKind.SALES_INVOICE,
+            TransferMethod.EMAIL,
+            f"sales-{i % 10}@yuki.test",
+            "",
+            [f for f, _ in files],
+            State.SENDING,
+            None,
+            datetime.now(UTC),
+            {},
+            str(uuid.uuid4()),
         )
         messages.append(channel.compose(Parcel(delivery, files, None, None)))
     before = bench.mails()
@@ -324,10 +389,17 @@ async def bare_sftp(bench: Bench, n: int, sessions: int) -> float:
         queue.put_nowait(i)
 
     async def uploader() -> None:
-        async with asyncssh.connect(
-            "127.0.0.1", port=bench.sftp_port, username=SFTP_USER, password=SFTP_PASSWORD,
-            known_hosts=known, client_keys=None,
-        ) as ssh, ssh.start_sftp_client() as sftp:
+        async with (
+            asyncssh.connect(
+                "127.0.0.1",
+                port=bench.sftp_port,
+                username=SFTP_USER,
+                password=SFTP_PASSWORD,
+                known_hosts=known,
+                client_keys=None,
+            ) as ssh,
+            ssh.start_sftp_client() as sftp,
+        ):
             await sftp.makedirs("bare", exist_ok=True)
             while not queue.empty():
                 i = queue.get_nowait()
@@ -354,11 +426,18 @@ async def latency(bench: Bench, broker: Any, rate: float, seconds: float) -> dic
     deadline = time.perf_counter() + 120
     received: dict[str, float] = {}
     by_delivery = {
-        delivery_id(e.payload.document_id, TransferMethod.EMAIL, f"sales-{int(e.payload.client_id.split('-')[1])}@yuki.test", ""): e.payload.document_id
+        delivery_id(
+            e.payload.document_id,
+            TransferMethod.EMAIL,
+            f"sales-{int(e.payload.client_id.split('-')[1])}@yuki.test",
+            "",
+        ): e.payload.document_id
         for e in events
         if e.payload.client_id.startswith("mail")
     }
-    by_stem = {base_name(e.payload.document_id, "invoice.xml"): e.payload.document_id for e in events}
+    by_stem = {
+        base_name(e.payload.document_id, "invoice.xml"): e.payload.document_id for e in events
+    }
     while len(received) < len(events) and time.perf_counter() < deadline:
         for entry in os.scandir(bench.mail_dir):
             ident = entry.name.split("-", 2)[-1].removesuffix(".eml")
@@ -366,7 +445,11 @@ async def latency(bench: Bench, broker: Any, rate: float, seconds: float) -> dic
             if delivery in by_delivery and by_delivery[delivery] not in received:
                 received[by_delivery[delivery]] = entry.stat().st_mtime
         for path in bench.sftp_files():
-            if path.suffix == ".xml" and path.stem in by_stem and by_stem[path.stem] not in received:
+            if (
+                path.suffix == ".xml"
+                and path.stem in by_stem
+                and by_stem[path.stem] not in received
+            ):
                 received[by_stem[path.stem]] = path.stat().st_mtime
         _progress("latency run", len(received), len(events), time.perf_counter() - start)
         await asyncio.sleep(0.2)
@@ -387,7 +470,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def main_async(args: argparse.Namespace, home: Path, kafka_url: str, mongo_url: str) -> dict[str, Any]:
+async def main_async(
+    args: argparse.Namespace, home: Path, kafka_url: str, mongo_url: str
+) -> dict[str, Any]:
     bench = Bench(args, home, kafka_url, mongo_url)
     bench.start_processes()
     report: dict[str, Any] = {"n": args.n, "pdf_kb": args.pdf_kb}
@@ -419,14 +504,23 @@ async def main_async(args: argparse.Namespace, home: Path, kafka_url: str, mongo
         report["email"] = {"service_per_s": n / service_mail, "bare_per_s": n / bare_mail}
         report["sftp"] = {"service_per_s": n / service_sftp, "bare_per_s": n / bare_sftp_s}
         for channel in ("email", "sftp"):
-            report[channel]["ratio"] = report[channel]["service_per_s"] / report[channel]["bare_per_s"]
+            report[channel]["ratio"] = (
+                report[channel]["service_per_s"] / report[channel]["bare_per_s"]
+            )
             values = lat[channel]
             report[channel]["latency_s"] = {
-                "count": len(values), "p50": pct(values, 0.5), "p95": pct(values, 0.95),
-                "p99": pct(values, 0.99), "max": max(values) if values else float("nan"),
+                "count": len(values),
+                "p50": pct(values, 0.5),
+                "p95": pct(values, 0.95),
+                "p99": pct(values, 0.99),
+                "max": max(values) if values else float("nan"),
             }
         all_latencies = lat["email"] + lat["sftp"]
-        report["latency_overall_s"] = {"p50": pct(all_latencies, 0.5), "p95": pct(all_latencies, 0.95), "p99": pct(all_latencies, 0.99)}
+        report["latency_overall_s"] = {
+            "p50": pct(all_latencies, 0.5),
+            "p95": pct(all_latencies, 0.95),
+            "p99": pct(all_latencies, 0.99),
+        }
     return report
 
 
@@ -451,12 +545,18 @@ def main() -> None:
     print("|---|---|---|---|")
     for channel, library in (("email", "aiosmtplib"), ("sftp", "asyncssh")):
         r = report[channel]
-        print(f"| {channel}, {report['n']} documents | {r['service_per_s']:.1f}/s | {library} {r['bare_per_s']:.1f}/s | {r['ratio']:.0%} (≥ 60 %) |")
+        print(
+            f"| {channel}, {report['n']} documents | {r['service_per_s']:.1f}/s | {library} {r['bare_per_s']:.1f}/s | {r['ratio']:.0%} (≥ 60 %) |"
+        )
     for channel in ("email", "sftp"):
         lat = report[channel]["latency_s"]
-        print(f"| DocumentReady → {channel} delivered at {args.rate:g}/s | p50 {lat['p50']:.2f} s, p95 {lat['p95']:.2f} s, p99 {lat['p99']:.2f} s ({lat['count']} documents) | | p95 < 1 s |")
+        print(
+            f"| DocumentReady → {channel} delivered at {args.rate:g}/s | p50 {lat['p50']:.2f} s, p95 {lat['p95']:.2f} s, p99 {lat['p99']:.2f} s ({lat['count']} documents) | | p95 < 1 s |"
+        )
     overall = report["latency_overall_s"]
-    print(f"| DocumentReady → delivered, both | p50 {overall['p50']:.2f} s, p95 {overall['p95']:.2f} s | | p95 < 1 s |")
+    print(
+        f"| DocumentReady → delivered, both | p50 {overall['p50']:.2f} s, p95 {overall['p95']:.2f} s | | p95 < 1 s |"
+    )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "delivery.json").write_text(json.dumps(report, indent=2, default=str))
     print(f"# figures in {RESULTS / 'delivery.json'}")
