@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from portal_contracts.values import TransferMethod
 from portal_delivery.adapters.channels.registry import channel_factory
-from portal_delivery.adapters.connections import MongoConnections
+from portal_delivery.adapters.connections import CachedConnections, MongoConnections
 from portal_delivery.adapters.destinations import MongoDestinations
 from portal_delivery.adapters.files import GridFsDocumentFiles
 from portal_delivery.adapters.ledger import MongoLedger
@@ -19,7 +19,7 @@ from portal_delivery.adapters.read_models import (
 from portal_delivery.adapters.secrets import SecretBox, key_from_text
 from portal_delivery.config import Settings
 from portal_delivery.domain.retry import RetryPolicy
-from portal_delivery.ports import Channel
+from portal_delivery.ports import Channel, ConnectionStore
 from portal_delivery.service.deps import Deps
 from portal_servicekit.runtime import Runtime, open_runtime
 
@@ -47,16 +47,19 @@ def secret_box(settings: Settings) -> SecretBox:
     return SecretBox([key_from_text(k.strip()) for k in keys])
 
 
-def bootstrap(settings: Settings | None = None) -> Service:
+def bootstrap(settings: Settings | None = None, *, channel_worker: bool = False) -> Service:
+    """``channel_worker``: a channel's worker reads connections through a short cache."""
     settings = settings or Settings()
     runtime = open_runtime("delivery", settings.platform, settings.database)
     db = runtime.db
+    stored = MongoConnections(runtime, secret_box(settings))
+    connections: ConnectionStore = CachedConnections(stored) if channel_worker else stored
     deps = Deps(
         routes=MongoClientRoutes(db),
         offices=MongoOfficeDefaults(db),
         waiting=MongoWaitingDocuments(db),
         ledger=MongoLedger(runtime),
-        connections=MongoConnections(runtime, secret_box(settings)),
+        connections=connections,
         files=GridFsDocumentFiles(runtime.mongo[settings.blob_database], settings.blob_bucket),
         destinations=MongoDestinations(db),
         retry=RetryPolicy(give_up_after=timedelta(hours=settings.give_up_hours)),

@@ -131,6 +131,11 @@ class Parcel:
     def package(self) -> str:
         return self.delivery.package
 
+    @property
+    def resumed(self) -> bool:
+        """This attempt was begun by a worker that died: some files may already be in place."""
+        return bool(self.delivery.attempts) and self.delivery.attempts[-1].resumed
+
 
 class Channel(Protocol):
     """One delivery channel (e-mail, sFTP, …): deliver or raise ``ChannelError``."""

@@ -9,6 +9,8 @@ the newest list.
 
 from __future__ import annotations
 
+import copy
+import time
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -148,3 +150,47 @@ class MongoConnections:
             },
             version=doc["version"],
         )
+
+
+class CachedConnections:
+    """A channel worker's view of the connections: reads kept ``ttl_s`` seconds (a worker looks
+    up the same few connections for every delivery), writes passed through. An edit reaches the
+    workers within ``ttl_s``; a session opened with older settings is never reused (the channel
+    keys its sessions by the connection's version)."""
+
+    def __init__(self, store: MongoConnections, ttl_s: float = 10.0) -> None:
+        self.store = store
+        self.ttl_s = ttl_s
+        self._connections: dict[tuple[str, str], tuple[float, Connection | None]] = {}
+        self._identities: dict[str, tuple[float, EmailIdentity | None]] = {}
+
+    async def ensure_indexes(self) -> None:
+        await self.store.ensure_indexes()
+
+    async def get(self, office_id: str, name: str) -> Connection | None:
+        key, now = (office_id, name.casefold()), time.monotonic()
+        cached = self._connections.get(key)
+        if cached is None or now - cached[0] > self.ttl_s:
+            cached = (now, await self.store.get(office_id, name))
+            self._connections[key] = cached
+        return copy.deepcopy(cached[1])
+
+    async def identity(self, office_id: str) -> EmailIdentity | None:
+        now = time.monotonic()
+        cached = self._identities.get(office_id)
+        if cached is None or now - cached[0] > self.ttl_s:
+            cached = (now, await self.store.identity(office_id))
+            self._identities[office_id] = cached
+        return cached[1]
+
+    async def all(self, office_id: str) -> list[Connection]:
+        return await self.store.all(office_id)
+
+    async def save(self, connection: Connection, expected_version: int) -> Connection:
+        return await self.store.save(connection, expected_version)
+
+    async def delete(self, office_id: str, name: str, expected_version: int) -> None:
+        await self.store.delete(office_id, name, expected_version)
+
+    async def save_identity(self, identity: EmailIdentity) -> EmailIdentity:
+        return await self.store.save_identity(identity)

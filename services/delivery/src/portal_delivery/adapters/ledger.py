@@ -34,7 +34,7 @@ from portal_delivery.domain.delivery import (
 )
 from portal_delivery.ports import DeliveryQuery, Stale
 from portal_servicekit.leases import claim_due
-from portal_servicekit.mongo import Document, Session
+from portal_servicekit.mongo import Document, Session, is_duplicate_key
 from portal_servicekit.runtime import Runtime
 
 DUE = [State.SCHEDULED.value, State.DISPATCHED.value, State.SENDING.value]
@@ -79,24 +79,37 @@ class MongoLedger:
                 )
             return new
 
-        try:
-            return await self.runtime.transaction(work)
-        except BulkWriteError:  # planned meanwhile by another planner (a rebalance): theirs
-            return []
+        for _ in range(3):
+            try:
+                return await self.runtime.transaction(work)
+            except BulkWriteError as exc:
+                if not is_duplicate_key(exc):
+                    raise
+                # Another planner (a rebalance) stored some of them between our read and our
+                # insert: the whole transaction was undone; read again and store the rest.
+        raise RuntimeError("deliveries kept colliding with another planner's")
 
     async def get(self, delivery_id: str) -> Delivery | None:
         doc = await self.collection.find_one({"_id": delivery_id})
         return from_document(doc) if doc else None
 
     async def save(self, delivery: Delivery) -> None:
-        async def work(session: Session) -> None:
-            await self._save(delivery, session)
+        if delivery.events:
 
-        await self.runtime.transaction(work)
+            async def work(session: Session) -> None:
+                await self._save(delivery, session)
+
+            await self.runtime.transaction(work)
+        else:  # one document and nothing to announce: a conditional replace is atomic alone
+            await self._replace(delivery, None)
         delivery.version += 1
         delivery.pull_events()
 
     async def _save(self, delivery: Delivery, session: Session) -> None:
+        await self._replace(delivery, session)
+        await self.runtime.outbox.add(list(delivery.events), session=session)
+
+    async def _replace(self, delivery: Delivery, session: Session | None) -> None:
         result = await self.collection.replace_one(
             {"_id": delivery.delivery_id, "version": delivery.version},
             to_document(delivery, version=delivery.version + 1),
@@ -104,7 +117,6 @@ class MongoLedger:
         )
         if result.matched_count == 0:
             raise Stale(delivery.delivery_id)
-        await self.runtime.outbox.add(list(delivery.events), session=session)
 
     async def hold(self, delivery: Delivery, until: datetime) -> bool:
         result = await self.collection.update_one(

@@ -99,6 +99,7 @@ class Attempt:
     sent: list[dict[str, Any]] = field(default_factory=list)  # name, sha256, size per file
     receipt: dict[str, Any] = field(default_factory=dict)
     problem: dict[str, Any] | None = None
+    resumed: bool = False  # taken over from a worker that died mid-attempt: files may be there
 
 
 @dataclass
@@ -141,6 +142,7 @@ class Delivery:
             # The worker died mid-attempt: that attempt is retried under the same number, so the
             # same Message-ID / file name is used and the remote side can recognise it.
             number = self.attempts[-1].number
+            self.attempts[-1].resumed = True
         else:
             number = self.attempt + 1
             self.attempts.append(Attempt(number, now, outcome="dispatched"))

@@ -5,7 +5,9 @@
 - A channel's worker (group ``<group>.<channel>``): its own request topic, in batches whose
   requests run concurrently (bounded); the batch's offsets are committed once every request of
   it is recorded in the ledger, so a crash redelivers them and the ledger's compare-and-set drops
-  what was already done.
+  what was already done. Batches are read with servicekit's ``consume_batch``: an unreadable
+  record is dead-lettered alone, an outage brings the batch back, a failing record is retried
+  alone and then set aside (its delivery is dispatched again when its lease runs out).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import asyncio
 import logging
 
 from faststream.kafka import KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
 
-from portal_contracts.broker import is_transient, subscriber_options
+from portal_contracts.broker import subscriber_options
 from portal_contracts.clients import ClientCreated, ClientUpdated
 from portal_contracts.delivery import DeliveryRequested
 from portal_contracts.documents import DocumentReady
@@ -24,11 +27,12 @@ from portal_contracts.values import TransferMethod
 from portal_delivery.bootstrap import Service
 from portal_delivery.ports import Channel
 from portal_delivery.service.planning import (
-    plan_document,
+    plan_documents,
     remember_client_route,
     remember_office_defaults,
 )
 from portal_delivery.service.sending import deliver_requested
+from portal_servicekit.batches import consume_batch, undecoded
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +43,23 @@ def build_router(service: Service) -> KafkaRouter:
     topics, deps = service.runtime.topics, service.deps
     options = subscriber_options(f"{service.settings.consumer_group}.planner")
 
-    @router.subscriber(topics.of(DocumentReady), **options)
-    async def on_document_ready(event: DocumentReady) -> None:
-        await plan_document(event, deps)
+    # In batches: one ledger write plans a whole batch (the documents are independent; a
+    # replayed one is recognised by its delivery ids). The offsets are committed after it.
+    batches = subscriber_options(
+        f"{service.settings.consumer_group}.planner", batch=True, max_records=100
+    )
+
+    async def plan(events: list[DocumentReady]) -> None:
+        await plan_documents(events, deps)
+
+    @router.subscriber(topics.of(DocumentReady), decoder=undecoded, **batches)
+    async def on_documents_ready(message: KafkaMessage) -> None:
+        await consume_batch(
+            message.raw_message,
+            DocumentReady.model_validate_json,
+            plan,
+            broker=service.runtime.broker,
+        )
 
     @router.subscriber(topics.of(ClientCreated), **options)
     async def on_client_created(event: ClientCreated) -> None:
@@ -68,19 +86,25 @@ def build_channel_router(service: Service, method: TransferMethod, channel: Chan
 
     async def one(event: DeliveryRequested) -> None:
         async with slots:
-            try:
-                outcome = await deliver_requested(event, channel, service.deps)
-            except Exception as exc:
-                if is_transient(exc):
-                    raise  # an outage: the whole batch comes back, what was done is skipped
-                # A defect on this one request: it must not hold up the others. Its delivery
-                # stays "sending" and is dispatched again when its lease runs out.
-                logger.exception("delivery %s: request failed", event.payload.delivery_id)
-                return
+            outcome = await deliver_requested(event, channel, service.deps)
             logger.debug("delivery %s: %s", event.payload.delivery_id, outcome)
 
-    @router.subscriber(service.runtime.topics.delivery_request(method), **options)
-    async def on_requests(events: list[DeliveryRequested]) -> None:
-        await asyncio.gather(*(one(e) for e in events))
+    async def all_of(events: list[DeliveryRequested]) -> None:
+        outcomes = await asyncio.gather(*(one(e) for e in events), return_exceptions=True)
+        for outcome in outcomes:  # the batch comes back, or its records go one by one
+            if isinstance(outcome, Exception):
+                raise outcome
+
+    @router.subscriber(
+        service.runtime.topics.delivery_request(method), decoder=undecoded, **options
+    )
+    async def on_requests(message: KafkaMessage) -> None:
+        await consume_batch(
+            message.raw_message,
+            DeliveryRequested.model_validate_json,
+            all_of,
+            broker=service.runtime.broker,
+            handle_one=one,
+        )
 
     return router

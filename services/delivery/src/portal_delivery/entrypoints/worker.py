@@ -25,7 +25,7 @@ ROLES = ("planner", "scheduler", "email", "sftp")
 
 
 def create_worker(service: Service | None = None, role: str = "planner") -> FastStream:
-    service = service or bootstrap()
+    service = service or bootstrap(channel_worker=role not in ("planner", "scheduler"))
     background: list[Background] = []
     router = KafkaRouter()
     if role == "planner":

@@ -49,16 +49,29 @@ def ready_document(event: DocumentReady) -> ReadyDocument:
 
 async def plan_document(event: DocumentReady, deps: Deps) -> int:
     """Plan a document's deliveries; safe to receive twice. Returns how many were planned now."""
-    document = ready_document(event)
-    route = await deps.routes.get(document.office_id, document.client_id)
-    if route is None:  # its client's settings have not arrived yet (another topic)
-        await deps.waiting.park(document)
-        logger.info("document %s waits for client %s", document.document_id, document.client_id)
-        return 0
-    return await _plan(document, route, deps)
+    return await plan_documents([event], deps)
+
+
+async def plan_documents(events: list[DocumentReady], deps: Deps) -> int:
+    """Plan a batch of documents in one write (a planner consuming a busy topic); the same as
+    planning them one by one, replays included."""
+    deliveries: list[Delivery] = []
+    for event in events:
+        document = ready_document(event)
+        route = await deps.routes.get(document.office_id, document.client_id)
+        if route is None:  # its client's settings have not arrived yet (another topic)
+            await deps.waiting.park(document)
+            logger.info("document %s waits for client %s", document.document_id, document.client_id)
+            continue
+        deliveries += await _deliveries(document, route, deps)
+    return len(await deps.ledger.add(deliveries))
 
 
 async def _plan(document: ReadyDocument, route: ClientRoute, deps: Deps) -> int:
+    return len(await deps.ledger.add(await _deliveries(document, route, deps)))
+
+
+async def _deliveries(document: ReadyDocument, route: ClientRoute, deps: Deps) -> list[Delivery]:
     now = deps.clock.now()
     deliveries = plan(document, route, await deps.offices.get(document.office_id), now)
     for delivery in deliveries:
@@ -67,7 +80,7 @@ async def _plan(document: ReadyDocument, route: ClientRoute, deps: Deps) -> int:
         due = delivery.due_at
         if delivery.state is State.SCHEDULED and due is not None and due <= now + CLOCK_SKEW:
             delivery.dispatch(now, deps.lease)
-    return len(await deps.ledger.add(deliveries))
+    return deliveries
 
 
 async def remember_client_route(office_id: str, snapshot: ClientSnapshot, deps: Deps) -> bool:

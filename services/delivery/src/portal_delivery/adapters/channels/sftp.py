@@ -19,7 +19,7 @@ import hashlib
 import posixpath
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncssh
 
@@ -43,6 +43,7 @@ class _Session:
     sftp: asyncssh.SFTPClient
     idle_since: float = 0.0
     reused: bool = False
+    folders: set[str] = field(default_factory=set)  # made in this session already
 
     def close(self) -> None:
         self.sftp.exit()
@@ -97,7 +98,7 @@ class SftpChannel:
                 session = None
                 try:
                     session = await self._session(key, connection, reuse=reuse)
-                    written = await self._write_all(session.sftp, folder, parcel)
+                    written = await self._write_all(session, folder, parcel)
                     break
                 except Exception as exc:
                     if session is not None:
@@ -137,14 +138,18 @@ class SftpChannel:
         self._idle.clear()
 
     async def _write_all(
-        self, sftp: asyncssh.SFTPClient, folder: str, parcel: Parcel
+        self, session: _Session, folder: str, parcel: Parcel
     ) -> list[tuple[str, int]]:
-        if folder:
+        sftp = session.sftp
+        if folder and folder not in session.folders:
             await sftp.makedirs(folder, exist_ok=True)
+            session.folders.add(folder)
         written = []
         for file, data in parcel.files:
             final = posixpath.join(folder, file.name)
-            if not await _already_there(sftp, final, data):
+            # Only an attempt taken over from a dead worker may find its files in place; any
+            # other is written and renamed over (the same name: never a second file).
+            if not (parcel.resumed and await _already_there(sftp, final, data)):
                 part = posixpath.join(folder, f".{file.name}.{parcel.delivery.delivery_id}.part")
                 async with sftp.open(part, "wb") as handle:
                     await handle.write(data)
