@@ -144,21 +144,22 @@ class SftpChannel:
         if folder and folder not in session.folders:
             await sftp.makedirs(folder, exist_ok=True)
             session.folders.add(folder)
+        pending: list[tuple[str, str]] = []  # (part, final) of the files to write
         written = []
         for file, data in parcel.files:
             final = posixpath.join(folder, file.name)
+            written.append((final, len(data)))
             # Only an attempt taken over from a dead worker may find its files in place; any
             # other is written and renamed over (the same name: never a second file).
             if not (parcel.resumed and await _already_there(sftp, final, data)):
                 part = posixpath.join(folder, f".{file.name}.{parcel.delivery.delivery_id}.part")
-                async with sftp.open(part, "wb") as handle:
-                    await handle.write(data)
-                    try:
-                        await handle.fsync()
-                    except asyncssh.SFTPOpUnsupported:
-                        pass  # the server offers no fsync@openssh.com; the rename still orders it
-                await _replace(sftp, part, final)
-            written.append((final, len(data)))
+                pending.append((part, final))
+        data_of = {posixpath.join(folder, f.name): d for f, d in parcel.files}
+        # The parts are written at once (requests pipelined on the one SFTP channel), then
+        # renamed in order: the PDF before the UBL, which importers key on.
+        await asyncio.gather(*(_write_part(sftp, part, data_of[final]) for part, final in pending))
+        for part, final in pending:
+            await _replace(sftp, part, final)
         return written
 
     async def probe(self, connection: Connection) -> Probe:
@@ -182,6 +183,15 @@ class SftpChannel:
                 return Probe(shown_text, None)
         except Exception as exc:
             return Probe(None, problem_of(exc))
+
+
+async def _write_part(sftp: asyncssh.SFTPClient, part: str, data: bytes) -> None:
+    async with sftp.open(part, "wb") as handle:
+        await handle.write(data)
+        try:
+            await handle.fsync()  # on the server's disk before the rename makes it visible
+        except asyncssh.SFTPOpUnsupported:
+            pass  # the server offers no fsync@openssh.com; the rename still orders it
 
 
 def _lost(exc: BaseException) -> bool:
