@@ -66,6 +66,9 @@ class KafkaNode:
     home: Path
     port: int
     controller_port: int
+    # A second listener advertised at a proxy's address (fault tests put Toxiproxy between a
+    # worker and the broker): (listener port, advertised proxy port).
+    proxied: tuple[int, int] | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -81,14 +84,24 @@ class KafkaNode:
 
     def write_config(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
+        listeners = (
+            f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}"
+        )
+        advertised = listeners
+        protocols = "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+        if self.proxied is not None:
+            listen, via = self.proxied
+            listeners += f",PROXIED://127.0.0.1:{listen}"
+            advertised += f",PROXIED://127.0.0.1:{via}"
+            protocols += ",PROXIED:PLAINTEXT"
         props = {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "listeners": listeners,
+            "advertised.listeners": advertised,
             "controller.listener.names": "CONTROLLER",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map": protocols,
             "inter.broker.listener.name": "PLAINTEXT",
             "log.dirs": str(self.home / "data"),
             "num.partitions": "3",
