@@ -83,7 +83,7 @@ class Toxiproxy:
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - our own proxy's API on 127.0.0.1
             self.api + path, data=data, method=method, headers={"Content-Type": "application/json"}
         )
         with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - 127.0.0.1 only
