@@ -16,6 +16,9 @@ from portal_contracts.values import Language
 
 ALGORITHM = "HS256"
 ISSUER = "accountant-portal-gateway"
+# Every office has this group; every member of the office sees its clients. The one rule of who
+# sees what, used by every service (Caller.visible_groups / sees_group).
+EVERYONE = "everyone"
 
 
 class Role(StrEnum):
@@ -32,8 +35,16 @@ class Caller(BaseModel):
     groups: tuple[str, ...] = ()
     language: Language = Language.FR
 
+    def visible_groups(self) -> frozenset[str] | None:
+        """The groups whose clients this caller sees: None for an admin (every group); a staff
+        member sees their own groups and "Everyone"."""
+        if self.role is Role.ADMIN:
+            return None
+        return frozenset(self.groups) | {EVERYONE}
+
     def sees_group(self, group_id: str) -> bool:
-        return self.role is Role.ADMIN or group_id in self.groups
+        visible = self.visible_groups()
+        return visible is None or group_id in visible
 
 
 class InvalidToken(Exception):

@@ -19,8 +19,6 @@ from portal_delivery.domain.delivery import Delivery, State
 from portal_delivery.ports import ConnectionTester, DeliveryQuery, Probe
 from portal_delivery.service.deps import Deps
 
-EVERYONE = "everyone"
-
 
 class NotFound(Exception):
     pass
@@ -35,10 +33,7 @@ class NotRetryable(Exception):
 
 
 def visible_groups(caller: Caller) -> frozenset[str] | None:
-    """None for an admin (every group); a staff member sees their groups and "Everyone"."""
-    if caller.role is Role.ADMIN:
-        return None
-    return frozenset(caller.groups) | {EVERYONE}
+    return caller.visible_groups()  # the one rule, in contracts: their groups and "Everyone"
 
 
 def _admin(caller: Caller) -> None:
