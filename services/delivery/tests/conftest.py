@@ -4,7 +4,6 @@ sFTP server (asyncssh) and a real SMTP server (aiosmtpd) on loopback."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from portal_delivery.bootstrap import Service, bootstrap
 from portal_delivery.config import Settings
 from portal_delivery.entrypoints import sftp_server
 from portal_infra.process import free_port
+from portal_infra.pytest_plugin import discard_database
 from portal_servicekit.settings import PlatformSettings
 
 SECRETS_KEY = new_key_text()
@@ -53,9 +53,8 @@ async def service(
     )
     await built.prepare()
     yield built
-    with contextlib.suppress(Exception):
-        await built.runtime.mongo.drop_database(database_name)
-        await built.runtime.mongo.drop_database(f"{database_name}_blobs")
+    for name in (database_name, f"{database_name}_blobs"):
+        await discard_database(built.runtime.mongo, name)
     await built.close()
 
 
