@@ -1,4 +1,4 @@
-"""The importer's HTTP API on the real FerretDB, the clients service faked over HTTP."""
+"""The importer's HTTP API on the real MongoDB-wire server, the clients service faked over HTTP."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ async def test_every_problem_with_row_column_code_and_message(
     rows = [client_row(n, language="nl") for n in range(1, 6)]
     rows[1]["user.email"] = "not-an-email"
     rows[3]["company.vat_number"] = "BE0403.170.702"
-    clients_service.emails_taken.add("client5@bureau-example.be")
+    clients_service.statuses["client5@bureau-example.be"] = "taken"
     response = await _upload(api, auth, fill_template(rows, "nl"), language="en")
     body = response.json()
     assert response.status_code == 201
@@ -85,10 +85,10 @@ async def test_every_problem_with_row_column_code_and_message(
     assert _codes(body) == [
         (4, "E-mailadres *", "email.syntax"),
         (6, "Btw-nummer *", "vat.checksum"),
-        (7, "E-mailadres *", "email.taken"),
+        (7, "E-mailadres *", "email.unavailable"),
     ]
     assert all(e["message"] for e in body["report"]["errors"])
-    assert "already used" in body["report"]["errors"][2]["message"]
+    assert "cannot be used" in body["report"]["errors"][2]["message"]
 
 
 async def test_another_office_sees_nothing(api: httpx.AsyncClient, auth: Auth) -> None:
@@ -163,7 +163,7 @@ async def test_unknown_column_in_a_fix_is_a_field_error(api: httpx.AsyncClient, 
 
 
 async def test_a_corrected_file_as_a_new_version(
-    api: httpx.AsyncClient, auth: Auth, wired: Any
+    api: httpx.AsyncClient, auth: Auth, service: Any
 ) -> None:
     bad = [client_row(1), client_row(2) | {"user.email": "x"}]
     created = (await _upload(api, auth, fill_template(bad))).json()
@@ -182,8 +182,9 @@ async def test_a_corrected_file_as_a_new_version(
     again = (await api.get(f"/v1/imports/{created['id']}", headers=auth())).json()
     assert again["report"]["rows"] == 3
     # Only the new file's rows are kept.
-    stored = await wired.repository.chunks.find({"import_id": created["id"]}).to_list()
-    assert [(c["generation"], c["count"]) for c in stored] == [(2, 3)]
+    stored = await service.runtime.db["import_rows"].find({"import_id": created["id"]}).to_list()
+    assert [r["row"] for r in stored] == [3, 4, 5]
+    assert len({r["rows_id"] for r in stored}) == 1
 
 
 async def test_unreadable_uploads_are_refused_and_nothing_is_stored(

@@ -12,10 +12,11 @@ import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl import Workbook
 
-from portal_importer.adapters.xlsx_package import ReadLimits, UnreadableWorkbook
+from portal_importer.adapters.xlsx_package import ReadLimits
 from portal_importer.adapters.xlsx_reader import read_workbook
 from portal_importer.domain.assessment import assess
 from portal_importer.domain.columns import CATALOGUE
+from portal_importer.domain.sheet import UnreadableWorkbook
 from portal_importer.entrypoints.cli import offline_context
 from portal_importer.samples import client_row, fill_template
 from portal_importer.service.engine import check_sheet

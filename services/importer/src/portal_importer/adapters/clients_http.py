@@ -1,10 +1,9 @@
 """The clients service over HTTP: platform-wide availability of e-mails and VAT numbers (one
 batch call), and the office's groups and enabled transfer methods.
 
-Assumed API (built by the clients engineer in parallel):
 ``POST {CLIENTS_URL}/v1/clients/availability`` with ``{"emails": [...], "vat_numbers": [...]}``
-(normalised values) answers ``{"emails_taken": [...], "vat_numbers_taken": [...]}``;
-(the per-value status map the clients service also answers is read too, see availability_of);
+(normalised values) answers a status per value, ``{"emails": {value: status}, "vat_numbers":
+{value: status}}`` (see :func:`availability_of`);
 ``GET {CLIENTS_URL}/v1/groups`` answers a list (or ``{"items": [...]}``) of ``{"group_id"|"id", "name"}``
 and ``GET {CLIENTS_URL}/v1/settings`` answers ``{"settings": {"enabled_transfer_methods": [...]}}``; the
 caller's bearer token is forwarded so the clients service applies its own tenancy.
@@ -20,7 +19,7 @@ import httpx
 
 from portal_contracts.identity import Caller
 from portal_contracts.values import TransferMethod
-from portal_importer.domain.validation import Availability
+from portal_importer.domain.validation import Availability, Holder
 from portal_importer.ports import OfficeSettings, PlatformUnavailable
 
 logger = logging.getLogger(__name__)
@@ -77,23 +76,22 @@ class ClientsServiceHttp:
         return OfficeSettings(groups, methods)
 
 
-_TAKEN = frozenset({"taken", "taken_in_office", "on_platform"})
+_HOLDERS = {"available": None, "taken_in_office": Holder.OFFICE}
 
 
 def availability_of(body: Any) -> Availability:
-    """Both shapes: the agreed ``{"emails_taken": [...], "vat_numbers_taken": [...]}`` and a
-    per-value status map ``{"emails": {value: "taken"|...}, "vat_numbers": {value: ...}}``."""
-    if "emails_taken" in body or "vat_numbers_taken" in body:
-        return Availability(
-            frozenset(body.get("emails_taken") or ()),
-            frozenset(body.get("vat_numbers_taken") or ()),
-        )
-    emails = body.get("emails") or {}
-    vats = body.get("vat_numbers") or {}
-    return Availability(
-        frozenset(k for k, v in emails.items() if v in _TAKEN),
-        frozenset(k for k, v in vats.items() if v in _TAKEN),
-    )
+    """The clients service's status per value. ``available``: usable; ``taken_in_office``: a
+    client of the caller's office; anything else (``unavailable``, and the older ``taken``,
+    ``on_platform``, ``invalid``, or a status not known here) cannot be used, for a reason the
+    report does not name."""
+
+    def held(statuses: dict[str, str]) -> dict[str, Holder]:
+        found = {
+            value: _HOLDERS.get(status, Holder.ELSEWHERE) for value, status in statuses.items()
+        }
+        return {value: holder for value, holder in found.items() if holder is not None}
+
+    return Availability(held(body.get("emails") or {}), held(body.get("vat_numbers") or {}))
 
 
 def _groups(body: Any) -> dict[str, str]:

@@ -24,6 +24,8 @@ import olefile
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
+from portal_importer.domain.sheet import MAX_COLUMNS, MAX_ROWS, UnreadableWorkbook
+
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -41,23 +43,14 @@ _DIMENSION = re.compile(
 )
 
 
-class UnreadableWorkbook(Exception):
-    """The upload cannot be read as a workbook; ``code`` picks the message."""
-
-    def __init__(self, code: str, **params: str) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-
 @dataclass(frozen=True)
 class ReadLimits:
     max_file_bytes: int = 20 * 1024 * 1024
     max_uncompressed_bytes: int = 256 * 1024 * 1024
     max_members: int = 1000
     max_xml_meta_bytes: int = 8 * 1024 * 1024  # workbook.xml and its relationships
-    max_rows: int = 100_000  # data rows; the header and a few title rows come on top
-    max_columns: int = 100
+    max_rows: int = MAX_ROWS  # data rows; the header and a few title rows come on top
+    max_columns: int = MAX_COLUMNS
     max_value_cells: int = 4_500_000
 
 

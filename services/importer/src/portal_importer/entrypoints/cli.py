@@ -21,10 +21,11 @@ from typing import Any
 
 from portal_client_rules import OfficeRules
 from portal_contracts.values import TransferMethod
-from portal_importer.adapters.xlsx_package import ReadLimits, UnreadableWorkbook
+from portal_importer.adapters.xlsx_package import ReadLimits
 from portal_importer.adapters.xlsx_reader import read_workbook
 from portal_importer.domain.assessment import assess
 from portal_importer.domain.messages import message
+from portal_importer.domain.sheet import UnreadableWorkbook
 from portal_importer.domain.validation import RowContext
 from portal_importer.service.engine import check_sheet, process_pool
 

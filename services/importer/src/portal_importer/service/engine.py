@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from portal_importer.adapters.xlsx_reader import SheetRows
 from portal_importer.domain.assessment import FileFacts
 from portal_importer.domain.rows import ColumnMap, is_example, map_headers
+from portal_importer.domain.sheet import SheetRows
 from portal_importer.domain.text import cell_text
 from portal_importer.domain.validation import CheckedRow, RowContext, check_row
 
