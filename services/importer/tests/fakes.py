@@ -1,15 +1,21 @@
 """Every fake of the importer's tests, in one place: the clients service's HTTP API (a real
-local HTTP server speaking the same API, so the real adapter is exercised)."""
+local HTTP server speaking the same API, so the real adapter is exercised), and workbooks
+crafted the way no spreadsheet program writes them."""
 
 from __future__ import annotations
 
+import io
 import json
 import threading
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from portal_importer.domain.columns import CATALOGUE
+from portal_importer.samples import client_row, fill_template
 
 MAX_VALUES = 20_000  # the clients service refuses longer lists (422)
 
@@ -97,3 +103,37 @@ def clients_service_running() -> Iterator[FakeClientsService]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def crafted_sheet(rows: int, *, addressed: bool = False) -> bytes:
+    """The template with a header and ``rows`` two-cell rows below it; with ``addressed=False``
+    no row or cell carries ``r`` (valid OOXML: each follows the previous one)."""
+    template = fill_template([client_row(1)])
+    with zipfile.ZipFile(io.BytesIO(template)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    head, tail = sheet[: sheet.index("<sheetData>")], sheet[sheet.index("</sheetData>") :]
+
+    def row(number: int, values: list[str]) -> str:
+        cells = "".join(
+            f'<c{_address(f"{chr(65 + i)}{number}", addressed)} t="inlineStr">'
+            f"<is><t>{value}</t></is></c>"
+            for i, value in enumerate(values)
+        )
+        return f"<row{_address(str(number), addressed)}>{cells}</row>"
+
+    body = [row(1, [CATALOGUE[0].header("fr"), CATALOGUE[1].header("fr")])]
+    body += [row(n + 1, [f"BE{n:010d}", f"Société {n}"]) for n in range(1, rows + 1)]
+    xml = head + "<sheetData>" + "".join(body) + tail
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(template)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            replaced = xml.encode() if info.filename == "xl/worksheets/sheet1.xml" else None
+            target.writestr(info.filename, replaced or source.read(info.filename))
+    return out.getvalue()
+
+
+def _address(ref: str, addressed: bool) -> str:
+    return f' r="{ref}"' if addressed else ""

@@ -39,7 +39,12 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Service:
     runtime = overrides.pop("runtime", None) or open_runtime(
         "importer", settings.platform, settings.database, broker=overrides.pop("broker", None)
     )
-    clients = ClientsServiceHttp(settings.clients_url, timeout_s=settings.clients_timeout_s)
+    clients = ClientsServiceHttp(
+        settings.clients_url,
+        timeout_s=settings.clients_timeout_s,
+        page_values=settings.availability_page_values,
+        in_flight=settings.availability_in_flight,
+    )
     workers = settings.validation_workers
     if "executor" not in overrides:
         overrides["executor"] = process_pool(workers) if workers > 1 else None

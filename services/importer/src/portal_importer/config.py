@@ -14,6 +14,8 @@ class Settings(BaseSettings):
     platform: PlatformSettings = Field(default_factory=lambda: PlatformSettings())
     clients_url: str = "http://127.0.0.1:8101"
     clients_timeout_s: float = 30.0  # one availability call (at most 20,000 values)
+    availability_page_values: int = 20_000  # the clients service's cap per call
+    availability_in_flight: int = 3
     database: str = "importer"
     consumer_group: str = "importer"
     http_port: int = 8102

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from portal_importer.samples import client_row, fill_template
+from services.importer.tests.fakes import crafted_sheet
 
 pytestmark = pytest.mark.integration
 
@@ -89,6 +91,36 @@ async def test_every_problem_with_row_column_code_and_message(
     ]
     assert all(e["message"] for e in body["report"]["errors"])
     assert "cannot be used" in body["report"]["errors"][2]["message"]
+
+
+async def test_values_the_platform_refuses_read_neutrally_in_every_language(
+    api: httpx.AsyncClient, auth: Auth, clients_service: Any
+) -> None:
+    """The clients service no longer says where a value is held: "unavailable" (or an older
+    "taken"/"on_platform") reads "cannot be used"; a client of the caller's own office says so."""
+    rows = [client_row(n) for n in range(1, 4)]
+    clients_service.statuses |= {
+        "client1@bureau-example.be": "unavailable",
+        "BE0100000268": "on_platform",  # row 2's VAT number
+        "client3@bureau-example.be": "taken_in_office",
+    }
+    data = fill_template(rows)
+    expected = {
+        "fr": "ne peut pas être utilisé",
+        "nl": "kan niet gebruikt worden",
+        "en": "cannot be used",
+    }
+    for language, neutral in expected.items():
+        body = (await _upload(api, auth, data, language=language)).json()
+        errors = body["report"]["errors"]
+        assert [(e["row"], e["code"]) for e in errors] == [
+            (3, "email.unavailable"),
+            (4, "vat.unavailable"),
+            (5, "email.taken_in_office"),
+        ]
+        assert neutral in errors[0]["message"]
+        assert neutral in errors[1]["message"]
+        assert all("autre bureau" not in e["message"] for e in errors)
 
 
 async def test_another_office_sees_nothing(api: httpx.AsyncClient, auth: Auth) -> None:
@@ -200,6 +232,23 @@ async def test_unreadable_uploads_are_refused_and_nothing_is_stored(
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["code"] == code
         assert response.json()["title"]
+    assert (await api.get("/v1/imports", headers=auth())).json()["items"] == []
+
+
+async def test_rows_without_cell_addresses_cannot_pass_the_row_limit(
+    api: httpx.AsyncClient, auth: Auth, service: Any
+) -> None:
+    """Issue 16 point 4: 120,000 rows whose cells carry no r="A1" were accepted (201 in 10 s,
+    the API's RSS 117 -> 586 MB). Now refused while the package is scanned, before any row is
+    read, stored or checked."""
+    data = crafted_sheet(120_000)
+    started = time.perf_counter()
+    response = await _upload(api, auth, data, language="nl")
+    assert response.status_code == 422
+    assert response.json()["code"] == "sheet.too_many_rows"
+    assert "100000" in response.json()["title"]
+    assert time.perf_counter() - started < 5
+    assert await service.runtime.db["import_rows"].count_documents({}) == 0
     assert (await api.get("/v1/imports", headers=auth())).json()["items"] == []
 
 

@@ -139,12 +139,13 @@ def test_emails_and_vat_numbers_the_platform_refuses() -> None:
     headers = [BY_KEY[k].header("fr") for k in rows[0]]
     refused = Availability(
         {"client2@bureau-example.be": Holder.ELSEWHERE, "client3@bureau-example.be": Holder.OFFICE},
-        {"BE0001000102": Holder.ELSEWHERE, "BE0100000169": Holder.OFFICE},
+        {"BE0100000268": Holder.ELSEWHERE, "BE0100000169": Holder.OFFICE},
     )
     report = _report(headers, [list(r.values()) for r in rows], refused)
     assert report["uniqueness_checked"] is True
     assert [(e["row"], e["code"]) for e in report["errors"]] == [
         (2, "vat.taken_in_office"),
+        (3, "vat.unavailable"),
         (3, "email.unavailable"),
         (4, "email.taken_in_office"),
     ]

@@ -2,7 +2,8 @@
 batch call), and the office's groups and enabled transfer methods.
 
 ``POST {CLIENTS_URL}/v1/clients/availability`` with ``{"emails": [...], "vat_numbers": [...]}``
-(normalised values) answers a status per value, ``{"emails": {value: status}, "vat_numbers":
+(normalised values; at most 20,000 a list, so a big import asks in pages) answers a status per
+value, ``{"emails": {value: status}, "vat_numbers":
 {value: status}}`` (see :func:`availability_of`);
 ``GET {CLIENTS_URL}/v1/groups`` answers a list (or ``{"items": [...]}``) of ``{"group_id"|"id", "name"}``
 and ``GET {CLIENTS_URL}/v1/settings`` answers ``{"settings": {"enabled_transfer_methods": [...]}}``; the
@@ -11,6 +12,7 @@ caller's bearer token is forwarded so the clients service applies its own tenanc
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -27,32 +29,51 @@ logger = logging.getLogger(__name__)
 
 class ClientsServiceHttp:
     def __init__(
-        self, base_url: str, *, service_token: str | None = None, timeout_s: float = 10.0
+        self,
+        base_url: str,
+        *,
+        service_token: str | None = None,
+        timeout_s: float = 10.0,
+        page_values: int = 20_000,
+        in_flight: int = 3,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.service_token = service_token
         self.timeout = httpx.Timeout(timeout_s)
+        self.page_values = page_values  # the clients service refuses longer lists (422)
+        self.in_flight = in_flight
 
     async def check(
         self, emails: Sequence[str], vat_numbers: Sequence[str], *, bearer_token: str | None = None
     ) -> Availability:
-        if not emails and not vat_numbers:
-            return Availability()
+        """In pages of at most ``page_values`` values (e-mails and VAT numbers together), a few
+        at a time; one page unanswered and the check is not made."""
+        values = [("emails", e) for e in emails] + [("vat_numbers", v) for v in vat_numbers]
+        pages = [values[i : i + self.page_values] for i in range(0, len(values), self.page_values)]
         token = bearer_token or self.service_token
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        try:
-            async with httpx.AsyncClient(timeout=self.timeout) as http:
+        turns = asyncio.Semaphore(self.in_flight)
+
+        async def ask(http: httpx.AsyncClient, page: list[tuple[str, str]]) -> Availability:
+            body = {kind: [v for k, v in page if k == kind] for kind in ("emails", "vat_numbers")}
+            async with turns:
                 response = await http.post(
-                    f"{self.base_url}/v1/clients/availability",
-                    json={"emails": list(emails), "vat_numbers": list(vat_numbers)},
-                    headers=headers,
+                    f"{self.base_url}/v1/clients/availability", json=body, headers=headers
                 )
-                response.raise_for_status()
-                body = response.json()
-            return availability_of(body)
-        except (httpx.HTTPError, ValueError, AttributeError) as exc:
-            logger.warning("availability check failed: %r", exc)
-            raise PlatformUnavailable(str(exc)) from exc
+            response.raise_for_status()
+            return availability_of(response.json())
+
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as http, asyncio.TaskGroup() as tg:
+                answers = [tg.create_task(ask(http, page)) for page in pages]
+        except* (httpx.HTTPError, ValueError, AttributeError) as failed:
+            logger.warning("availability check failed: %r", failed.exceptions[0])
+            raise PlatformUnavailable(str(failed.exceptions[0])) from None
+        found = [task.result() for task in answers]
+        return Availability(
+            {k: v for answer in found for k, v in answer.emails.items()},
+            {k: v for answer in found for k, v in answer.vat_numbers.items()},
+        )
 
     async def settings(self, caller: Caller, bearer_token: str) -> OfficeSettings:
         headers = {"authorization": f"Bearer {bearer_token}"}

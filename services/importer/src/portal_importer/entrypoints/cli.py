@@ -52,9 +52,9 @@ def validate_file(
         if not path.is_file():
             raise UnreadableWorkbook("file.not_found")
         sheet = read_workbook(path, ReadLimits())
+        checked = check_sheet(sheet, offline_context(), executor=executor)
     except UnreadableWorkbook as error:
         return EXIT_UNREADABLE, unreadable_report(error, language)
-    checked = check_sheet(sheet, offline_context(), executor=executor)
     report = assess(checked.facts, checked.rows, availability=None)
     return (EXIT_VALID if report.valid else EXIT_INVALID), report.render(language)
 
