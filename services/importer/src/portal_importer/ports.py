@@ -63,11 +63,16 @@ class ImportRepository(Protocol):
         """Forget the rows of one file (replaced by another, or never referred to)."""
         ...
 
-    def rows(self, record: ImportRecord) -> AsyncIterator[list[CheckedRow]]:
-        """The import's rows with their cells and clients, in row order, a batch at a time."""
+    def rows(
+        self, record: ImportRecord, *, clients: bool = False
+    ) -> AsyncIterator[list[CheckedRow]]:
+        """The import's rows in row order, a batch at a time: their outcomes (what a report
+        needs), with their clients when asked, never their cells."""
         ...
 
-    async def row(self, record: ImportRecord, number: int) -> CheckedRow | None: ...
+    async def row(self, record: ImportRecord, number: int) -> CheckedRow | None:
+        """Row ``number`` whole: its cells and client too."""
+        ...
 
     async def add(self, record: ImportRecord) -> None: ...
 

@@ -13,7 +13,7 @@ from portal_contracts.imports import MAX_CHUNK_BYTES, ImportValidated
 from portal_importer.domain.assessment import FileFacts
 from portal_importer.domain.chunks import build_chunks, chunk_event_id, encode_rows, row_json
 from portal_importer.domain.model import ImportRecord, ImportStateError, ImportStatus, Rejection
-from portal_importer.domain.validation import Availability, check_row
+from portal_importer.domain.validation import Availability, CheckedRow, check_row
 from portal_importer.entrypoints.cli import offline_context
 from portal_importer.samples import client_row
 
@@ -36,6 +36,10 @@ def _record(rows: int = 2, errors: int = 0) -> ImportRecord:
         rows=rows,
         errors=errors,
     )
+
+
+def _json(rows: list[CheckedRow]) -> list[bytes]:
+    return [text for _, text in encode_rows(rows, NOW.date()).rows]
 
 
 def test_only_a_valid_pending_import_can_be_confirmed() -> None:
@@ -81,7 +85,7 @@ def test_chunks_stay_under_the_message_limit_with_deterministic_ids() -> None:
         check_row(n + 2, client_row(n), offline_context(), keep_client=True) for n in range(1, 401)
     ]
     record = _record(rows=400).confirmed(NOW, str(uuid.uuid4()))
-    encoded = encode_rows(rows, NOW.date()).rows
+    encoded = _json(rows)
     chunks = build_chunks(record, encoded, max_bytes=64 * 1024)
     assert len(chunks) > 3
     assert all(len(c.body) <= 64 * 1024 for c in chunks)
@@ -93,7 +97,7 @@ def test_chunks_stay_under_the_message_limit_with_deterministic_ids() -> None:
         chunk_event_id("imp-1", 1, i) for i in range(len(events))
     ]
     assert [c.event_id for c in chunks] == [e.event_id for e in events]
-    again = build_chunks(record, encode_rows(rows, NOW.date()).rows, max_bytes=64 * 1024)
+    again = build_chunks(record, _json(rows), max_bytes=64 * 1024)
     assert [c.body for c in again] == [c.body for c in chunks]  # built again: the same events
     assert len(build_chunks(record, encoded)[0].body) <= MAX_CHUNK_BYTES
 
@@ -106,9 +110,7 @@ def test_a_row_kept_without_its_client_is_normalised_again_to_the_same_json() ->
     assert [row_json(r, NOW.date()) for r in bare] == [row_json(r, NOW.date()) for r in kept]
     assert [row_json(r, NOW.date()) for r in stale] == [row_json(r, NOW.date()) for r in kept]
     record = _record().confirmed(NOW, str(uuid.uuid4()))
-    event = ImportValidated.model_validate_json(
-        build_chunks(record, encode_rows(bare, NOW.date()).rows)[0].body
-    )
+    event = ImportValidated.model_validate_json(build_chunks(record, _json(bare))[0].body)
     assert event.payload.rows[0].client.user.email == "client1@bureau-example.be"
     assert event.payload.rows[1].invite is False
 

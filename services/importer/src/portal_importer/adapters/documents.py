@@ -45,14 +45,14 @@ def row_to_document(import_id: str, rows_id: str, row: CheckedRow) -> Document:
 def row_from_document(doc: Document) -> CheckedRow:
     return CheckedRow(
         row=doc["row"],
-        cells=dict(doc["cells"]),
+        cells=dict(doc.get("cells", ())),
         problems=tuple(RowProblem(p["key"], p["code"], p["params"]) for p in doc["problems"]),
         invite=doc["invite"],
         email=doc["email"],
         vat=doc["vat"],
         reference=doc["reference"],
         unreadable=tuple(doc["unreadable"]),
-        client=doc["client"],
+        client=doc.get("client"),
     )
 
 

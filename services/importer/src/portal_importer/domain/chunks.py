@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from pydantic import ValidationError
@@ -46,12 +46,23 @@ class Chunk:
     body: bytes  # the event as JSON, at most MAX_CHUNK_BYTES
 
 
+class StaleClient(Exception):
+    """The row's kept client no longer fits the contract, and its cells were not read."""
+
+
 @dataclass
 class EncodedRows:
-    """Rows of a confirmed import as ImportRow JSON, and the rows whose client cannot be built."""
+    """Rows of a confirmed import as (row number, ImportRow JSON); the rows whose client cannot
+    be built; the rows to read again with their cells (``StaleClient``)."""
 
-    rows: list[bytes]
-    refused: list[Rejection]
+    rows: list[tuple[int, bytes]] = field(default_factory=list)
+    refused: list[Rejection] = field(default_factory=list)
+    stale: list[int] = field(default_factory=list)
+
+    def add(self, other: EncodedRows) -> None:
+        self.rows += other.rows
+        self.refused += other.refused
+        self.stale += other.stale
 
 
 def row_json(row: CheckedRow, confirmed_on: date) -> bytes:
@@ -63,6 +74,8 @@ def row_json(row: CheckedRow, confirmed_on: date) -> bytes:
     except ValidationError:
         client = None
     if client is None:
+        if not row.cells:
+            raise StaleClient(row.row)
         rules = OfficeRules(frozenset(TransferMethod), None, confirmed_on)
         client = client_data(row, RowContext(rules))  # raises ClientRulesError
     return (
@@ -71,10 +84,12 @@ def row_json(row: CheckedRow, confirmed_on: date) -> bytes:
 
 
 def encode_rows(rows: Iterable[CheckedRow], confirmed_on: date) -> EncodedRows:
-    encoded = EncodedRows([], [])
+    encoded = EncodedRows()
     for row in rows:
         try:
-            encoded.rows.append(row_json(row, confirmed_on))
+            encoded.rows.append((row.row, row_json(row, confirmed_on)))
+        except StaleClient:
+            encoded.stale.append(row.row)
         except ClientRulesError as error:
             encoded.refused += [Rejection(row.row, v.field, v.code) for v in error.violations]
     return encoded

@@ -19,7 +19,7 @@ from datetime import date
 from portal_importer.domain.chunks import EncodedRows, build_chunks, encode_rows
 from portal_importer.domain.commands import Confirm
 from portal_importer.domain.errors import ConcurrentChange, ImportInvalid
-from portal_importer.domain.model import ImportRecord, ImportStatus
+from portal_importer.domain.model import ImportRecord, ImportStatus, Rejection
 from portal_importer.domain.validation import CheckedRow
 from portal_importer.service.deps import Deps
 from portal_importer.service.imports import (
@@ -37,12 +37,12 @@ async def confirm(command: Confirm, deps: Deps) -> ImportRecord:
     record = await visible(command.caller, command.import_id, deps)
     if record.status is not ImportStatus.PENDING:
         return record
-    outcomes, encoded = await _read(record, deps.now().date(), deps)
+    outcomes, encoded, refused = await _read(record, deps.now().date(), deps)
     read = time.perf_counter()
     fresh = replace(
         record,
         availability=await availability(outcomes, command.token, deps),
-        rejections=tuple(dict.fromkeys((*record.rejections, *encoded.refused))),
+        rejections=tuple(dict.fromkeys((*record.rejections, *refused))),
     )
     report = assess_import(fresh, outcomes)
     fresh = replace(fresh, rows=report.rows, errors=len(report.errors))
@@ -52,7 +52,7 @@ async def confirm(command: Confirm, deps: Deps) -> ImportRecord:
             fresh = next_revision(fresh)
         raise ImportInvalid(fresh, report)
     confirmed = fresh.confirmed(deps.now(), str(uuid.uuid4()))
-    chunks = await asyncio.to_thread(build_chunks, confirmed, encoded.rows)
+    chunks = await asyncio.to_thread(build_chunks, confirmed, encoded)
     built = time.perf_counter()
     if not await deps.imports.confirm(confirmed, chunks):
         latest = await visible(command.caller, command.import_id, deps)
@@ -79,14 +79,14 @@ async def resume_confirmation(deps: Deps) -> int:
     record = await deps.imports.interrupted_confirmation()
     if record is None or record.confirmation is None:
         return 0
-    _, encoded = await _read(record, record.confirmation.confirmed_at.date(), deps)
-    if encoded.refused:  # the rules changed under it: it cannot go out as it is
-        logger.error("import %s cannot be sent: %s", record.import_id, encoded.refused[:5])
-        rejected = record.rejected(record.version, encoded.refused, deps.now())
+    _, encoded, refused = await _read(record, record.confirmation.confirmed_at.date(), deps)
+    if refused:  # the rules changed under it: it cannot go out as it is
+        logger.error("import %s cannot be sent: %s", record.import_id, refused[:5])
+        rejected = record.rejected(record.version, refused, deps.now())
         if rejected is not None:
             await deps.imports.save(rejected)
         return 0
-    chunks = await asyncio.to_thread(build_chunks, record, encoded.rows)
+    chunks = await asyncio.to_thread(build_chunks, record, encoded)
     await deps.imports.resume_confirmation(record, chunks)
     logger.info("import %s v%d: confirmation resumed", record.import_id, record.version)
     return len(chunks)
@@ -94,15 +94,23 @@ async def resume_confirmation(deps: Deps) -> int:
 
 async def _read(
     record: ImportRecord, confirmed_on: date, deps: Deps
-) -> tuple[list[CheckedRow], EncodedRows]:
+) -> tuple[list[CheckedRow], list[bytes], list[Rejection]]:
     """One pass over the rows: their outcomes for the report, the rows without a problem of
-    their own as ImportRow JSON (encoded in a thread, batch by batch)."""
+    their own as ImportRow JSON in row order (encoded in a thread while the next batch is
+    fetched), and the rows whose client cannot be built any more."""
     outcomes: list[CheckedRow] = []
-    encoded = EncodedRows([], [])
-    async for batch in deps.imports.rows(record):
+    encoded = EncodedRows()
+    encoding: asyncio.Future[EncodedRows] | None = None
+    async for batch in deps.imports.rows(record, clients=True):
         outcomes += [row.outcome() for row in batch]
         valid = [row for row in batch if row.valid]
-        done = await asyncio.to_thread(encode_rows, valid, confirmed_on)
-        encoded.rows.extend(done.rows)
-        encoded.refused.extend(done.refused)
-    return outcomes, encoded
+        if encoding is not None:
+            encoded.add(await encoding)
+        encoding = asyncio.ensure_future(asyncio.to_thread(encode_rows, valid, confirmed_on))
+    if encoding is not None:
+        encoded.add(await encoding)
+    for number in encoded.stale:  # rare: read again with the cells, normalised again
+        row = await deps.imports.row(record, number)
+        if row is not None:
+            encoded.add(encode_rows([row], confirmed_on))
+    return outcomes, [text for _, text in sorted(encoded.rows)], encoded.refused

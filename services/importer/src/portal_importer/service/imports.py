@@ -221,7 +221,7 @@ def sees_import(caller: Caller, record: ImportRecord) -> bool:
 
 async def outcomes(record: ImportRecord, deps: Deps) -> list[CheckedRow]:
     """Every row's outcome (what the report needs), without its cells and client."""
-    return [row.outcome() async for batch in deps.imports.rows(record) for row in batch]
+    return [row async for batch in deps.imports.rows(record) for row in batch]
 
 
 async def availability(rows: Sequence[CheckedRow], token: str, deps: Deps) -> Availability | None:
