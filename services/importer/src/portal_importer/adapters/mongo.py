@@ -198,7 +198,11 @@ class MongoImports:
             moved: dict[str, Any] = {"$set": {"chunks_queued": end}}
             if end >= len(chunks):
                 moved["$unset"] = {"due_at": "", "claimed_by": ""}
-            await self.imports.update_one(key | {"chunks_queued": start}, moved, session=session)
+            done = await self.imports.update_one(
+                key | {"chunks_queued": start}, moved, session=session
+            )
+            if done.matched_count == 0:
+                return False
             await add_encoded(self.runtime.outbox, _events(chunks[start:end]), session=session)
             return True
 
