@@ -1,104 +1,41 @@
-"""Importer test fixtures: a local fake of the clients service's HTTP API, the app on the real
-FerretDB, and bearer tokens for two offices."""
+"""Importer test fixtures: the service bootstrapped on the real Kafka and MongoDB-wire server
+(its own database and topic prefix), the clients service faked over HTTP (tests/fakes.py), the
+API in process, and bearer tokens."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 
 from portal_contracts.identity import Caller, Role, issue_token
+from portal_contracts.topics import Topics
 from portal_contracts.values import Language
-from portal_importer.adapters.mongo import MongoImports
-from portal_importer.bootstrap import Bootstrapped, bootstrap
+from portal_importer.bootstrap import Service, bootstrap
 from portal_importer.config import Settings
 from portal_importer.entrypoints.http import create_app
 from portal_servicekit.settings import PlatformSettings
+from services.importer.tests.fakes import FakeClientsService, clients_service_running
 
 JWT_KEY = "importer-tests-key-0123456789-abcdefghij"
 
 
-@dataclass
-class FakeClientsService:
-    """Speaks the clients service's API: availability (one batch call), groups, settings."""
-
-    emails_taken: set[str] = field(default_factory=set)
-    vat_numbers_taken: set[str] = field(default_factory=set)
-    groups: list[dict[str, str]] = field(
-        default_factory=lambda: [
-            {"group_id": "everyone", "name": "Everyone"},
-            {"group_id": "g-liege", "name": "Liège"},
-        ]
-    )
-    methods: list[str] = field(default_factory=lambda: ["manual", "email", "sftp"])
-    availability_calls: list[dict[str, Any]] = field(default_factory=list)
-    seen_tokens: list[str] = field(default_factory=list)
-    down: bool = False
-    url: str = ""
-
-
 @pytest.fixture
 def clients_service() -> Iterator[FakeClientsService]:
-    fake = FakeClientsService()
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            fake.seen_tokens.append(self.headers.get("authorization", ""))
-            if fake.down:
-                return self._answer(503, {"code": "down"})
-            if self.path == "/v1/groups":
-                return self._answer(200, [{**g, "staff": [], "version": 1} for g in fake.groups])
-            if self.path == "/v1/settings":
-                return self._answer(
-                    200, {"settings": {"enabled_transfer_methods": fake.methods}, "version": 1}
-                )
-            return self._answer(404, {})
-
-        def do_POST(self) -> None:
-            fake.seen_tokens.append(self.headers.get("authorization", ""))
-            body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-            if fake.down:
-                return self._answer(503, {"code": "down"})
-            if self.path != "/v1/clients/availability":
-                return self._answer(404, {})
-            fake.availability_calls.append(body)
-            return self._answer(
-                200,
-                {
-                    "emails_taken": sorted(set(body["emails"]) & fake.emails_taken),
-                    "vat_numbers_taken": sorted(set(body["vat_numbers"]) & fake.vat_numbers_taken),
-                },
-            )
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with clients_service_running() as fake:
+        yield fake
 
 
 @pytest.fixture
 def importer_settings(
-    clients_service: FakeClientsService, mongodb_uri: str, kafka_bootstrap: str, topics: Any
+    clients_service: FakeClientsService,
+    mongodb_uri: str,
+    kafka_bootstrap: str,
+    topics: Topics,
+    database_name: str,
+    group_id: str,
 ) -> Settings:
     platform = PlatformSettings.model_validate(
         {
@@ -108,22 +45,28 @@ def importer_settings(
             "PORTAL_TOPIC_PREFIX": topics.prefix,
         }
     )
-    return Settings(platform=platform, clients_url=clients_service.url, chunk_rows=200)
+    return Settings(
+        platform=platform,
+        clients_url=clients_service.url,
+        database=database_name,
+        consumer_group=group_id,
+    )
 
 
 @pytest.fixture
-async def wired(importer_settings: Settings, mongo_db: Any) -> Bootstrapped:
-    bootstrapped = bootstrap(importer_settings, database=mongo_db)
-    assert isinstance(bootstrapped.repository, MongoImports)
-    await bootstrapped.repository.ensure_indexes()
-    return bootstrapped
+async def service(importer_settings: Settings, mongo_db: Any) -> AsyncIterator[Service]:
+    """The importer on the test's own database (``mongo_db`` drops it afterwards)."""
+    built = bootstrap(importer_settings)
+    await built.prepare()
+    yield built
+    await built.close()
 
 
 @pytest.fixture
-async def api(importer_settings: Settings, wired: Bootstrapped) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(importer_settings, wired)
+async def api(service: Service) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(service)
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://importer", timeout=60
+        transport=httpx.ASGITransport(app=app), base_url="http://importer", timeout=120
     ) as client:
         yield client
 

@@ -1,14 +1,17 @@
-"""What the importer needs from the outside world, as Protocols (adapters and fakes implement them)."""
+"""What the importer needs from the outside world, as Protocols in the importer's own terms
+(adapters and test fakes implement them; how they store things is theirs)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from portal_contracts.identity import Caller
 from portal_contracts.values import TransferMethod
+from portal_importer.domain.chunks import Chunk
 from portal_importer.domain.model import ImportRecord
+from portal_importer.domain.sheet import SheetRows
 from portal_importer.domain.validation import Availability, CheckedRow
 
 
@@ -20,7 +23,7 @@ class PlatformAvailability(Protocol):
     async def check(
         self, emails: Sequence[str], vat_numbers: Sequence[str], *, bearer_token: str | None = None
     ) -> Availability:
-        """ONE batch call: which of these e-mails / VAT numbers are already on the platform."""
+        """Which of these e-mails / VAT numbers a new client of the caller's office cannot use."""
         ...
 
 
@@ -36,59 +39,71 @@ class OfficeDirectory(Protocol):
     async def settings(self, caller: Caller, bearer_token: str) -> OfficeSettings: ...
 
 
-class ImportRepository(Protocol):
-    async def store_rows(
-        self, import_id: str, office_id: str, generation: int, rows: Sequence[CheckedRow]
-    ) -> str:
-        """Store ``rows`` under a new reference (overwriting nothing); returns it for
-        ``ImportRecord.rows_ref``."""
+class WorkbookReader(Protocol):
+    def __call__(self, data: bytes) -> SheetRows | None:
+        """The data sheet of an upload (None: no recognisable header); raises
+        UnreadableWorkbook for anything that cannot be imported. Blocking: run in a thread."""
         ...
 
-    async def drop_rows(self, record: ImportRecord) -> None:
-        """Delete the rows ``record.rows_ref`` points to (no longer referenced)."""
+
+@dataclass(frozen=True)
+class RowChange:
+    """Row ``number`` replaced by ``row``, or deleted (``row`` None)."""
+
+    number: int
+    row: CheckedRow | None
+
+
+class ImportRepository(Protocol):
+    async def add_rows(self, import_id: str, rows_id: str, rows: Sequence[CheckedRow]) -> None:
+        """Keep rows of an uploaded file under ``rows_id``, before an import refers to them."""
+        ...
+
+    async def drop_rows(self, import_id: str, rows_id: str) -> None:
+        """Forget the rows of one file (replaced by another, or never referred to)."""
+        ...
+
+    def rows(
+        self, record: ImportRecord, *, clients: bool = False
+    ) -> AsyncIterator[list[CheckedRow]]:
+        """The import's rows in row order, a batch at a time: their outcomes (what a report
+        needs), with their clients when asked, never their cells."""
+        ...
+
+    async def row(self, record: ImportRecord, number: int) -> CheckedRow | None:
+        """Row ``number`` whole: its cells and client too."""
         ...
 
     async def add(self, record: ImportRecord) -> None: ...
 
     async def get(self, office_id: str, import_id: str) -> ImportRecord | None: ...
 
-    async def recent(self, office_id: str, limit: int) -> list[ImportRecord]: ...
-
-    async def save(self, record: ImportRecord) -> bool:
-        """Write ``record`` if nobody else wrote since it was read (its revision); bump it."""
+    async def recent(
+        self, office_id: str, limit: int, *, created_by: str | None = None
+    ) -> list[ImportRecord]:
+        """The office's latest imports (only those ``created_by`` uploaded, when given)."""
         ...
 
-    async def rows(
-        self, record: ImportRecord, *, cells: bool = False, clients: bool = False
-    ) -> list[CheckedRow]:
-        """The current rows in row order; their cells and stored clients only when asked."""
+    async def save(self, record: ImportRecord, *, change: RowChange | None = None) -> bool:
+        """Write ``record`` (and ``change``, together) unless someone wrote the import since
+        ``record`` was read; False then, and nothing is written."""
         ...
 
-    async def row(self, record: ImportRecord, number: int) -> CheckedRow | None:
-        """Row ``number`` with its cells; None when there is no such row."""
+    async def confirm(self, record: ImportRecord, chunks: Sequence[Chunk]) -> bool:
+        """Save the confirmed ``record`` and hand its ImportValidated ``chunks`` over for
+        publication, all or nothing (False: someone wrote the import meanwhile)."""
         ...
 
-    async def put_row(self, record: ImportRecord, row: CheckedRow | None, number: int) -> bool:
-        """Replace (or, with ``None``, delete) row ``number``; False when there is no such row."""
+    async def interrupted_confirmation(self) -> ImportRecord | None:
+        """A confirmed import whose chunks were not all handed over (its confirmer stopped
+        half-way), claimed for a while by this caller; None when there is none."""
         ...
 
-    async def unpublished(self, limit: int) -> list[ImportRecord]:
-        """Confirmed, not yet published imports (a scan: the relay's safety net)."""
+    async def resume_confirmation(self, record: ImportRecord, chunks: Sequence[Chunk]) -> None:
+        """Hand over the chunks of a confirmed import that are not yet on their way."""
         ...
 
-    async def announce(self, record: ImportRecord) -> None:
-        """Tell the relay an import was just confirmed (a hint; losing it only delays)."""
-        ...
-
-    async def announced(self, limit: int) -> list[tuple[str, str]]:
-        """(office id, import id) of the imports announced and not yet forgotten."""
-        ...
-
-    async def forget_announcement(self, import_id: str) -> None: ...
-
-    async def mark_published(self, record: ImportRecord) -> None: ...
-
-    async def record_answer(
+    async def keep_answer(
         self,
         record: ImportRecord,
         version: int,

@@ -1,5 +1,6 @@
-"""On the REAL broker: confirm publishes ImportValidated chunks (none over 512 KB, once however often
-confirmed), and ImportCommitted / ImportRejected consumed from the broker move the import."""
+"""On the REAL broker: a confirmation's ImportValidated chunks go out through the outbox relay
+(none over 512 KB, once however often confirmed), and ImportCommitted / ImportRejected consumed
+from the broker by the worker's router move the import."""
 
 from __future__ import annotations
 
@@ -23,9 +24,8 @@ from portal_contracts.imports import (
     RejectedRow,
 )
 from portal_contracts.topics import Topics
-from portal_importer.adapters.rowpack import unpacked_json
-from portal_importer.bootstrap import Bootstrapped, bootstrap
-from portal_importer.entrypoints.consumers import register_consumers
+from portal_importer.bootstrap import Service
+from portal_importer.entrypoints.consumers import build_router
 from portal_importer.samples import client_row, fill_template
 
 pytestmark = pytest.mark.integration
@@ -81,22 +81,20 @@ async def _until_status(
 async def test_confirm_publishes_chunks_once(
     api: httpx.AsyncClient,
     auth: Auth,
-    wired: Bootstrapped,
+    service: Service,
     kafka_bootstrap: str,
     topics: Topics,
-    importer_settings: Any,
 ) -> None:
-    broker = build_broker(kafka_bootstrap, client_id="importer-test")
-    with_kafka = bootstrap(importer_settings, repository=wired.repository, broker=broker)
-    await broker.start()
+    relay = service.runtime.relay
+    await service.runtime.broker.start()
     try:
         created = await _confirmed_import(api, auth, 1500)
-        assert with_kafka.relay is not None
-        published = await with_kafka.relay.relay_once()
+        published = await relay.relay_once()
         assert published >= 2
-        assert await with_kafka.relay.relay_once() == 0  # marked published: nothing goes twice
+        assert await relay.relay_once() == 0  # sent, then deleted: nothing goes twice
+        assert await service.runtime.outbox.pending() == 0
     finally:
-        await broker.stop()
+        await service.runtime.broker.stop()
 
     records = await raw_records_on(kafka_bootstrap, topics.of(ImportValidated), published)
     assert len(records) == published
@@ -123,10 +121,9 @@ async def test_confirm_publishes_chunks_once(
 async def test_a_faststream_consumer_reads_the_chunks_as_events(
     api: httpx.AsyncClient,
     auth: Auth,
-    wired: Bootstrapped,
+    service: Service,
     kafka_bootstrap: str,
     topics: Topics,
-    importer_settings: Any,
     group_id: str,
 ) -> None:
     """As the clients service consumes them: a typed FastStream subscriber."""
@@ -139,18 +136,15 @@ async def test_a_faststream_consumer_reads_the_chunks_as_events(
         received.append(event)
         arrived.set()
 
-    broker = build_broker(kafka_bootstrap, client_id="importer-test")
-    with_kafka = bootstrap(importer_settings, repository=wired.repository, broker=broker)
-    await broker.start()
+    await service.runtime.broker.start()
     await consumer.start()
     try:
         created = await _confirmed_import(api, auth, 5)
-        assert with_kafka.relay is not None
-        assert await with_kafka.relay.relay_once() == 1
+        assert await service.runtime.relay.relay_once() == 1
         await asyncio.wait_for(arrived.wait(), timeout=60)
     finally:
         await consumer.stop()
-        await broker.stop()
+        await service.runtime.broker.stop()
     assert received[0].payload.import_id == created["id"]
     assert [r.row_number for r in received[0].payload.rows] == [3, 4, 5, 6, 7]
     assert received[0].payload.rows[0].client.company.vat_number == "BE0100000169"
@@ -159,16 +153,15 @@ async def test_a_faststream_consumer_reads_the_chunks_as_events(
 async def test_answers_from_the_broker_move_the_import(
     api: httpx.AsyncClient,
     auth: Auth,
-    wired: Bootstrapped,
+    service: Service,
     kafka_bootstrap: str,
     topics: Topics,
-    group_id: str,
 ) -> None:
     committed_one = await _confirmed_import(api, auth, 3)
     rejected_one = await _confirmed_import(api, auth, 2)
 
-    consumer = build_broker(kafka_bootstrap, client_id="importer-consumer-test")
-    register_consumers(consumer, topics, wired.repository, group_id=group_id)
+    consumer = service.runtime.broker
+    consumer.include_router(build_router(service))
     clients_service = build_broker(kafka_bootstrap, client_id="fake-clients-service")
     await consumer.start()
     await clients_service.start()
@@ -201,10 +194,11 @@ async def test_answers_from_the_broker_move_the_import(
 
         done = await _until_status(api, auth, committed_one["id"], "done")
         assert done["clients_created"] == 3
-        kept = await wired.repository.answers.find_one(  # type: ignore[attr-defined]
+        kept = await service.runtime.db["import_answers"].find_one(
             {"_id": f"{committed_one['id']}:1:committed:0"}
         )
-        assert unpacked_json(kept["content"]) == [[3, "c-3"], [4, "c-4"], [5, "c-5"]]
+        assert kept is not None
+        assert kept["content"] == [[3, "c-3"], [4, "c-4"], [5, "c-5"]]
 
         back = await _until_status(api, auth, rejected_one["id"], "pending")
         assert [(e["row"], e["column"], e["code"]) for e in back["report"]["errors"]] == [

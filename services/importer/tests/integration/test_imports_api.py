@@ -1,8 +1,9 @@
-"""The importer's HTTP API on the real FerretDB, the clients service faked over HTTP."""
+"""The importer's HTTP API on the real MongoDB-wire server, the clients service faked over HTTP."""
 
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from portal_importer.samples import client_row, fill_template
+from services.importer.tests.fakes import crafted_sheet
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +79,7 @@ async def test_every_problem_with_row_column_code_and_message(
     rows = [client_row(n, language="nl") for n in range(1, 6)]
     rows[1]["user.email"] = "not-an-email"
     rows[3]["company.vat_number"] = "BE0403.170.702"
-    clients_service.emails_taken.add("client5@bureau-example.be")
+    clients_service.statuses["client5@bureau-example.be"] = "taken"
     response = await _upload(api, auth, fill_template(rows, "nl"), language="en")
     body = response.json()
     assert response.status_code == 201
@@ -85,10 +87,40 @@ async def test_every_problem_with_row_column_code_and_message(
     assert _codes(body) == [
         (4, "E-mailadres *", "email.syntax"),
         (6, "Btw-nummer *", "vat.checksum"),
-        (7, "E-mailadres *", "email.taken"),
+        (7, "E-mailadres *", "email.unavailable"),
     ]
     assert all(e["message"] for e in body["report"]["errors"])
-    assert "already used" in body["report"]["errors"][2]["message"]
+    assert "cannot be used" in body["report"]["errors"][2]["message"]
+
+
+async def test_values_the_platform_refuses_read_neutrally_in_every_language(
+    api: httpx.AsyncClient, auth: Auth, clients_service: Any
+) -> None:
+    """The clients service no longer says where a value is held: "unavailable" (or an older
+    "taken"/"on_platform") reads "cannot be used"; a client of the caller's own office says so."""
+    rows = [client_row(n) for n in range(1, 4)]
+    clients_service.statuses |= {
+        "client1@bureau-example.be": "unavailable",
+        "BE0100000268": "on_platform",  # row 2's VAT number
+        "client3@bureau-example.be": "taken_in_office",
+    }
+    data = fill_template(rows)
+    expected = {
+        "fr": "ne peut pas être utilisé",
+        "nl": "kan niet gebruikt worden",
+        "en": "cannot be used",
+    }
+    for language, neutral in expected.items():
+        body = (await _upload(api, auth, data, language=language)).json()
+        errors = body["report"]["errors"]
+        assert [(e["row"], e["code"]) for e in errors] == [
+            (3, "email.unavailable"),
+            (4, "vat.unavailable"),
+            (5, "email.taken_in_office"),
+        ]
+        assert neutral in errors[0]["message"]
+        assert neutral in errors[1]["message"]
+        assert all("autre bureau" not in e["message"] for e in errors)
 
 
 async def test_another_office_sees_nothing(api: httpx.AsyncClient, auth: Auth) -> None:
@@ -163,7 +195,7 @@ async def test_unknown_column_in_a_fix_is_a_field_error(api: httpx.AsyncClient, 
 
 
 async def test_a_corrected_file_as_a_new_version(
-    api: httpx.AsyncClient, auth: Auth, wired: Any
+    api: httpx.AsyncClient, auth: Auth, service: Any
 ) -> None:
     bad = [client_row(1), client_row(2) | {"user.email": "x"}]
     created = (await _upload(api, auth, fill_template(bad))).json()
@@ -182,8 +214,9 @@ async def test_a_corrected_file_as_a_new_version(
     again = (await api.get(f"/v1/imports/{created['id']}", headers=auth())).json()
     assert again["report"]["rows"] == 3
     # Only the new file's rows are kept.
-    stored = await wired.repository.chunks.find({"import_id": created["id"]}).to_list()
-    assert [(c["generation"], c["count"]) for c in stored] == [(2, 3)]
+    stored = await service.runtime.db["import_rows"].find({"import_id": created["id"]}).to_list()
+    assert [r["row"] for r in stored] == [3, 4, 5]
+    assert len({r["rows_id"] for r in stored}) == 1
 
 
 async def test_unreadable_uploads_are_refused_and_nothing_is_stored(
@@ -202,10 +235,28 @@ async def test_unreadable_uploads_are_refused_and_nothing_is_stored(
     assert (await api.get("/v1/imports", headers=auth())).json()["items"] == []
 
 
+async def test_rows_without_cell_addresses_cannot_pass_the_row_limit(
+    api: httpx.AsyncClient, auth: Auth, service: Any
+) -> None:
+    """Issue 16 point 4: 120,000 rows whose cells carry no r="A1" were accepted (201 in 10 s,
+    the API's RSS 117 -> 586 MB). Now refused while the package is scanned, before any row is
+    read, stored or checked."""
+    data = crafted_sheet(120_000)
+    started = time.perf_counter()
+    response = await _upload(api, auth, data, language="nl")
+    assert response.status_code == 422
+    assert response.json()["code"] == "sheet.too_many_rows"
+    assert "100000" in response.json()["title"]
+    assert time.perf_counter() - started < 5
+    assert await service.runtime.db["import_rows"].count_documents({}) == 0
+    assert (await api.get("/v1/imports", headers=auth())).json()["items"] == []
+
+
 async def test_uploads_over_20_mb_are_refused(api: httpx.AsyncClient, auth: Auth) -> None:
     response = await _upload(api, auth, b"PK\x03\x04" + bytes(21 * 1024 * 1024))
     assert response.status_code == 413
-    assert response.json()["code"] == "file.too_large"
+    # Refused by the edge while the body streams (servicekit), its bound in the message.
+    assert response.json()["code"] == "body.too_large"
 
 
 async def test_when_the_clients_service_is_down_the_import_cannot_be_confirmed(

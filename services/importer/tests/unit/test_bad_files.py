@@ -6,19 +6,23 @@ import io
 import re
 import time
 import zipfile
+from pathlib import Path
 
 import olefile
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl import Workbook
 
-from portal_importer.adapters.xlsx_package import ReadLimits, UnreadableWorkbook
+from portal_importer.adapters.xlsx_package import ReadLimits
 from portal_importer.adapters.xlsx_reader import read_workbook
 from portal_importer.domain.assessment import assess
 from portal_importer.domain.columns import CATALOGUE
-from portal_importer.entrypoints.cli import offline_context
+from portal_importer.domain.messages import message
+from portal_importer.domain.sheet import UnreadableWorkbook
+from portal_importer.entrypoints.cli import EXIT_UNREADABLE, offline_context, validate_file
 from portal_importer.samples import client_row, fill_template
 from portal_importer.service.engine import check_sheet
+from services.importer.tests.fakes import crafted_sheet
 
 GOOD = fill_template([client_row(n) for n in range(1, 4)])
 
@@ -316,3 +320,36 @@ def _minimal_cfb(streams: dict[str, bytes]) -> bytes:
     )
     fat_bytes = b"".join(v.to_bytes(4, "little") for v in fat)
     return bytes(header) + fat_bytes + directory[:sector] + body
+
+
+def test_rows_without_cell_addresses_count_against_the_row_limit() -> None:
+    """Issue 16 point 4: 120,000 rows whose cells carry no r="A1" were read whole (586 MB)."""
+    assert _code(crafted_sheet(120_000)) == "sheet.too_many_rows"
+
+
+def test_the_offline_validation_refuses_them_too(tmp_path: Path) -> None:
+    path = tmp_path / "big.xlsx"
+    path.write_bytes(crafted_sheet(120_000))
+    code, report = validate_file(path, "en")
+    assert code == EXIT_UNREADABLE
+    assert [e["code"] for e in report["errors"]] == ["sheet.too_many_rows"]
+    assert "100000" in report["errors"][0]["message"]
+    for language in ("fr", "nl", "en"):
+        assert "100000" in message("sheet.too_many_rows", language, {"max": "100000"})
+
+
+def test_unaddressed_rows_within_the_limit_are_read_with_their_numbers() -> None:
+    read = read_workbook(crafted_sheet(5))
+    assert read is not None
+    checked = check_sheet(read, offline_context())
+    assert [r.row for r in checked.rows] == [2, 3, 4, 5, 6]
+
+
+def test_data_rows_are_counted_exactly_against_the_maximum() -> None:
+    """The package scan allows a few title rows above the data; the validation counts the data
+    rows themselves and refuses one more than the maximum."""
+    data = crafted_sheet(11, addressed=True)
+    assert check_sheet(read_workbook(data), offline_context(), max_rows=11).rows
+    with pytest.raises(UnreadableWorkbook) as refused:
+        check_sheet(read_workbook(data), offline_context(), max_rows=10)
+    assert refused.value.code == "sheet.too_many_rows"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from portal_importer.adapters.xlsx_package import UnreadableWorkbook
 from portal_importer.adapters.xlsx_reader import read_workbook
 from portal_importer.domain.assessment import assess
 from portal_importer.domain.rows import map_headers
+from portal_importer.domain.sheet import UnreadableWorkbook
 from portal_importer.domain.text import cell_text
 from portal_importer.entrypoints.cli import offline_context
 from portal_importer.samples import client_row, fill_template

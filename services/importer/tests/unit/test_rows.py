@@ -15,7 +15,7 @@ from portal_importer.domain.assessment import assess
 from portal_importer.domain.columns import BY_KEY, CATALOGUE, HEADERS, column_for_path
 from portal_importer.domain.rows import GroupNames
 from portal_importer.domain.text import cell_text, match_key
-from portal_importer.domain.validation import Availability, RowContext, check_row
+from portal_importer.domain.validation import Availability, Holder, RowContext, check_row
 from portal_importer.entrypoints.cli import offline_context
 from portal_importer.samples import client_row, plain_workbook
 from portal_importer.service.engine import check_sheet, process_pool
@@ -134,13 +134,21 @@ def test_the_same_vat_number_with_another_reference_is_fine() -> None:
     assert _report(headers, [list(r.values()) for r in rows])["valid"]
 
 
-def test_emails_and_vat_numbers_taken_on_the_platform() -> None:
-    rows = [client_row(n) for n in (1, 2)]
+def test_emails_and_vat_numbers_the_platform_refuses() -> None:
+    rows = [client_row(n) for n in (1, 2, 3)]
     headers = [BY_KEY[k].header("fr") for k in rows[0]]
-    taken = Availability(frozenset({"client2@bureau-example.be"}), frozenset({"BE0001000102"}))
-    report = _report(headers, [list(r.values()) for r in rows], taken)
+    refused = Availability(
+        {"client2@bureau-example.be": Holder.ELSEWHERE, "client3@bureau-example.be": Holder.OFFICE},
+        {"BE0100000268": Holder.ELSEWHERE, "BE0100000169": Holder.OFFICE},
+    )
+    report = _report(headers, [list(r.values()) for r in rows], refused)
     assert report["uniqueness_checked"] is True
-    assert [(e["row"], e["code"]) for e in report["errors"]] == [(3, "email.taken")]
+    assert [(e["row"], e["code"]) for e in report["errors"]] == [
+        (2, "vat.taken_in_office"),
+        (3, "vat.unavailable"),
+        (3, "email.unavailable"),
+        (4, "email.taken_in_office"),
+    ]
 
 
 def test_groups_by_name_and_transfer_methods_follow_the_office() -> None:

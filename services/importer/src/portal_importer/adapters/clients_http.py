@@ -1,10 +1,10 @@
 """The clients service over HTTP: platform-wide availability of e-mails and VAT numbers (one
 batch call), and the office's groups and enabled transfer methods.
 
-Assumed API (built by the clients engineer in parallel):
 ``POST {CLIENTS_URL}/v1/clients/availability`` with ``{"emails": [...], "vat_numbers": [...]}``
-(normalised values) answers ``{"emails_taken": [...], "vat_numbers_taken": [...]}``;
-(the per-value status map the clients service also answers is read too, see availability_of);
+(normalised values; at most 20,000 a list, so a big import asks in pages) answers a status per
+value, ``{"emails": {value: status}, "vat_numbers":
+{value: status}}`` (see :func:`availability_of`);
 ``GET {CLIENTS_URL}/v1/groups`` answers a list (or ``{"items": [...]}``) of ``{"group_id"|"id", "name"}``
 and ``GET {CLIENTS_URL}/v1/settings`` answers ``{"settings": {"enabled_transfer_methods": [...]}}``; the
 caller's bearer token is forwarded so the clients service applies its own tenancy.
@@ -12,6 +12,7 @@ caller's bearer token is forwarded so the clients service applies its own tenanc
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -20,7 +21,7 @@ import httpx
 
 from portal_contracts.identity import Caller
 from portal_contracts.values import TransferMethod
-from portal_importer.domain.validation import Availability
+from portal_importer.domain.validation import Availability, Holder
 from portal_importer.ports import OfficeSettings, PlatformUnavailable
 
 logger = logging.getLogger(__name__)
@@ -28,32 +29,51 @@ logger = logging.getLogger(__name__)
 
 class ClientsServiceHttp:
     def __init__(
-        self, base_url: str, *, service_token: str | None = None, timeout_s: float = 10.0
+        self,
+        base_url: str,
+        *,
+        service_token: str | None = None,
+        timeout_s: float = 10.0,
+        page_values: int = 20_000,
+        in_flight: int = 3,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.service_token = service_token
         self.timeout = httpx.Timeout(timeout_s)
+        self.page_values = page_values  # the clients service refuses longer lists (422)
+        self.in_flight = in_flight
 
     async def check(
         self, emails: Sequence[str], vat_numbers: Sequence[str], *, bearer_token: str | None = None
     ) -> Availability:
-        if not emails and not vat_numbers:
-            return Availability()
+        """In pages of at most ``page_values`` values (e-mails and VAT numbers together), a few
+        at a time; one page unanswered and the check is not made."""
+        values = [("emails", e) for e in emails] + [("vat_numbers", v) for v in vat_numbers]
+        pages = [values[i : i + self.page_values] for i in range(0, len(values), self.page_values)]
         token = bearer_token or self.service_token
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        try:
-            async with httpx.AsyncClient(timeout=self.timeout) as http:
+        turns = asyncio.Semaphore(self.in_flight)
+
+        async def ask(http: httpx.AsyncClient, page: list[tuple[str, str]]) -> Availability:
+            body = {kind: [v for k, v in page if k == kind] for kind in ("emails", "vat_numbers")}
+            async with turns:
                 response = await http.post(
-                    f"{self.base_url}/v1/clients/availability",
-                    json={"emails": list(emails), "vat_numbers": list(vat_numbers)},
-                    headers=headers,
+                    f"{self.base_url}/v1/clients/availability", json=body, headers=headers
                 )
-                response.raise_for_status()
-                body = response.json()
-            return availability_of(body)
-        except (httpx.HTTPError, ValueError, AttributeError) as exc:
-            logger.warning("availability check failed: %r", exc)
-            raise PlatformUnavailable(str(exc)) from exc
+            response.raise_for_status()
+            return availability_of(response.json())
+
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as http, asyncio.TaskGroup() as tg:
+                answers = [tg.create_task(ask(http, page)) for page in pages]
+        except* (httpx.HTTPError, ValueError, AttributeError) as failed:
+            logger.warning("availability check failed: %r", failed.exceptions[0])
+            raise PlatformUnavailable(str(failed.exceptions[0])) from None
+        found = [task.result() for task in answers]
+        return Availability(
+            {k: v for answer in found for k, v in answer.emails.items()},
+            {k: v for answer in found for k, v in answer.vat_numbers.items()},
+        )
 
     async def settings(self, caller: Caller, bearer_token: str) -> OfficeSettings:
         headers = {"authorization": f"Bearer {bearer_token}"}
@@ -77,23 +97,22 @@ class ClientsServiceHttp:
         return OfficeSettings(groups, methods)
 
 
-_TAKEN = frozenset({"taken", "taken_in_office", "on_platform"})
+_HOLDERS = {"available": None, "taken_in_office": Holder.OFFICE}
 
 
 def availability_of(body: Any) -> Availability:
-    """Both shapes: the agreed ``{"emails_taken": [...], "vat_numbers_taken": [...]}`` and a
-    per-value status map ``{"emails": {value: "taken"|...}, "vat_numbers": {value: ...}}``."""
-    if "emails_taken" in body or "vat_numbers_taken" in body:
-        return Availability(
-            frozenset(body.get("emails_taken") or ()),
-            frozenset(body.get("vat_numbers_taken") or ()),
-        )
-    emails = body.get("emails") or {}
-    vats = body.get("vat_numbers") or {}
-    return Availability(
-        frozenset(k for k, v in emails.items() if v in _TAKEN),
-        frozenset(k for k, v in vats.items() if v in _TAKEN),
-    )
+    """The clients service's status per value. ``available``: usable; ``taken_in_office``: a
+    client of the caller's office; anything else (``unavailable``, and the older ``taken``,
+    ``on_platform``, ``invalid``, or a status not known here) cannot be used, for a reason the
+    report does not name."""
+
+    def held(statuses: dict[str, str]) -> dict[str, Holder]:
+        found = {
+            value: _HOLDERS.get(status, Holder.ELSEWHERE) for value, status in statuses.items()
+        }
+        return {value: holder for value, holder in found.items() if holder is not None}
+
+    return Availability(held(body.get("emails") or {}), held(body.get("vat_numbers") or {}))
 
 
 def _groups(body: Any) -> dict[str, str]:

@@ -1,18 +1,15 @@
-"""The import's document and the rows' documents of the older layout, to and from MongoDB.
+"""An import and its rows as MongoDB documents, and back.
 
-Field names may not hold dots, and column keys do ("company.vat_number"): they are stored with
-":" instead (FerretDB also refuses nested arrays, so no lists of pairs). Lists that may hold
-thousands of values are packed (zlib JSON): FerretDB decodes every value of a document on each
-read, and a scan of the imports reads them all.
+Column keys hold dots (``company.vat_number``), which MongoDB field paths would read as nesting,
+so cells and headers are stored as ``[key, text]`` pairs (e-mails hold dots too: the platform's
+answer is stored as ``[value, holder]`` pairs). Dates come back aware (``connect(tz_aware=True)``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from portal_importer.adapters import rowpack
 from portal_importer.domain.assessment import FileFacts
 from portal_importer.domain.model import (
     Confirmation,
@@ -22,15 +19,17 @@ from portal_importer.domain.model import (
     Upload,
 )
 from portal_importer.domain.report import Problem
-from portal_importer.domain.validation import Availability, CheckedRow, RowProblem
+from portal_importer.domain.validation import Availability, CheckedRow, Holder, RowProblem
 
 Document = dict[str, Any]
 
 
-def row_to_document(row: CheckedRow) -> Document:
+def row_to_document(import_id: str, rows_id: str, row: CheckedRow) -> Document:
     return {
+        "import_id": import_id,
+        "rows_id": rows_id,
         "row": row.row,
-        "cells": _keyed(row.cells),
+        "cells": _pairs(row.cells),
         "problems": [
             {"key": p.key, "code": p.code, "params": dict(p.params)} for p in row.problems
         ],
@@ -39,36 +38,22 @@ def row_to_document(row: CheckedRow) -> Document:
         "vat": row.vat,
         "reference": row.reference,
         "unreadable": list(row.unreadable),
+        "client": row.client,
     }
 
 
 def row_from_document(doc: Document) -> CheckedRow:
     return CheckedRow(
         row=doc["row"],
-        cells=_unkeyed(doc["cells"]),
-        problems=tuple(RowProblem(p["key"], p["code"], dict(p["params"])) for p in doc["problems"]),
+        cells=dict(doc.get("cells", ())),
+        problems=tuple(RowProblem(p["key"], p["code"], p["params"]) for p in doc["problems"]),
         invite=doc["invite"],
-        email=doc.get("email"),
-        vat=doc.get("vat"),
-        reference=doc.get("reference"),
-        unreadable=tuple(doc.get("unreadable") or ()),
+        email=doc["email"],
+        vat=doc["vat"],
+        reference=doc["reference"],
+        unreadable=tuple(doc["unreadable"]),
+        client=doc.get("client"),
     )
-
-
-def _keyed(mapping: Mapping[str, str]) -> Document:
-    return {key.replace(".", ":"): value for key, value in mapping.items()}
-
-
-def _unkeyed(document: Mapping[str, str]) -> dict[str, str]:
-    return {key.replace(":", "."): value for key, value in document.items()}
-
-
-def _problem(problem: Problem) -> Document:
-    return problem.to_document()
-
-
-def _problem_back(doc: Document) -> Problem:
-    return Problem(doc["row"], doc["column"], doc["key"], doc["code"], dict(doc["params"]))
 
 
 def to_document(record: ImportRecord) -> Document:
@@ -81,20 +66,16 @@ def to_document(record: ImportRecord) -> Document:
         "updated_at": record.updated_at,
         "status": record.status.value,
         "version": record.version,
-        "generation": record.generation,
+        "rows_id": record.rows_id,
         "revision": record.revision,
-        "headers": _keyed(record.facts.headers),
-        "file_errors": [_problem(p) for p in record.facts.errors],
-        "file_warnings": [_problem(p) for p in record.facts.warnings],
+        "headers": _pairs(record.facts.headers),
+        "file_errors": [p.to_document() for p in record.facts.errors],
+        "file_warnings": [p.to_document() for p in record.facts.warnings],
         "availability": None
         if record.availability is None
         else {
-            "packed": rowpack.packed_json(
-                [
-                    sorted(record.availability.emails_taken),
-                    sorted(record.availability.vat_numbers_taken),
-                ]
-            )
+            "emails": _pairs(record.availability.emails),
+            "vat_numbers": _pairs(record.availability.vat_numbers),
         },
         "rows": record.rows,
         "errors": record.errors,
@@ -107,24 +88,21 @@ def to_document(record: ImportRecord) -> Document:
             }
             for u in record.uploads
         ],
-        "rejections": rowpack.packed_json([[r.row, r.field, r.code] for r in record.rejections]),
+        "rejections": [{"row": r.row, "field": r.field, "code": r.code} for r in record.rejections],
         "confirmation": None
         if confirmation is None
         else {
             "version": confirmation.version,
             "correlation_id": confirmation.correlation_id,
             "confirmed_at": confirmation.confirmed_at,
-            "published": confirmation.published,
         },
-        "published": confirmation.published if confirmation else False,
         "clients_created": record.clients_created,
-        "rows_ref": record.rows_ref,
     }
 
 
 def from_document(doc: Document) -> ImportRecord:
-    availability = doc.get("availability")
-    confirmation = doc.get("confirmation")
+    availability = doc["availability"]
+    confirmation = doc["confirmation"]
     return ImportRecord(
         import_id=doc["_id"],
         office_id=doc["office_id"],
@@ -133,51 +111,35 @@ def from_document(doc: Document) -> ImportRecord:
         updated_at=doc["updated_at"],
         status=ImportStatus(doc["status"]),
         version=doc["version"],
-        generation=doc["generation"],
+        rows_id=doc["rows_id"],
         revision=doc["revision"],
         facts=FileFacts(
-            _unkeyed(doc["headers"]),
-            tuple(_problem_back(p) for p in doc["file_errors"]),
-            tuple(_problem_back(p) for p in doc["file_warnings"]),
+            dict(doc["headers"]),
+            tuple(Problem.from_document(p) for p in doc["file_errors"]),
+            tuple(Problem.from_document(p) for p in doc["file_warnings"]),
         ),
-        availability=_availability(availability),
+        availability=None
+        if availability is None
+        else Availability(
+            {value: Holder(held) for value, held in availability["emails"]},
+            {value: Holder(held) for value, held in availability["vat_numbers"]},
+        ),
         rows=doc["rows"],
         errors=doc["errors"],
         uploads=tuple(
-            Upload(u["version"], u["filename"], _aware(u["uploaded_at"]), u["rows"])
-            for u in doc["uploads"]
+            Upload(u["version"], u["filename"], u["uploaded_at"], u["rows"]) for u in doc["uploads"]
         ),
-        rejections=_rejections(doc["rejections"]),
+        rejections=tuple(Rejection(r["row"], r["field"], r["code"]) for r in doc["rejections"]),
         confirmation=None
         if confirmation is None
         else Confirmation(
             confirmation["version"],
             confirmation["correlation_id"],
-            _aware(confirmation["confirmed_at"]),
-            confirmation["published"],
+            confirmation["confirmed_at"],
         ),
-        clients_created=doc.get("clients_created", len(doc.get("client_ids") or ())),
-        rows_ref=doc.get("rows_ref") or "",
+        clients_created=doc["clients_created"],
     )
 
 
-def _availability(stored: Document | None) -> Availability | None:
-    if stored is None:
-        return None
-    if "packed" in stored:
-        emails, vats = rowpack.unpacked_json(stored["packed"])
-    else:  # written before packing
-        emails, vats = stored["emails_taken"], stored["vat_numbers_taken"]
-    return Availability(frozenset(emails), frozenset(vats))
-
-
-def _rejections(stored: bytes | list[Document]) -> tuple[Rejection, ...]:
-    if isinstance(stored, bytes):
-        return tuple(
-            Rejection(row, field, code) for row, field, code in rowpack.unpacked_json(stored)
-        )
-    return tuple(Rejection(r["row"], r["field"], r["code"]) for r in stored)  # before packing
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def _pairs(mapping: Mapping[str, str]) -> list[list[str]]:
+    return [[key, str(value)] for key, value in mapping.items()]

@@ -4,7 +4,8 @@ An .xlsx is a zip of XML parts. Here, in one bounded streaming pass: magic bytes
 password-protected OLE2 containers, random bytes), zip integrity (every CRC), the uncompressed size
 (zip bombs), DOCTYPE/ENTITY declarations (XML entity tricks), and, per worksheet, how far its filled
 cells really reach (a sheet claiming or holding cell XFD1048576 would make a reader allocate
-billions of cells) and whether it holds formulas at all. The few XML parts parsed here are parsed
+billions of cells; rows are counted whether or not their cells carry an address) and whether it
+holds formulas at all. The few XML parts parsed here are parsed
 with defusedxml.
 """
 
@@ -24,6 +25,8 @@ import olefile
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
+from portal_importer.domain.sheet import MAX_COLUMNS, MAX_ROWS, UnreadableWorkbook
+
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -31,23 +34,22 @@ PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CHUNK = 1 << 20
 _OVERLAP = 1024
+_MAX_ROW_BYTES = 16 * 1024 * 1024  # one <row> element; a real row of 100 columns is a few KB
 _VALUE_CELL = re.compile(
-    rb'<(?:\w{1,20}:)?c\s[^>]{0,400}?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]{0,400}?(?<!/)>\s*<(?:\w{1,20}:)?(?:v|is|f)\b'
+    rb'<(?:\w{1,20}:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*?(?<!/)>\s*<(?:\w{1,20}:)?(?:v|is|f)\b'
 )
+# A row or a cell without its r attribute (optional in OOXML: it follows the previous one).
+_UNADDRESSED = re.compile(rb"<(?:\w{1,20}:)?(?:row|c)(?:\s(?![^>]*?\br=)[^>]*)?>")
+# A row element, whole: its attributes and, unless it is empty (<row/>), its content.
+_ROW = re.compile(rb"<((?:\w{1,20}:)?)row\b([^>]*?)(?:/>|(?<!/)>(.*?)</\1row\s*>)", re.S)
+_ROW_START = re.compile(rb"<(?:\w{1,20}:)?row\b")
+_ROW_NUMBER = re.compile(rb'\br="([0-9]{1,7})"')
+_VALUE = re.compile(rb"<(?:\w{1,20}:)?(?:v|is)\b")  # a cell's value: cached, or an inline string
 _FORMULA = re.compile(rb"<(?:\w{1,20}:)?f[\s>/]")
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _DIMENSION = re.compile(
     rb'<(?:\w{1,20}:)?dimension\s+ref="([A-Z]{1,3}[0-9]{1,7})(?::([A-Z]{1,3})([0-9]{1,7}))?"'
 )
-
-
-class UnreadableWorkbook(Exception):
-    """The upload cannot be read as a workbook; ``code`` picks the message."""
-
-    def __init__(self, code: str, **params: str) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
 
 
 @dataclass(frozen=True)
@@ -56,19 +58,53 @@ class ReadLimits:
     max_uncompressed_bytes: int = 256 * 1024 * 1024
     max_members: int = 1000
     max_xml_meta_bytes: int = 8 * 1024 * 1024  # workbook.xml and its relationships
-    max_rows: int = 100_000  # data rows; the header and a few title rows come on top
-    max_columns: int = 100
+    max_rows: int = MAX_ROWS  # data rows; the header and a few title rows come on top
+    max_columns: int = MAX_COLUMNS
     max_value_cells: int = 4_500_000
 
 
 @dataclass
 class SheetScan:
+    """How far a worksheet's values reach. Cells carry their address (``r="B7"``) as Excel and
+    LibreOffice write them, and one pass of a regular expression finds the furthest. ``r`` is
+    optional in OOXML, though (a row or cell without it follows the previous one): a sheet
+    holding such rows or cells is counted again row element by row element, so that rows
+    cannot hide from the limits by leaving their cells unaddressed."""
+
     part: str
-    max_row: int = 0
-    max_column: int = 0
-    value_cells: int = 0
+    max_row: int = 0  # the last row holding a value
+    max_column: int = 0  # (a bound on) the last column holding a value
+    value_rows: int = 0  # rows holding a value (counted when some are unaddressed)
+    value_cells: int = 0  # a bound, not a tally
     has_formulas: bool = False
     claimed: str | None = None  # the <dimension ref> the sheet claims
+    unaddressed: bool = False  # some row or cell has no r attribute
+    row: int = 0  # while counting: the row number reached
+
+    def take_window(self, window: bytes) -> None:
+        if not self.has_formulas and _FORMULA.search(window):
+            self.has_formulas = True
+        if not self.unaddressed and _UNADDRESSED.search(window):
+            self.unaddressed = True
+        found = _VALUE_CELL.findall(window)
+        if found:
+            self.value_cells += len(found)  # the overlap may count a cell twice
+            columns, rows = zip(*found, strict=True)
+            self.max_row = max(self.max_row, max(map(int, rows)))
+            self.max_column = max(self.max_column, max(map(column_index, set(columns))))
+
+    def take_row(self, attributes: bytes, content: bytes | None) -> None:
+        number = _ROW_NUMBER.search(attributes)
+        self.row = int(number.group(1)) if number else self.row + 1
+        if not content or not (_VALUE.search(content) or _FORMULA.search(content)):
+            return  # empty or only formatted: nothing to import
+        self.value_rows += 1
+        self.max_row = max(self.max_row, self.row)
+        self.value_cells += len(_VALUE.findall(content))
+        addressed = {letters for letters, _ in _VALUE_CELL.findall(content)}
+        widest = max(map(column_index, addressed)) if addressed else 0
+        # An unaddressed cell sits one column after the previous cell: at most this far.
+        self.max_column = max(self.max_column, widest + len(_UNADDRESSED.findall(content)))
 
 
 @dataclass(frozen=True)
@@ -166,7 +202,6 @@ def _inspect_archive(archive: zipfile.ZipFile, limits: ReadLimits) -> PackageSca
         scan = SheetScan(member.filename) if member.filename in sheet_parts else None
         total += _stream_member(archive, member, scan, limits, total)
         if scan is not None:
-            _enforce_extent(scan, limits)
             scans[member.filename] = scan
     return PackageScan(sheets, scans)
 
@@ -191,32 +226,50 @@ def _stream_member(
             if is_xml and _DTD.search(window):
                 raise UnreadableWorkbook("file.xml_entities")
             if scan is not None:
-                _scan_window(scan, window, first=read == len(chunk))
+                if read == len(chunk):
+                    _claimed_dimension(scan, window)
+                scan.take_window(window)
+                _enforce_extent(scan, limits)
             tail = window[-_OVERLAP:]
+    if scan is not None and scan.unaddressed:
+        _count_rows(archive, member, scan, limits)
     return read
 
 
-def _scan_window(scan: SheetScan, window: bytes, *, first: bool) -> None:
-    if first:
-        claim = _DIMENSION.search(window, 0, 4096)
-        if claim and claim.group(2):
-            scan.claimed = (
-                f"{claim.group(1).decode()}:{claim.group(2).decode()}{claim.group(3).decode()}"
-            )
-    if not scan.has_formulas and _FORMULA.search(window):
-        scan.has_formulas = True
-    found = _VALUE_CELL.findall(window)
-    if not found:
-        return
-    scan.value_cells += len(found)  # the overlap may count a cell twice: a bound, not a tally
-    columns, rows = zip(*found, strict=True)
-    scan.max_row = max(scan.max_row, max(map(int, rows)))
-    scan.max_column = max(scan.max_column, max(map(column_index, set(columns))))
+def _claimed_dimension(scan: SheetScan, window: bytes) -> None:
+    claim = _DIMENSION.search(window, 0, 4096)
+    if claim and claim.group(2):
+        end = claim.group(2).decode() + claim.group(3).decode()
+        scan.claimed = f"{claim.group(1).decode()}:{end}"
+
+
+def _count_rows(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, scan: SheetScan, limits: ReadLimits
+) -> None:
+    """Row element by row element, numbering rows as Excel does; stops at the first limit
+    passed. A row cut by the end of a read is read again with the next one (bounded)."""
+    pending = b""
+    with archive.open(member) as stream:
+        while chunk := stream.read(_CHUNK):
+            window = pending + chunk
+            done = 0
+            for found in _ROW.finditer(window):
+                scan.take_row(found.group(2), found.group(3))
+                done = found.end()
+            _enforce_extent(scan, limits)
+            cut = _ROW_START.search(window, done)
+            if cut is None:
+                pending = window[max(done, len(window) - _OVERLAP) :]
+            elif len(window) - cut.start() > _MAX_ROW_BYTES:
+                raise UnreadableWorkbook("sheet.too_many_cells")
+            else:
+                pending = window[cut.start() :]
 
 
 def _enforce_extent(scan: SheetScan, limits: ReadLimits) -> None:
-    # A header row and a few title rows may sit above the data.
-    if scan.max_row > limits.max_rows + 20:
+    # A header row and a few title rows may sit above the data; the validation counts the data
+    # rows themselves against max_rows.
+    if max(scan.max_row, scan.value_rows) > limits.max_rows + 20:
         raise UnreadableWorkbook("sheet.too_many_rows", max=str(limits.max_rows))
     if scan.max_column > limits.max_columns:
         raise UnreadableWorkbook("sheet.too_many_columns", max=str(limits.max_columns))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
@@ -23,27 +22,15 @@ from portal_importer.adapters.xlsx_package import (
     PackageScan,
     ReadLimits,
     SheetEntry,
-    UnreadableWorkbook,
     column_index,
     inspect_package,
 )
 from portal_importer.domain.rows import header_score
+from portal_importer.domain.sheet import SheetRows, UnreadableWorkbook
 from portal_importer.domain.text import cell_text
 
 HEADER_SEARCH_ROWS = 20
 MIN_HEADER_SCORE = 2
-
-
-@dataclass
-class SheetRows:
-    """The data sheet: its header row and an iterator over the rows below it."""
-
-    sheet_name: str
-    header_row: int  # Excel row number of the header
-    headers: list[str]
-    rows: Iterator[tuple[int, Sequence[Any]]]  # (Excel row number, values from the first column)
-    unreadable_cells: set[tuple[int, int]] = field(default_factory=set)  # (row, 0-based column)
-    warnings: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
 
 def read_workbook(source: Path | bytes, limits: ReadLimits | None = None) -> SheetRows | None:

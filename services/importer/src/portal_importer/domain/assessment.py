@@ -17,7 +17,7 @@ from portal_importer.domain.validation import (
     CheckedRow,
     RowProblem,
     duplicates_in_file,
-    taken_on_platform,
+    unusable_on_platform,
 )
 
 REQUIRED_KEYS = tuple(c.key for c in CATALOGUE if c.required)
@@ -80,7 +80,7 @@ def assess(
             found[checked.row] = own
     for extra in (
         duplicates_in_file(rows),
-        taken_on_platform(rows, availability) if availability is not None else {},
+        unusable_on_platform(rows, availability) if availability is not None else {},
     ):
         for row, problems in extra.items():
             found.setdefault(row, []).extend(problems)

@@ -57,9 +57,9 @@ IMPORTER_MESSAGES: dict[str, dict[str, str]] = {
         "en": "The file contains forbidden XML declarations (DOCTYPE/ENTITY); it is refused.",
     },
     "sheet.too_many_rows": {
-        "fr": "La feuille contient des données au-delà de la ligne {max} ; importez au plus {max} lignes par fichier.",
-        "nl": "Het blad bevat gegevens voorbij rij {max}; importeer hoogstens {max} rijen per bestand.",
-        "en": "The sheet holds data beyond row {max}; import at most {max} rows per file.",
+        "fr": "La feuille contient plus de {max} lignes ; importez au plus {max} clients par fichier (scindez-le).",
+        "nl": "Het blad bevat meer dan {max} rijen; importeer hoogstens {max} klanten per bestand (splits het).",
+        "en": "The sheet holds more than {max} rows; import at most {max} clients per file (split it).",
     },
     "sheet.too_many_columns": {
         "fr": "La feuille contient des données au-delà de la colonne {max} ; supprimez les colonnes inutiles.",
@@ -116,10 +116,31 @@ IMPORTER_MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Dit btw-nummer komt meermaals voor met dezelfde interne referentie; geef elk dossier een eigen referentie.",
         "en": "This VAT number appears more than once with the same internal reference; give each file its own reference.",
     },
-    "vat.taken": {
-        "fr": "Ce numéro de TVA est déjà utilisé sur la plateforme.",
-        "nl": "Dit btw-nummer wordt al gebruikt op het platform.",
-        "en": "This VAT number is already used on the platform.",
+    "email.unavailable": {
+        "fr": "Cette adresse e-mail ne peut pas être utilisée pour un nouveau client ; indiquez-en une autre.",
+        "nl": "Dit e-mailadres kan niet gebruikt worden voor een nieuwe klant; geef een ander adres op.",
+        "en": "This e-mail address cannot be used for a new client; give another one.",
+    },
+    "vat.unavailable": {
+        "fr": "Ce numéro de TVA ne peut pas être utilisé pour un nouveau client ; vérifiez-le ou supprimez cette ligne.",
+        "nl": "Dit btw-nummer kan niet gebruikt worden voor een nieuwe klant; controleer het of verwijder deze rij.",
+        "en": "This VAT number cannot be used for a new client; check it or delete this row.",
+    },
+    # The clients service's own code for such a company, worded as neutrally in a report.
+    "company.on_platform": {
+        "fr": "Ce numéro de TVA ne peut pas être utilisé pour un nouveau client ; vérifiez-le ou supprimez cette ligne.",
+        "nl": "Dit btw-nummer kan niet gebruikt worden voor een nieuwe klant; controleer het of verwijder deze rij.",
+        "en": "This VAT number cannot be used for a new client; check it or delete this row.",
+    },
+    "email.taken_in_office": {
+        "fr": "Votre bureau a déjà un client avec cette adresse e-mail ; modifiez ce client-là plutôt que d'en créer un second.",
+        "nl": "Uw kantoor heeft al een klant met dit e-mailadres; wijzig die klant in plaats van een tweede aan te maken.",
+        "en": "Your office already has a client with this e-mail address; edit that client instead of adding a second one.",
+    },
+    "vat.taken_in_office": {
+        "fr": "Votre bureau a déjà un client avec ce numéro de TVA ; modifiez ce client-là plutôt que d'en créer un second.",
+        "nl": "Uw kantoor heeft al een klant met dit btw-nummer; wijzig die klant in plaats van een tweede aan te maken.",
+        "en": "Your office already has a client with this VAT number; edit that client instead of adding a second one.",
     },
     "uniqueness.offline": {
         "fr": "Hors ligne : l'unicité des e-mails et numéros de TVA sur la plateforme n'a pas été vérifiée.",
@@ -130,6 +151,16 @@ IMPORTER_MESSAGES: dict[str, dict[str, str]] = {
         "fr": "La vérification d'unicité sur la plateforme est momentanément indisponible ; réessayez plus tard.",
         "nl": "De uniciteitscontrole op het platform is tijdelijk niet beschikbaar; probeer later opnieuw.",
         "en": "The platform-wide uniqueness check is unavailable right now; try again later.",
+    },
+    "import.not_editable": {
+        "fr": "Cet import est confirmé ou terminé : il ne peut plus être modifié.",
+        "nl": "Deze import is bevestigd of afgerond: hij kan niet meer gewijzigd worden.",
+        "en": "This import is confirmed or done: it can no longer be changed.",
+    },
+    "import.invalid": {
+        "fr": "L'import contient des erreurs : corrigez ou supprimez les lignes signalées.",
+        "nl": "De import bevat fouten: verbeter of verwijder de gemelde rijen.",
+        "en": "The import has errors: fix or delete the rows reported.",
     },
     "also_rows": {
         "fr": "voir ligne(s) {rows}",

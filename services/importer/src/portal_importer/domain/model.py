@@ -44,7 +44,6 @@ class Confirmation:
     version: int
     correlation_id: str
     confirmed_at: datetime
-    published: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,8 +63,8 @@ class ImportRecord:
     updated_at: datetime
     status: ImportStatus
     version: int  # content version, see the module docstring
-    generation: int  # which stored rows are current (one per uploaded file)
-    revision: int  # optimistic concurrency of the document
+    rows_id: str  # which stored rows are the import's (a new id for every uploaded file)
+    revision: int  # optimistic concurrency: every write is conditional on it
     facts: FileFacts
     availability: Availability | None  # None: the platform could not be asked
     rows: int = 0
@@ -74,7 +73,6 @@ class ImportRecord:
     rejections: tuple[Rejection, ...] = ()
     confirmation: Confirmation | None = None
     clients_created: int = 0  # which row became which client is kept beside (repository)
-    rows_ref: str = ""  # where the repository keeps the current rows (opaque; "" = older imports)
 
     @property
     def editable(self) -> bool:

@@ -1,5 +1,6 @@
 """Checking import rows: each row against the shared client rules, then the rows against each other
-(duplicates inside the file) and against the platform (e-mails and VAT numbers already taken).
+(duplicates inside the file) and against the platform (e-mails and VAT numbers that cannot be
+used for a new client).
 
 :func:`check_row` is pure and picklable-friendly so the service may run it in worker processes;
 the cross-row checks need every row's keys and run once the rows are all checked.
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
 
 from portal_client_rules import ClientRulesError, OfficeRules, check_client
 from portal_contracts.clients import ClientData
@@ -45,9 +48,9 @@ class CheckedRow:
     vat: str | None = None
     reference: str | None = None
     unreadable: tuple[str, ...] = ()  # keys of formula cells without a cached value
-    # The normalised client of a valid row as JSON (ClientData), kept when the row is stored so
-    # that publishing a confirmed import needs no second pass through the rules.
-    client: str | None = None
+    # The normalised client of a valid row (ClientData as JSON-ready data), kept when the row is
+    # stored so that confirming needs no second pass through the rules.
+    client: Mapping[str, Any] | None = None
 
     def outcome(self) -> CheckedRow:
         """The same row without its cells: what the cross-row checks and the report need."""
@@ -79,7 +82,7 @@ def check_row(
 
     ``blocked_keys`` are columns whose cell could not be read (a formula without a cached value):
     they get that problem, and the rules' complaints about the same cells are left out.
-    ``keep_client``: a valid row keeps its normalised client as JSON (~5 µs a row).
+    ``keep_client``: a valid row keeps its normalised client (~5 µs a row).
     """
     mapped = to_raw(cells, context.groups)
     problems = [RowProblem(key, "cell.formula_without_value") for key in sorted(blocked_keys)]
@@ -111,7 +114,7 @@ def check_row(
         vat,
         reference,
         tuple(sorted(blocked_keys)),
-        data.model_dump_json() if keep_client and data is not None and not problems else None,
+        data.model_dump(mode="json") if keep_client and data is not None and not problems else None,
     )
 
 
@@ -152,23 +155,42 @@ def duplicates_in_file(rows: Iterable[CheckedRow]) -> dict[int, list[RowProblem]
     return found
 
 
+class Holder(StrEnum):
+    """Who holds a value the platform refuses for a new client."""
+
+    OFFICE = "office"  # a client of the caller's own office
+    ELSEWHERE = "elsewhere"  # not said: the platform does not tell who (another office, perhaps)
+
+
 @dataclass(frozen=True)
 class Availability:
-    """What the platform already holds (normalised e-mails and VAT numbers)."""
+    """The platform's answer: the e-mails and VAT numbers a new client cannot use (normalised
+    values; every value not listed is available)."""
 
-    emails_taken: frozenset[str] = frozenset()
-    vat_numbers_taken: frozenset[str] = frozenset()
+    emails: Mapping[str, Holder] = field(default_factory=dict)
+    vat_numbers: Mapping[str, Holder] = field(default_factory=dict)
 
 
-def taken_on_platform(
+_UNUSABLE = {
+    ("user.email", Holder.OFFICE): "email.taken_in_office",
+    ("user.email", Holder.ELSEWHERE): "email.unavailable",
+    ("company.vat_number", Holder.OFFICE): "vat.taken_in_office",
+    ("company.vat_number", Holder.ELSEWHERE): "vat.unavailable",
+}
+
+
+def unusable_on_platform(
     rows: Iterable[CheckedRow], availability: Availability
 ) -> dict[int, list[RowProblem]]:
     found: dict[int, list[RowProblem]] = defaultdict(list)
     for checked in rows:
-        if checked.email and checked.email in availability.emails_taken:
-            found[checked.row].append(RowProblem("user.email", "email.taken"))
-        if checked.vat and checked.vat in availability.vat_numbers_taken:
-            found[checked.row].append(RowProblem("company.vat_number", "vat.taken"))
+        for key, value, held in (
+            ("user.email", checked.email, availability.emails),
+            ("company.vat_number", checked.vat, availability.vat_numbers),
+        ):
+            holder = held.get(value) if value else None
+            if holder is not None:
+                found[checked.row].append(RowProblem(key, _UNUSABLE[key, holder]))
     return found
 
 

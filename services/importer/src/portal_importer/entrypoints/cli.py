@@ -21,10 +21,11 @@ from typing import Any
 
 from portal_client_rules import OfficeRules
 from portal_contracts.values import TransferMethod
-from portal_importer.adapters.xlsx_package import ReadLimits, UnreadableWorkbook
+from portal_importer.adapters.xlsx_package import ReadLimits
 from portal_importer.adapters.xlsx_reader import read_workbook
 from portal_importer.domain.assessment import assess
 from portal_importer.domain.messages import message
+from portal_importer.domain.sheet import UnreadableWorkbook
 from portal_importer.domain.validation import RowContext
 from portal_importer.service.engine import check_sheet, process_pool
 
@@ -51,9 +52,9 @@ def validate_file(
         if not path.is_file():
             raise UnreadableWorkbook("file.not_found")
         sheet = read_workbook(path, ReadLimits())
+        checked = check_sheet(sheet, offline_context(), executor=executor)
     except UnreadableWorkbook as error:
         return EXIT_UNREADABLE, unreadable_report(error, language)
-    checked = check_sheet(sheet, offline_context(), executor=executor)
     report = assess(checked.facts, checked.rows, availability=None)
     return (EXIT_VALID if report.valid else EXIT_INVALID), report.render(language)
 

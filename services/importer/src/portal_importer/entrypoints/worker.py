@@ -1,5 +1,7 @@
-"""The importer's worker: publishes confirmed imports (ImportValidated chunks) and consumes the
-clients service's answers.
+"""The importer's worker: the outbox relay (ImportValidated chunks to Kafka), the clients
+service's answers, and the loop that finishes an interrupted confirmation. Any number of workers
+may run: one relays at a time (servicekit's lease), the answers are idempotent, an interrupted
+confirmation is claimed by one.
 
     python -m portal_importer.entrypoints.worker
 """
@@ -7,45 +9,31 @@ clients service's answers.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
+from functools import partial
 
-from portal_importer.adapters.mongo import MongoImports
-from portal_importer.bootstrap import bootstrap
-from portal_importer.config import Settings
-from portal_importer.entrypoints.consumers import register_consumers
-from portal_servicekit.logs import configure_logging
+from faststream import FastStream
+
+from portal_importer.bootstrap import Service, bootstrap
+from portal_importer.entrypoints.consumers import build_router
+from portal_importer.service.confirmation import resume_confirmation
+from portal_servicekit.polling import PollingLoop
+from portal_servicekit.runtime import worker_app
 
 
-async def run(settings: Settings) -> None:
-    wired = bootstrap(settings, with_broker=True)
-    if wired.broker is None or wired.relay is None:
-        raise RuntimeError("the worker needs the broker")
-    if isinstance(wired.repository, MongoImports):
-        await wired.repository.ensure_indexes()
-    register_consumers(wired.broker, wired.topics, wired.repository)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    # The producer first and the relay at once: joining the consumer groups takes seconds, and
-    # imports confirmed meanwhile (or left unpublished by a crash) need not wait for it.
-    await wired.broker.connect()
-    wired.relay.start()
-    await wired.broker.start()
-    try:
-        await stop.wait()
-    finally:
-        await wired.relay.stop()
-        await wired.broker.stop()
-        if wired.mongo is not None:
-            await wired.mongo.close()
+def create_worker(service: Service | None = None) -> FastStream:
+    service = service or bootstrap()
+    resumer = PollingLoop(
+        partial(resume_confirmation, service.deps),
+        name="importer-resume-confirmation",
+        poll_interval_s=service.settings.resume_poll_s,
+    )
+    return worker_app(
+        service.runtime, build_router(service), prepare=service.prepare, background=[resumer]
+    )
 
 
 def main() -> None:
-    configure_logging()
-    asyncio.run(run(Settings()))
+    asyncio.run(create_worker().run())
 
 
 if __name__ == "__main__":

@@ -2,22 +2,23 @@
 ImportRejected (back to pending, the rows that lost flagged), each in parts of at most
 ``ANSWER_ROWS_PER_PART`` rows. The outcome is known once every part is in.
 
-Each part is kept by its natural key (import, version, answer, part) with one write by ``_id``,
-idempotent; the import changes once, when the last part arrives. Stale (another version) or
-repeated answers change nothing, so at-least-once delivery is enough: a crash between keeping a
-part and changing the import leaves the part unacknowledged, it comes again.
+Each part is kept by its natural key (import, version, answer, part), idempotently; the import
+changes once, when the last part arrives, by a write conditional on its revision. Stale (another
+version) or repeated answers change nothing, so at-least-once delivery is enough and several
+workers may consume: a crash between keeping a part and changing the import leaves the part
+unacknowledged, it comes again.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from portal_contracts.imports import ImportCommitted, ImportRejected
 from portal_importer.domain.model import ImportRecord, ImportStatus, Rejection
 from portal_importer.ports import ImportRepository
+from portal_importer.service.deps import Deps
 
 logger = logging.getLogger(__name__)
 
@@ -67,44 +68,36 @@ async def _every_part(
     record = await _awaited(repository, event.office_id, p.import_id, p.version)
     if record is None:
         return None
-    return await repository.record_answer(
-        record, p.version, kind, p.chunk_index, p.chunk_count, rows
-    )
+    return await repository.keep_answer(record, p.version, kind, p.chunk_index, p.chunk_count, rows)
 
 
-async def on_import_committed(
-    event: ImportCommitted,
-    repository: ImportRepository,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> bool:
+async def record_commitment(event: ImportCommitted, deps: Deps) -> bool:
+    """The clients service created the import's clients: done, once every part is in."""
     p = event.payload
     rows: list[list[Any]] = [[row, cid] for row, cid in sorted(p.client_ids.items())]
-    parts = await _every_part(repository, event, "committed", rows)
+    parts = await _every_part(deps.imports, event, "committed", rows)
     if parts is None:
         return False
     client_ids = {int(row): str(client_id) for part in parts for row, client_id in part}
     return await apply_change(
-        repository,
+        deps.imports,
         event.office_id,
         p.import_id,
-        lambda r: r.committed(p.version, client_ids, now()),
+        lambda r: r.committed(p.version, client_ids, deps.now()),
     )
 
 
-async def on_import_rejected(
-    event: ImportRejected,
-    repository: ImportRepository,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> bool:
+async def record_rejection(event: ImportRejected, deps: Deps) -> bool:
+    """The clients service refused rows: back to pending with them flagged, once every part is in."""
     p = event.payload
     rows: list[list[Any]] = [[r.row_number, r.field, r.code] for r in p.rows]
-    parts = await _every_part(repository, event, "rejected", rows)
+    parts = await _every_part(deps.imports, event, "rejected", rows)
     if parts is None:
         return False
     rejections = [Rejection(int(row), str(f), str(code)) for part in parts for row, f, code in part]
     return await apply_change(
-        repository,
+        deps.imports,
         event.office_id,
         p.import_id,
-        lambda r: r.rejected(p.version, rejections, now()),
+        lambda r: r.rejected(p.version, rejections, deps.now()),
     )

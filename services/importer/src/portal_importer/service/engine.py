@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from portal_importer.adapters.xlsx_reader import SheetRows
 from portal_importer.domain.assessment import FileFacts
 from portal_importer.domain.rows import ColumnMap, is_example, map_headers
+from portal_importer.domain.sheet import MAX_ROWS, SheetRows, too_many_rows
 from portal_importer.domain.text import cell_text
 from portal_importer.domain.validation import CheckedRow, RowContext, check_row
 
@@ -47,9 +47,11 @@ def check_batch(
 
 
 def row_inputs(
-    sheet: SheetRows, column_map: ColumnMap, skipped_examples: list[int]
+    sheet: SheetRows, column_map: ColumnMap, skipped_examples: list[int], max_rows: int = MAX_ROWS
 ) -> Iterator[RowInput]:
-    """Data rows as cells keyed by column; empty rows (however formatted) and the example go."""
+    """Data rows as cells keyed by column; empty rows (however formatted) and the example go.
+    One data row more than ``max_rows`` refuses the file (UnreadableWorkbook)."""
+    count = 0
     unreadable_by_row: dict[int, set[str]] = {}
     keys_by_index = {p.index: p.column.key for p in column_map.placed}
     for row, index in sheet.unreadable_cells:
@@ -63,6 +65,9 @@ def row_inputs(
         if is_example(cells):
             skipped_examples.append(row)
             continue
+        count += 1
+        if count > max_rows:
+            raise too_many_rows()
         yield row, cells, blocked
 
 
@@ -85,6 +90,7 @@ def check_sheet(
     sink: Sink | None = None,
     batch_rows: int = BATCH_ROWS,
     max_in_flight: int = 4,
+    max_rows: int = MAX_ROWS,
 ) -> SheetCheck:
     if sheet is None:
         return SheetCheck(FileFacts.of(None))
@@ -100,7 +106,7 @@ def check_sheet(
         else:
             outcomes.extend(checked)
 
-    batches = _batches(row_inputs(sheet, column_map, skipped), batch_rows)
+    batches = _batches(row_inputs(sheet, column_map, skipped, max_rows), batch_rows)
     if executor is None:
         for batch in batches:
             take(check_batch(batch, context, keep_cells))
