@@ -175,6 +175,20 @@ class ClientInvitedPayload(Payload):
     expires_at: datetime
 
 
+class ClientInvitationRevokedPayload(Payload):
+    client_id: str
+    invitation_id: str
+
+
+class ClientInvitationFailedPayload(Payload):
+    """The invitation e-mail could not be delivered (a permanent refusal, or it gave up)."""
+
+    client_id: str
+    invitation_id: str
+    reason: str  # a stable code, e.g. "mail.rejected"; never a secret
+    detail: str = ""  # what the relay said
+
+
 class ActivatedBy(StrEnum):
     CLIENT = "client"
     ACCOUNTANT = "accountant"
@@ -215,6 +229,26 @@ class ClientInvited(Envelope[ClientInvitedPayload]):
 class ClientActivated(Envelope[ClientActivatedPayload]):
     EVENT_TYPE: ClassVar[str] = "ClientActivated"
     event_type: Literal["ClientActivated"] = "ClientActivated"
+    schema_version: Literal[1] = 1
+
+    def aggregate_id(self) -> str:
+        return self.payload.client_id
+
+
+class ClientInvitationRevoked(Envelope[ClientInvitationRevokedPayload]):
+    """The office revoked the open invitation: the link is void, the client is not invited."""
+
+    EVENT_TYPE: ClassVar[str] = "ClientInvitationRevoked"
+    event_type: Literal["ClientInvitationRevoked"] = "ClientInvitationRevoked"
+    schema_version: Literal[1] = 1
+
+    def aggregate_id(self) -> str:
+        return self.payload.client_id
+
+
+class ClientInvitationFailed(Envelope[ClientInvitationFailedPayload]):
+    EVENT_TYPE: ClassVar[str] = "ClientInvitationFailed"
+    event_type: Literal["ClientInvitationFailed"] = "ClientInvitationFailed"
     schema_version: Literal[1] = 1
 
     def aggregate_id(self) -> str:

@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from portal_contracts.clients import ClientActivated, ClientCreated, ClientInvited, ClientUpdated
+from portal_contracts.clients import (
+    ClientActivated,
+    ClientCreated,
+    ClientInvitationFailed,
+    ClientInvitationRevoked,
+    ClientInvited,
+    ClientUpdated,
+)
 from portal_contracts.delivery import (
     ConnectionsChanged,
     DeliveryFailed,
@@ -27,6 +34,8 @@ EVENTS: tuple[type[Envelope[Any]], ...] = (
     ClientUpdated,
     ClientInvited,
     ClientActivated,
+    ClientInvitationRevoked,
+    ClientInvitationFailed,
     ImportValidated,
     ImportCommitted,
     ImportRejected,
@@ -43,6 +52,8 @@ _BASE_NAMES: dict[str, str] = {
     "ClientUpdated": "portal.clients.client-updated.v1",
     "ClientInvited": "portal.invitations.client-invited.v1",
     "ClientActivated": "portal.invitations.client-activated.v1",
+    "ClientInvitationRevoked": "portal.invitations.invitation-revoked.v1",
+    "ClientInvitationFailed": "portal.invitations.invitation-failed.v1",
     "ImportValidated": "portal.importer.import-validated.v1",
     "ImportCommitted": "portal.clients.import-committed.v1",
     "ImportRejected": "portal.clients.import-rejected.v1",
