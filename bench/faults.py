@@ -71,7 +71,10 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for fault, runs in sorted(by_fault.items()):
-        total = lambda key: sum(getattr(o, key) for o in runs)  # noqa: E731
+
+        def total(key: str, runs: list[Outcome] = runs) -> int:
+            return sum(getattr(o, key) for o in runs)
+
         print(
             f"| {fault} | {len(runs)} | {total('accepted')} | {total('delivered')} | {total('lost')} "
             f"| {total('duplicated')} | {total('stuck')} | {total('leftover_parts')} | {total('resent_same_id')} |"
