@@ -129,6 +129,19 @@ class MongoLedger:
         )
         return result.modified_count == 1
 
+    async def note(self, delivery: Delivery, key: str, value: Any) -> bool:
+        index = len(delivery.attempts) - 1
+        result = await self.collection.update_one(
+            {
+                "_id": delivery.delivery_id,
+                "version": delivery.version,
+                "state": State.SENDING.value,
+            },
+            {"$set": {f"attempts.{index}.progress.{key}": value}},
+        )
+        delivery.attempts[index].progress[key] = value  # the next save writes it again
+        return result.matched_count == 1
+
     async def dispatch_due(self, now: datetime, lease: timedelta, limit: int) -> int:
         dispatched = 0
         for _ in range(limit):
@@ -197,6 +210,7 @@ def to_document(d: Delivery, version: int | None = None) -> Document:
         "kind": d.kind.value,
         "channel": d.channel.value,
         "destination": d.destination,
+        "destination_key": d.destination.casefold(),  # an agent's feed: {office, connection}
         "folder": d.folder,
         "files": [vars(f) for f in d.files],
         "state": d.state.value,
