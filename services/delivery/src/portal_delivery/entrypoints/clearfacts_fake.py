@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import email.parser
 import email.policy
 import hashlib
@@ -33,7 +32,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from portal_delivery.entrypoints.fake_http import Request, Response, serve
+from portal_delivery.entrypoints.fake_http import FakeServer, Request, Response, serve
 
 TYPES = {"PURCHASE", "SALE"}
 
@@ -171,9 +170,9 @@ class ClearfactsFake:
         return parts
 
 
-async def start(fake: ClearfactsFake, host: str = "127.0.0.1", port: int = 0) -> asyncio.Server:
+async def start(fake: ClearfactsFake, host: str = "127.0.0.1", port: int = 0) -> FakeServer:
     server = await serve(fake.handle, host, port)
-    fake.port = server.sockets[0].getsockname()[1]
+    fake.port = server.port
     return server
 
 
@@ -194,8 +193,7 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
         await stop.wait()
         server.close()
-        with contextlib.suppress(Exception):
-            await server.wait_closed()
+        await server.wait_closed()
 
     asyncio.run(run())
 

@@ -132,8 +132,41 @@ async def _read_request(conn: h11.Connection, reader: asyncio.StreamReader) -> R
     )
 
 
-async def serve(handler: Handler, host: str, port: int) -> asyncio.Server:
-    async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _serve_connection(handler, reader, writer)
+class FakeServer:
+    """The listening socket and its open connections (``close`` ends both, so no connection task
+    is left to be cancelled mid-read when a test's loop stops)."""
 
-    return await asyncio.start_server(on_connection, host, port, limit=1024 * 1024)
+    def __init__(self) -> None:
+        self.server: asyncio.Server | None = None
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None  # noqa: S101 - started before use
+        port: int = self.server.sockets[0].getsockname()[1]
+        return port
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for writer in list(self.writers):
+            writer.close()
+
+    async def wait_closed(self) -> None:
+        if self.server is not None:
+            with contextlib.suppress(Exception):
+                await self.server.wait_closed()
+
+
+async def serve(handler: Handler, host: str, port: int) -> FakeServer:
+    fake = FakeServer()
+
+    async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        fake.writers.add(writer)
+        try:
+            await _serve_connection(handler, reader, writer)
+        finally:
+            fake.writers.discard(writer)
+
+    fake.server = await asyncio.start_server(on_connection, host, port, limit=1024 * 1024)
+    return fake

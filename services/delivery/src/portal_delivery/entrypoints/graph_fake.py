@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import re
 import secrets
@@ -46,7 +45,7 @@ import jwt
 from cryptography import x509
 
 from portal_delivery.adapters.channels.quickxor import quickxor
-from portal_delivery.entrypoints.fake_http import Drop, Request, Response, serve
+from portal_delivery.entrypoints.fake_http import Drop, FakeServer, Request, Response, serve
 
 UNIT = 320 * 1024
 MAX_FRAGMENT = 60 * 1024 * 1024
@@ -109,6 +108,7 @@ class GraphFake:
         self.requests: list[tuple[str, str, bool]] = []  # method, path, had Authorization
         self._throttle: list[tuple[int, int]] = []  # (status, retry-after s) per call to refuse
         self._drop_on: int | None = None
+        self.fragment_delay_s = 0.0  # slow uploads: a test can kill a worker mid-file
         self.port = 0
         for drive in drives:
             self.roots[drive] = self._new(f"root-{drive}", "root", None, drive, True).id
@@ -143,6 +143,8 @@ class GraphFake:
         if path.endswith("/oauth2/v2.0/token") and request.method == "POST":
             return self._token(request)
         if path.startswith("/upload/"):
+            if request.method == "PUT" and self.fragment_delay_s:
+                await asyncio.sleep(self.fragment_delay_s)
             return self._upload(request, path.removeprefix("/upload/"))
         if path.startswith("/v1.0/"):
             auth = request.headers.get("authorization", "")
@@ -463,9 +465,9 @@ class GraphFake:
         return body
 
 
-async def start(fake: GraphFake, host: str = "127.0.0.1", port: int = 0) -> asyncio.Server:
+async def start(fake: GraphFake, host: str = "127.0.0.1", port: int = 0) -> FakeServer:
     server = await serve(fake.handle, host, port)
-    fake.port = server.sockets[0].getsockname()[1]
+    fake.port = server.port
     return server
 
 
@@ -491,8 +493,7 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
         await stop.wait()
         server.close()
-        with contextlib.suppress(Exception):
-            await server.wait_closed()
+        await server.wait_closed()
 
     asyncio.run(run())
 

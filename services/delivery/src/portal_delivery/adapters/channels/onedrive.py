@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import posixpath
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -45,6 +46,15 @@ from msgraph.generated.models.folder import Folder
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
+
+with warnings.catch_warnings():  # kiota's generated builders import its own deprecated class
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from msgraph.generated.drives.item.items.item.children.children_request_builder import (
+        ChildrenRequestBuilder,
+    )
+    from msgraph.generated.drives.item.items.item.create_upload_session.create_upload_session_request_builder import (
+        CreateUploadSessionRequestBuilder,
+    )
 
 from portal_delivery.adapters.channels.graph_auth import ClientCredentials
 from portal_delivery.adapters.channels.quickxor import quickxor
@@ -70,7 +80,7 @@ class _SessionGone(Exception):
 @dataclass
 class _Tenant:
     credentials: ClientCredentials
-    graph: GraphServiceClient
+    graph: GraphRequestAdapter  # the SDK's request adapter with this connection's credentials
     slots: asyncio.Semaphore
     folders: dict[tuple[str, str], str] = field(default_factory=dict)  # (drive, path) → id
 
@@ -116,11 +126,8 @@ class OneDriveChannel:
                 BaseBearerTokenAuthenticationProvider(credentials), client=self._sdk_http
             )
             adapter.base_url = self.graph_url
-            tenant = _Tenant(
-                credentials,
-                GraphServiceClient(request_adapter=adapter),
-                asyncio.Semaphore(self.uploads_per_tenant),
-            )
+            GraphServiceClient(request_adapter=adapter)  # registers the SDK's (de)serialisers
+            tenant = _Tenant(credentials, adapter, asyncio.Semaphore(self.uploads_per_tenant))
             self._tenants[key] = tenant
         return tenant
 
@@ -257,12 +264,10 @@ class OneDriveChannel:
     # --- metadata: msgraph-sdk ---------------------------------------------------------------
 
     async def _session(self, tenant: _Tenant, drive: str, parent: str, name: str, size: int) -> str:
-        builder = (
-            tenant.graph.drives.by_drive_id(drive)
-            .items.by_drive_item_id(parent)
-            .create_upload_session.with_url(
-                f"{self.graph_url}/drives/{drive}/items/{parent}:/{quote(name)}:/createUploadSession"
-            )
+        # Path addressing by raw URL: the builders' templates would escape ":" and "/".
+        builder = CreateUploadSessionRequestBuilder(
+            tenant.graph,
+            f"{self.graph_url}/drives/{drive}/items/{parent}:/{quote(name)}:/createUploadSession",
         )
         properties = DriveItemUploadableProperties(
             additional_data={REPLACE: "replace"}, file_size=size
@@ -286,7 +291,9 @@ class OneDriveChannel:
     async def _make_folder(
         self, tenant: _Tenant, drive: str, parent: str, name: str, path: str
     ) -> str:
-        children = tenant.graph.drives.by_drive_id(drive).items.by_drive_item_id(parent).children
+        children = ChildrenRequestBuilder(
+            tenant.graph, f"{self.graph_url}/drives/{drive}/items/{parent}/children"
+        )
         folder = DriveItem(name=name, folder=Folder(), additional_data={REPLACE: "fail"})
         try:
             made = await children.post(folder)
