@@ -14,8 +14,8 @@ real one takes it, and refusing what it refuses.
   most uploads one token had in flight at once is ``max_in_flight``. ``GET /_fake/uploads``;
   ``POST /_fake/faults {"fail_next": [...]}`` from another process.
 
-Run: ``python -m portal_delivery.entrypoints.clearfacts_fake --port 8027 --token T --vat
-0403170701 --root .data/clearfacts`` (127.0.0.1 only).
+Run: ``CLEARFACTS_FAKE_TOKEN=T python -m portal_delivery.entrypoints.clearfacts_fake --port 8027
+--vat 0403170701 --root .data/clearfacts`` (127.0.0.1 only).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import email.parser
 import email.policy
 import hashlib
 import json
+import os
 import signal
 import uuid
 from collections import Counter
@@ -179,11 +180,13 @@ async def start(fake: ClearfactsFake, host: str = "127.0.0.1", port: int = 0) ->
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8027)
-    parser.add_argument("--root", type=Path, default=None)
-    parser.add_argument("--token", required=True)
-    parser.add_argument("--vat", action="append", default=[])
+    parser.add_argument("--root", type=Path, default=None, help="also write the uploads here")
+    parser.add_argument("--vat", action="append", default=[], help="an administration (10 digits)")
     args = parser.parse_args(argv)
-    fake = ClearfactsFake(tokens={args.token: set(args.vat)}, root=args.root)
+    token = os.environ.get("CLEARFACTS_FAKE_TOKEN", "")  # not on the command line
+    if len(token) != 80:
+        parser.error("set CLEARFACTS_FAKE_TOKEN (80 characters)")
+    fake = ClearfactsFake(tokens={token: set(args.vat)}, root=args.root)
 
     async def run() -> None:
         server = await start(fake, port=args.port)

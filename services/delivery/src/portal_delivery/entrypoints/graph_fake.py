@@ -21,8 +21,8 @@ the real one would only fail later (DELIVERY.md §1.6).
   answer, nothing kept); ``expire_sessions()``. ``GET /_fake/files`` and ``/_fake/stats``;
   ``POST /_fake/faults`` sets the faults from another process.
 
-Run: ``python -m portal_delivery.entrypoints.graph_fake --port 8026 --root .data/onedrive
---tenant T --client-id C --client-secret S --drive D`` (127.0.0.1 only).
+Run: ``GRAPH_FAKE_CLIENT_SECRET=S python -m portal_delivery.entrypoints.graph_fake --port 8026
+--root .data/onedrive --tenant T --client-id C --drive D`` (127.0.0.1 only).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import secrets
 import signal
@@ -474,15 +475,16 @@ async def start(fake: GraphFake, host: str = "127.0.0.1", port: int = 0) -> Fake
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8026)
-    parser.add_argument("--root", type=Path, default=None)
-    parser.add_argument("--tenant", action="append", default=[])
-    parser.add_argument("--client-id", action="append", default=[])
-    parser.add_argument("--client-secret", action="append", default=[])
+    parser.add_argument("--root", type=Path, default=None, help="also write the files here")
+    parser.add_argument("--tenant", required=True)
+    parser.add_argument("--client-id", required=True)
     parser.add_argument("--drive", action="append", default=[])
     args = parser.parse_args(argv)
-    clients = {
-        t: (c, s) for t, c, s in zip(args.tenant, args.client_id, args.client_secret, strict=True)
-    }
+    # The client secret the fake accepts comes from the environment (not the command line).
+    secret = os.environ.get("GRAPH_FAKE_CLIENT_SECRET", "")
+    if not secret:
+        parser.error("set GRAPH_FAKE_CLIENT_SECRET")
+    clients = {args.tenant: (args.client_id, secret)}
     fake = GraphFake(clients=clients, drives=tuple(args.drive or ["drive-1"]), root=args.root)
 
     async def run() -> None:
