@@ -139,6 +139,7 @@ class FakeServer:
     def __init__(self) -> None:
         self.server: asyncio.Server | None = None
         self.writers: set[asyncio.StreamWriter] = set()
+        self.tasks: set[asyncio.Task[Any]] = set()
 
     @property
     def port(self) -> int:
@@ -153,6 +154,8 @@ class FakeServer:
             writer.close()
 
     async def wait_closed(self) -> None:
+        if self.tasks:  # the connections notice their closed sockets and end
+            await asyncio.wait(set(self.tasks), timeout=2)
         if self.server is not None:
             with contextlib.suppress(Exception):
                 await self.server.wait_closed()
@@ -163,10 +166,15 @@ async def serve(handler: Handler, host: str, port: int) -> FakeServer:
 
     async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         fake.writers.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            fake.tasks.add(task)
         try:
             await _serve_connection(handler, reader, writer)
         finally:
             fake.writers.discard(writer)
+            if task is not None:
+                fake.tasks.discard(task)
 
     fake.server = await asyncio.start_server(on_connection, host, port, limit=1024 * 1024)
     return fake
