@@ -67,6 +67,7 @@ class Item:
     drive: str
     folder: bool
     data: bytes = b""
+    hash: str = ""  # quickXorHash, computed when the content is committed
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
 
@@ -105,7 +106,13 @@ class GraphFake:
         self.names: dict[tuple[str, str], str] = {}  # (parent id, name casefolded) → id
         self.roots: dict[str, str] = {}
         self.sessions: dict[str, Session] = {}
-        self.stats: dict[str, int] = {"puts": 0, "fragments": 0, "sessions": 0, "throttled": 0}
+        self.stats: dict[str, int] = {
+            "files": 0,
+            "puts": 0,
+            "fragments": 0,
+            "sessions": 0,
+            "throttled": 0,
+        }
         self.requests: list[tuple[str, str, bool]] = []  # method, path, had Authorization
         self._throttle: list[tuple[int, int]] = []  # (status, retry-after s) per call to refuse
         self._drop_on: int | None = None
@@ -405,13 +412,11 @@ class GraphFake:
             stem, dot, ext = name.rpartition(".")
             name, existing = f"{stem or ext} 1{dot}{ext if stem else ''}", None
         if existing is not None:
-            item = self.items[existing]
-            item.data = data
-            status = 200
+            item, status = self.items[existing], 200
         else:
-            item = self._new(uuid.uuid4().hex.upper(), name, parent.id, drive, False)
-            item.data = data
-            status = 201
+            item, status = self._new(uuid.uuid4().hex.upper(), name, parent.id, drive, False), 201
+            self.stats["files"] += 1
+        item.data, item.hash = data, quickxor(data)
         if self.root is not None:
             target = self.root / drive / self._path(item)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -461,7 +466,7 @@ class GraphFake:
             body["size"] = len(item.data)
             body["file"] = {
                 "mimeType": "application/octet-stream",
-                "hashes": {"quickXorHash": quickxor(item.data)},
+                "hashes": {"quickXorHash": item.hash},
             }
         return body
 
