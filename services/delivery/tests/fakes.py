@@ -109,6 +109,14 @@ class FakeLedger:
         delivery.version += 1
         self.stored[delivery.delivery_id] = copy.deepcopy(delivery)
 
+    async def save_all(self, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            stored = self.stored.get(delivery.delivery_id)
+            if stored is None or stored.version != delivery.version:
+                raise Stale(delivery.delivery_id)
+        for delivery in deliveries:
+            await self.save(delivery)
+
     async def hold(self, delivery: Delivery, until: datetime) -> bool:
         stored = self.stored.get(delivery.delivery_id)
         if (
@@ -239,6 +247,15 @@ class FakePullQueue:
         if after is not None:
             rows = [d for d in rows if (d.due_at, d.delivery_id) > after]
         return [copy.deepcopy(d) for d in rows[:limit]]
+
+    async def of_ids(self, office_id: str, connection: str, ids: Sequence[str]) -> list[Delivery]:
+        return [
+            copy.deepcopy(d)
+            for d in self.ledger.stored.values()
+            if d.delivery_id in ids
+            and d.office_id == office_id
+            and d.destination.casefold() == connection.casefold()
+        ]
 
 
 class FakeConnections:

@@ -22,11 +22,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import os
 import signal
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +72,7 @@ def _append(part: Path, data: bytes, fresh: bool) -> None:
         handle.write(data)
 
 
-def _commit(part: Path, final: Path, size: int, sha256: str) -> None:
+def _commit(part: Path, final: Path, size: int, sha256: str, *, sync_folder: bool = True) -> None:
     """The part becomes the final file only whole, on disk, and right."""
     if part.stat().st_size != size or _sha256_of(part) != sha256:
         part.unlink(missing_ok=True)
@@ -78,8 +80,14 @@ def _commit(part: Path, final: Path, size: int, sha256: str) -> None:
     with part.open("rb+") as handle:
         os.fsync(handle.fileno())
     os.replace(part, final)
-    if hasattr(os, "O_DIRECTORY"):  # the rename itself on disk (POSIX)
-        fd = os.open(final.parent, os.O_DIRECTORY)
+    if sync_folder:
+        _sync_folder(final.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """The renames in ``folder`` on disk (POSIX; Windows has no directory handle to flush)."""
+    if hasattr(os, "O_DIRECTORY"):
+        fd = os.open(folder, os.O_DIRECTORY)
         try:
             os.fsync(fd)
         finally:
@@ -87,6 +95,10 @@ def _commit(part: Path, final: Path, size: int, sha256: str) -> None:
 
 
 class Agent:
+    """Three loops in one process: the feed leases items while there is room, ``concurrency``
+    workers fetch them (files of one item in order, items side by side), and the acknowledger
+    sends what landed in batches (``POST /agent/v1/acks``, one request for up to ``limit``)."""
+
     def __init__(
         self,
         url: str,
@@ -101,33 +113,70 @@ class Agent:
         self.root = root
         self.wait_s = wait_s
         self.limit = limit
+        self.concurrency = concurrency
         self.http = client or httpx.AsyncClient(
             base_url=url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}"},
             timeout=httpx.Timeout(60.0, read=wait_s + 30),
-            limits=httpx.Limits(max_connections=concurrency + 2),
+            limits=httpx.Limits(max_connections=concurrency + 4),
         )
-        self._slots = asyncio.Semaphore(concurrency)
+        self._disk = ThreadPoolExecutor(
+            max_workers=concurrency * 2, thread_name_prefix="agent-disk"
+        )
+        self._revoked = False
         self.acknowledged = 0
+
+    async def _io(self, function: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._disk, function, *args)
 
     async def run(self, stop: asyncio.Event, *, once: bool = False) -> None:
         """Poll until ``stop`` (or, ``once``, until nothing is available)."""
+        work: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        landed: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        busy: set[str] = set()
+        workers = [
+            asyncio.create_task(self._worker(work, landed, busy)) for _ in range(self.concurrency)
+        ]
+        acker = asyncio.create_task(self._acker(landed))
+        try:
+            await self._feed_loop(stop, once, work, busy)
+        finally:
+            for _ in workers:
+                work.put_nowait(None)
+            await asyncio.gather(*workers, return_exceptions=True)
+            landed.put_nowait(None)
+            await asyncio.gather(acker, return_exceptions=True)
+        if self._revoked:
+            raise Revoked
+
+    async def _feed_loop(
+        self, stop: asyncio.Event, once: bool, work: asyncio.Queue[Any], busy: set[str]
+    ) -> None:
         pause = 1.0
-        while not stop.is_set():
+        while not stop.is_set() and not self._revoked:
+            if len(busy) >= self.limit:  # enough leased and not done yet: let the workers go on
+                await asyncio.sleep(0.02)
+                continue
             try:
-                items = await self._feed(0.0 if once else self.wait_s)
+                items = await self._feed(0.0 if once or busy else self.wait_s)
                 pause = 1.0
             except Revoked:
-                raise
+                self._revoked = True
+                return
             except httpx.HTTPError as exc:
                 logger.warning("feed: %s; again in %.0f s", type(exc).__name__, pause)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), pause)
                 pause = min(pause * 2, 60.0)
                 continue
-            if not items and once:
-                return
-            await asyncio.gather(*(self._item(item) for item in items))
+            for item in items:
+                busy.add(item["item_id"])
+                work.put_nowait(item)
+            if not items:
+                if once and not busy:
+                    return
+                if busy:
+                    await asyncio.sleep(0.05)
 
     async def _feed(self, wait_s: float) -> list[dict[str, Any]]:
         answer = await self.http.get("/agent/v1/feed", params={"limit": self.limit, "wait": wait_s})
@@ -137,38 +186,76 @@ class Agent:
         items: list[dict[str, Any]] = answer.json()["items"]
         return items
 
-    async def _item(self, item: dict[str, Any]) -> None:
-        async with self._slots:
-            item_id = item["item_id"]
+    async def _worker(
+        self, work: asyncio.Queue[Any], landed: asyncio.Queue[Any], busy: set[str]
+    ) -> None:
+        while (item := await work.get()) is not None:
             try:
-                folder = safe_folder(self.root, item["folder"])
-                written = [await self._file(item_id, folder, f) for f in item["files"]]
-            except (OSError, ValueError) as exc:  # our disk, our folder: the server retries
-                logger.warning("item %s: %s", item_id, exc)
-                await self._tell(
-                    item_id, "nack", {"lease_token": item["lease_token"], "reason": str(exc)[:300]}
-                )
-                return
-            except httpx.HTTPError as exc:  # the item comes back when its lease runs out
-                logger.warning("item %s: download failed: %s", item_id, type(exc).__name__)
-                return
-            body = {"lease_token": item["lease_token"], "files": written}
-            if await self._tell(item_id, "ack", body):
-                self.acknowledged += 1
-                logger.info("item %s: %d file(s) in %s", item_id, len(written), item["folder"])
+                if not self._revoked:
+                    done = await self._item(item)
+                    if done is not None:
+                        landed.put_nowait(done)
+            except Revoked:
+                self._revoked = True
+            finally:
+                busy.discard(item["item_id"])
 
-    async def _tell(self, item_id: str, verb: str, body: dict[str, Any]) -> bool:
+    async def _item(self, item: dict[str, Any]) -> dict[str, Any] | None:
+        item_id = item["item_id"]
         try:
-            answer = await self.http.post(f"/agent/v1/items/{item_id}/{verb}", json=body)
+            folder = safe_folder(self.root, item["folder"])
+            written = [await self._file(item_id, folder, f) for f in item["files"]]
+            await self._io(_sync_folder, folder)  # the renames on disk before the ack
+        except (OSError, ValueError) as exc:  # our disk, our folder: the server retries
+            logger.warning("item %s: %s", item_id, exc)
+            body = {"lease_token": item["lease_token"], "reason": str(exc)[:300]}
+            await self._tell(f"items/{item_id}/nack", body)
+            return None
+        except httpx.HTTPError as exc:  # the item comes back when its lease runs out
+            logger.warning("item %s: download failed: %s", item_id, type(exc).__name__)
+            return None
+        logger.info("item %s: %d file(s) in %s", item_id, len(written), item["folder"])
+        return {"item_id": item_id, "lease_token": item["lease_token"], "files": written}
+
+    async def _acker(self, landed: asyncio.Queue[Any]) -> None:
+        batch: list[dict[str, Any]] = []
+        while True:
+            try:
+                entry = await (asyncio.wait_for(landed.get(), 0.1) if batch else landed.get())
+            except TimeoutError:
+                entry = "flush"
+            if isinstance(entry, dict):
+                batch.append(entry)
+            if batch and (entry is None or entry == "flush" or len(batch) >= self.limit):
+                await self._acknowledge(batch)
+                batch = []
+            if entry is None:
+                return
+
+    async def _acknowledge(self, batch: list[dict[str, Any]]) -> None:
+        answer = await self._tell("acks", {"items": batch})
+        if answer is None:
+            return  # not acknowledged: the items come back when their leases run out
+        outcomes = answer.get("items", {})
+        self.acknowledged += sum(1 for state in outcomes.values() if state == "sent")
+        for item_id, state in outcomes.items():
+            if state != "sent":
+                logger.warning("item %s: not acknowledged (%s)", item_id, state)
+
+    async def _tell(self, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            answer = await self.http.post(f"/agent/v1/{path}", json=body)
         except httpx.HTTPError as exc:
-            logger.warning("item %s: %s not sent (%s)", item_id, verb, type(exc).__name__)
-            return False
+            logger.warning("%s not sent (%s)", path, type(exc).__name__)
+            return None
         if answer.status_code == 401:
-            raise Revoked
+            self._revoked = True
+            return None
         if answer.status_code >= 400:
-            logger.warning("item %s: %s refused (%d)", item_id, verb, answer.status_code)
-            return False
-        return True
+            logger.warning("%s refused (%d)", path, answer.status_code)
+            return None
+        told: dict[str, Any] = answer.json() if answer.content else {}
+        return told
 
     async def _file(self, item_id: str, folder: Path, file: dict[str, Any]) -> dict[str, str]:
         name, size, sha256 = file["name"], int(file["size"]), file["sha256"]
@@ -176,11 +263,11 @@ class Agent:
             raise ValueError(f"unsafe file name {name!r}")
         final, part = folder / name, folder / f".{name}.{item_id}.part"
         record = {"name": name, "path": str(final.relative_to(self.root)), "sha256": sha256}
-        if await asyncio.to_thread(_in_place, final, size, sha256):
+        if await self._io(_in_place, final, size, sha256):
             return record  # landed before a crash, or a lease that came back: not fetched again
         have = part.stat().st_size if part.is_file() else 0
-        if have == size and await asyncio.to_thread(_in_place, part, size, sha256):
-            await asyncio.to_thread(_commit, part, final, size, sha256)  # killed before the rename
+        if have == size and await self._io(_in_place, part, size, sha256):
+            await self._io(_commit, part, final, size, sha256)  # killed before the rename
             return record
         headers = {}
         if 0 < have < size:
@@ -194,15 +281,16 @@ class Agent:
             async for chunk in answer.aiter_bytes(CHUNK):
                 buffer += chunk
                 if len(buffer) >= CHUNK:
-                    await asyncio.to_thread(_append, part, bytes(buffer), fresh)
+                    await self._io(_append, part, bytes(buffer), fresh)
                     buffer.clear()
                     fresh = False
-            await asyncio.to_thread(_append, part, bytes(buffer), fresh)
-        await asyncio.to_thread(_commit, part, final, size, sha256)
+            await self._io(_append, part, bytes(buffer), fresh)
+        await self._io(functools.partial(_commit, sync_folder=False), part, final, size, sha256)
         return record
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        self._disk.shutdown(wait=False)
 
 
 def main(argv: list[str] | None = None) -> int:

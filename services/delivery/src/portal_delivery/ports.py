@@ -74,6 +74,11 @@ class Ledger(Protocol):
         :class:`Stale` when it changed meanwhile."""
         ...
 
+    async def save_all(self, deliveries: Sequence[Delivery]) -> None:
+        """Several deliveries and their events in one transaction; :class:`Stale` (and none
+        saved) when any changed meanwhile."""
+        ...
+
     async def hold(self, delivery: Delivery, until: datetime) -> bool:
         """Extend a running attempt's lease (the worker is still at it); False when the delivery
         changed meanwhile. Does not change its version."""
@@ -222,3 +227,7 @@ class PullQueue(Protocol):
     async def available(
         self, office_id: str, connection: str, after: tuple[datetime, str] | None, limit: int
     ) -> list[Delivery]: ...
+
+    async def of_ids(self, office_id: str, connection: str, ids: Sequence[str]) -> list[Delivery]:
+        """The connection's deliveries among ``ids`` (others' are not found)."""
+        ...

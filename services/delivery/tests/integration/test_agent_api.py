@@ -132,13 +132,12 @@ async def test_an_agent_killed_before_its_ack_gets_the_item_back_and_it_lands_on
     service.deps.agent_lease = timedelta(seconds=1)
 
     class KilledBeforeTheAck(Agent):
-        async def _tell(self, item_id: str, verb: str, body: dict[str, Any]) -> bool:
-            raise asyncio.CancelledError  # SIGKILL between the rename and the ack
+        async def _acknowledge(self, batch: list[dict[str, Any]]) -> None:
+            return None  # SIGKILL between the rename and the ack: it never goes out
 
     dying = agent(transport, token, tmp_path)
     dying.__class__ = KilledBeforeTheAck
-    with pytest.raises(asyncio.CancelledError):
-        await run_once(dying)
+    await run_once(dying)
     assert len(landed(tmp_path)) == 2
     assert len(transport.downloads) == 2
     assert (await the_delivery(service)).state is State.SENDING
@@ -256,3 +255,31 @@ async def test_a_key_of_another_office_sees_nothing_and_a_revoked_key_is_refused
     assert deleted.status_code == 204
     gone = await api.get("/agent/v1/feed", headers={"Authorization": f"Bearer {fresh}"})
     assert gone.status_code == 401  # deleting the connection revoked its keys in its transaction
+
+
+async def test_a_page_of_acks_is_one_request_and_each_item_gets_its_outcome(
+    service: Service, api: httpx.AsyncClient
+) -> None:
+    token = await agent_connection(api)
+    await agent_client(service)
+    for _ in range(3):
+        await submitted(service)
+    bearer = {"Authorization": f"Bearer {token}"}
+    items = (await api.get("/agent/v1/feed", headers=bearer)).json()["items"]
+    assert len(items) == 3
+    acks = [
+        {
+            "item_id": item["item_id"],
+            "lease_token": item["lease_token"] if n else "not-the-lease-token",
+            "files": [{"name": f["name"], "sha256": f["sha256"]} for f in item["files"]],
+        }
+        for n, item in enumerate(items)
+    ]
+    answer = await api.post("/agent/v1/acks", headers=bearer, json={"items": acks})
+    outcomes = answer.json()["items"]
+    assert outcomes[items[0]["item_id"]] == "lease_lost"
+    assert [outcomes[i["item_id"]] for i in items[1:]] == ["sent", "sent"]
+    again = await api.post("/agent/v1/acks", headers=bearer, json={"items": acks[1:]})
+    assert set(again.json()["items"].values()) == {"sent"}  # repeated: nothing changes
+    states = sorted(d.state.value for d in await service.deps.ledger.page(DeliveryQuery("o1")))
+    assert states == ["sending", "sent", "sent"]

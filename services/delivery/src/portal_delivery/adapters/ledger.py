@@ -105,6 +105,22 @@ class MongoLedger:
         delivery.version += 1
         delivery.pull_events()
 
+    async def save_all(self, deliveries: Sequence[Delivery]) -> None:
+        """Several deliveries, each at its loaded version, and all their events: one transaction
+        (an agent acknowledging a page of items); :class:`Stale` undoes every one of them."""
+
+        async def work(session: Session) -> None:
+            for delivery in deliveries:
+                await self._replace(delivery, session)
+            await self.runtime.outbox.add(
+                [e for d in deliveries for e in d.events], session=session
+            )
+
+        await self.runtime.transaction(work)
+        for delivery in deliveries:
+            delivery.version += 1
+            delivery.pull_events()
+
     async def _save(self, delivery: Delivery, session: Session) -> None:
         await self._replace(delivery, session)
         await self.runtime.outbox.add(list(delivery.events), session=session)

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pymongo import ASCENDING
@@ -53,6 +54,17 @@ class MongoPullQueue:
             at, last = after
             match["$or"] = [{"due_at": {"$gt": at}}, {"due_at": at, "_id": {"$gt": last}}]
         cursor = self.collection.find(match).sort([("due_at", 1), ("_id", 1)]).limit(limit)
+        return [from_document(doc) async for doc in cursor]
+
+    async def of_ids(self, office_id: str, connection: str, ids: Sequence[str]) -> list[Delivery]:
+        cursor = self.collection.find(
+            {
+                "_id": {"$in": list(ids)},
+                "office_id": office_id,
+                "destination_key": connection.casefold(),
+                "channel": "agent",
+            }
+        )
         return [from_document(doc) async for doc in cursor]
 
 

@@ -10,6 +10,8 @@ agent key (``Authorization: Bearer pda_…``), never by a portal user's token.
   resumes).
 - ``POST /agent/v1/items/{id}/ack`` ``{lease_token, files: [{name, path, sha256}]}``: the item
   is sent (the sha256 the agent read back must be the document's); repeated, it changes nothing.
+- ``POST /agent/v1/acks`` ``{items: [{item_id, lease_token, files}]}``: a page of acks in one
+  request (one read, one transaction); each item's outcome in the answer.
 - ``POST /agent/v1/items/{id}/nack`` ``{lease_token, reason}``: the agent could not write it;
   tried again later.
 
@@ -19,7 +21,6 @@ Another office's item, or another connection's, answers 404; a revoked key 401 a
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import re
 from datetime import datetime
@@ -39,6 +40,7 @@ PUBLIC = (  # not a portal user's JWT: the edge lets them through, the agent key
     "GET /agent/v1/items/{item_id}/files/{name}",
     "POST /agent/v1/items/{item_id}/ack",
     "POST /agent/v1/items/{item_id}/nack",
+    "POST /agent/v1/acks",
 )
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="agent"'}
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -97,6 +99,20 @@ class Ack(BaseModel):
 
     lease_token: str = Field(min_length=8, max_length=200)
     files: list[AckFile] = Field(max_length=10)
+
+
+class AckItem(Ack):
+    item_id: str = Field(max_length=64)
+
+
+class Acks(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[AckItem] = Field(min_length=1, max_length=200)
+
+
+class AckOutcomes(BaseModel):
+    items: dict[str, str]  # item id → its state, or lease_lost / hash_mismatch / not_found
 
 
 class Nack(BaseModel):
@@ -172,8 +188,8 @@ async def download(
     if_range: Annotated[str | None, Header()] = None,
 ) -> Response:
     file, data = await pull.download(agent, item_id, name, _service(request).deps)
-    etag = f'"{file.sha256}"'
-    digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    etag = f'"{file.sha256}"'  # the bytes were checked against it when read
+    digest = base64.b64encode(bytes.fromhex(file.sha256)).decode()
     headers = {
         "ETag": etag,
         "Repr-Digest": f"sha-256=:{digest}:",
@@ -215,6 +231,14 @@ async def acknowledge(request: Request, agent: Agent, item_id: str, body: Ack) -
         _service(request).deps,
     )
     return ItemState(item_id=item_id, state=done.state.value)
+
+
+@router.post("/acks")
+async def acknowledge_all(request: Request, agent: Agent, body: Acks) -> AckOutcomes:
+    acks = [
+        pull.Ack(i.item_id, i.lease_token, [f.model_dump() for f in i.files]) for i in body.items
+    ]
+    return AckOutcomes(items=await pull.acknowledge_all(agent, acks, _service(request).deps))
 
 
 @router.post("/items/{item_id}/nack", status_code=202)

@@ -35,5 +35,6 @@ HANDLERS: dict[object, Callable[..., Any]] = {
     "agent.feed": pull.feed,
     "agent.download": pull.download,
     "agent.acknowledge": pull.acknowledge,
+    "agent.acknowledge_all": pull.acknowledge_all,
     "agent.refuse": pull.refuse,
 }

@@ -125,6 +125,53 @@ async def acknowledge(
     raise pull.LeaseLost(delivery_id)
 
 
+@dataclass(frozen=True)
+class Ack:
+    delivery_id: str
+    lease_token: str
+    files: list[dict[str, Any]]
+
+
+async def acknowledge_all(key: AgentKey, acks: list[Ack], deps: Deps) -> dict[str, str]:
+    """A page of acknowledgements in one read and one transaction; what became of each item
+    (its state, or ``lease_lost`` / ``hash_mismatch`` / ``not_found``). When another writer got
+    in between (the scheduler taking an expired lease back), they are decided one by one."""
+    found = {
+        d.delivery_id: d
+        for d in await deps.pull.of_ids(
+            key.office_id, key.connection, [a.delivery_id for a in acks]
+        )
+    }
+    outcome: dict[str, str] = {}
+    changed = []
+    now = deps.clock.now()
+    for ack in acks:
+        delivery = found.get(ack.delivery_id)
+        if delivery is None:
+            outcome[ack.delivery_id] = "not_found"
+            continue
+        try:
+            if pull.acknowledge(delivery, ack.lease_token, key.key_id, ack.files, now):
+                changed.append(delivery)
+            outcome[ack.delivery_id] = delivery.state.value
+        except pull.LeaseLost:
+            outcome[ack.delivery_id] = "lease_lost"
+        except pull.NotWhatWasSent:
+            outcome[ack.delivery_id] = "hash_mismatch"
+    try:
+        if changed:
+            await deps.ledger.save_all(changed)
+    except Stale:
+        for delivery in changed:
+            ack = next(a for a in acks if a.delivery_id == delivery.delivery_id)
+            try:
+                done = await acknowledge(key, ack.delivery_id, ack.lease_token, ack.files, deps)
+                outcome[ack.delivery_id] = done.state.value
+            except pull.LeaseLost:
+                outcome[ack.delivery_id] = "lease_lost"
+    return outcome
+
+
 async def refuse(
     key: AgentKey, delivery_id: str, lease_token: str, reason: str, deps: Deps
 ) -> Delivery:
