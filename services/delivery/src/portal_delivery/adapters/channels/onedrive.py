@@ -108,6 +108,9 @@ class OneDriveChannel:
             options={RetryHandlerOption.get_key(): RetryHandlerOption(should_retry=False)},
         )
         self._tenants: dict[ConnectionKey, _Tenant] = {}
+        # The SDK imports its model classes the first time one is read (~1,200 modules, seconds
+        # of CPU): at start-up, not inside the first delivery's lease.
+        DriveItem().get_field_deserializers()
 
     def _tenant(self, connection: Connection) -> _Tenant:
         key = (connection.office_id, connection.name.casefold(), connection.version)
