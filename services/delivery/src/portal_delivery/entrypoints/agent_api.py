@@ -28,11 +28,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal_delivery.bootstrap import Service
 from portal_delivery.domain.agents import AgentKey
 from portal_delivery.service import pull
-from portal_servicekit.problems import ProblemError
+from portal_servicekit.problems import ProblemError, problem_response
 
 router = APIRouter(prefix="/agent/v1", tags=["agent"])
 PUBLIC = (  # not a portal user's JWT: the edge lets them through, the agent key is checked here
@@ -42,7 +43,7 @@ PUBLIC = (  # not a portal user's JWT: the edge lets them through, the agent key
     "POST /agent/v1/items/{item_id}/nack",
     "POST /agent/v1/acks",
 )
-_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="agent"'}
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}  # RFC 9110 §11.6.1, as the edge answers
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -51,13 +52,38 @@ def _service(request: Request) -> Service:
     return service
 
 
+class AgentKeyGuard:
+    """The edge's rule for ``/agent/v1``: the agent's key is checked before one byte of the body
+    is read (FastAPI reads a body before it resolves dependencies), every request — so a revoked
+    key is refused at its next one. 401 ``auth.missing`` / ``auth.invalid`` as the edge answers."""
+
+    def __init__(self, app: ASGIApp, service: Service) -> None:
+        self.app, self.service = app, service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope["path"]).startswith(router.prefix + "/"):
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        scheme, _, token = header.partition(" ")
+        key = None
+        if scheme.lower() == "bearer" and token.strip():
+            key = await self.service.deps.agent_keys.verify(token.strip())
+        if key is None:
+            code = (
+                "auth.invalid" if scheme.lower() == "bearer" and token.strip() else "auth.missing"
+            )
+            answer = problem_response(Request(scope), ProblemError(401, code, headers=_CHALLENGE))
+            await answer(scope, receive, send)
+            return
+        scope.setdefault("state", {})["agent_key"] = key
+        await self.app(scope, receive, send)
+
+
 async def current_agent(request: Request) -> AgentKey:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise ProblemError(401, "agent.unauthorized", headers=_CHALLENGE)
-    key = await _service(request).deps.agent_keys.verify(token.strip())
-    if key is None:
-        raise ProblemError(401, "agent.unauthorized", headers=_CHALLENGE)
+    key = getattr(request.state, "agent_key", None)
+    if not isinstance(key, AgentKey):  # the guard runs before every agent route
+        raise ProblemError(401, "auth.missing", headers=_CHALLENGE)
     return key
 
 

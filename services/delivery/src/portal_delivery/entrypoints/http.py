@@ -364,6 +364,7 @@ def create_app(service: Service | None = None) -> FastAPI:
     app.include_router(connections)
     app.include_router(deliveries)
     app.include_router(agent_api.router)
+    app.add_middleware(agent_api.AgentKeyGuard, service=chosen)  # outermost: before the body
     return app
 
 

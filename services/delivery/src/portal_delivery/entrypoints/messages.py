@@ -309,11 +309,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Clearfacts did not answer in time; it is retried automatically (the document may reach the Inbox twice).",
     },
     # The office's agent.
-    "agent.unauthorized": {
-        "fr": "Clé d'agent inconnue ou révoquée.",
-        "nl": "Onbekende of ingetrokken agentsleutel.",
-        "en": "Unknown or revoked agent key.",
-    },
     "agent.lease_lost": {
         "fr": "Ce document n'est plus réservé à cet agent ; il reviendra dans le flux.",
         "nl": "Dit document is niet meer voor deze agent gereserveerd; het komt terug in de feed.",
