@@ -207,6 +207,8 @@ DELIVERY_SCALED = {
     "planner": Topics().of("DocumentReady"),
     "email": Topics().delivery_request("email"),
     "sftp": Topics().delivery_request("sftp"),
+    "onedrive": Topics().delivery_request("onedrive"),
+    "clearfacts": Topics().delivery_request("api"),  # Clearfacts is the "api" channel
 }
 
 

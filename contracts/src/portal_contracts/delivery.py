@@ -66,7 +66,9 @@ class DeliveryRequested(Envelope[DeliveryRequestedPayload]):
     schema_version: Literal[1] = 1
 
     def aggregate_id(self) -> str:
-        return self.payload.destination
+        # The office's destination: OneDrive and Clearfacts requests all name "onedrive" /
+        # "clearfacts", so the destination alone would send every office to one partition.
+        return f"{self.office_id}:{self.payload.destination.casefold()}"
 
 
 class ConnectionName(Payload):

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -129,5 +130,50 @@ async def smtp() -> AsyncIterator[SmtpServer]:
         lambda: SMTP(mailbox, hostname="test-relay"), host="127.0.0.1", port=port
     )
     yield SmtpServer(port, mailbox)
+    server.close()
+    await server.wait_closed()
+
+
+# --- the remote APIs' local fakes (in this event loop) ----------------------------------------
+
+GRAPH_TENANT = "11111111-2222-3333-4444-555555555555"
+GRAPH_CLIENT = "66666666-7777-8888-9999-000000000000"
+GRAPH_SECRET = "graph-client-secret-never-shown-5521"
+GRAPH_DRIVE = "b!drive-of-the-office"
+CLEARFACTS_TOKEN = "cf-token-" + "k" * 71  # 80 characters, as Clearfacts makes them
+CLEARFACTS_VAT = "0403170701"
+
+
+@dataclass
+class GraphServer:
+    fake: Any
+    url: str
+    login_url: str
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[GraphServer]:
+    from portal_delivery.entrypoints.graph_fake import GraphFake, start
+
+    fake = GraphFake(clients={GRAPH_TENANT: (GRAPH_CLIENT, GRAPH_SECRET)}, drives=(GRAPH_DRIVE,))
+    server = await start(fake)
+    yield GraphServer(fake, f"http://127.0.0.1:{fake.port}/v1.0", f"http://127.0.0.1:{fake.port}")
+    server.close()
+    await server.wait_closed()
+
+
+@dataclass
+class ClearfactsServer:
+    fake: Any
+    url: str
+
+
+@pytest.fixture
+async def clearfacts() -> AsyncIterator[ClearfactsServer]:
+    from portal_delivery.entrypoints.clearfacts_fake import ClearfactsFake, start
+
+    fake = ClearfactsFake(tokens={CLEARFACTS_TOKEN: {CLEARFACTS_VAT}})
+    server = await start(fake)
+    yield ClearfactsServer(fake, f"http://127.0.0.1:{fake.port}/graphql")
     server.close()
     await server.wait_closed()

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from portal_delivery.domain.connections import Connection, EmailIdentity
+from portal_delivery.domain.agents import AgentKey, token_digest
+from portal_delivery.domain.connections import Connection, EmailIdentity, Kind
 from portal_delivery.domain.delivery import (
     OPEN,
     ChannelError,
@@ -108,6 +109,14 @@ class FakeLedger:
         delivery.version += 1
         self.stored[delivery.delivery_id] = copy.deepcopy(delivery)
 
+    async def save_all(self, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            stored = self.stored.get(delivery.delivery_id)
+            if stored is None or stored.version != delivery.version:
+                raise Stale(delivery.delivery_id)
+        for delivery in deliveries:
+            await self.save(delivery)
+
     async def hold(self, delivery: Delivery, until: datetime) -> bool:
         stored = self.stored.get(delivery.delivery_id)
         if (
@@ -117,6 +126,14 @@ class FakeLedger:
         ):
             return False
         stored.due_at = until
+        return True
+
+    async def note(self, delivery: Delivery, key: str, value: Any) -> bool:
+        delivery.attempts[-1].progress[key] = value
+        stored = self.stored.get(delivery.delivery_id)
+        if stored is None or stored.version != delivery.version:
+            return False
+        stored.attempts[-1].progress[key] = copy.deepcopy(value)
         return True
 
     async def dispatch_due(self, now: datetime, lease: timedelta, limit: int) -> int:
@@ -169,11 +186,84 @@ class FakeLedger:
         return [e for e in self.published if e.event_type == "DeliveryRequested"]
 
 
-class FakeConnections:
+class FakeAgentKeys:
     def __init__(self) -> None:
+        self.keys: dict[str, AgentKey] = {}  # token digest → key
+
+    async def issue(self, key: AgentKey, token: str) -> None:
+        self.keys[token_digest(token)] = key
+
+    async def verify(self, token: str) -> AgentKey | None:
+        return self.keys.get(token_digest(token))
+
+    async def of_connection(self, office_id: str, connection: str) -> list[AgentKey]:
+        return [
+            k
+            for k in self.keys.values()
+            if (k.office_id, k.connection_key) == (office_id, connection.casefold())
+        ]
+
+    async def revoke(self, office_id: str, connection: str, key_id: str) -> bool:
+        for digest, key in list(self.keys.items()):
+            if (key.office_id, key.connection_key, key.key_id) == (
+                office_id,
+                connection.casefold(),
+                key_id,
+            ):
+                del self.keys[digest]
+                return True
+        return False
+
+    def revoke_all(self, office_id: str, connection: str) -> None:
+        for key in list(self.keys.values()):
+            if (key.office_id, key.connection_key) == (office_id, connection.casefold()):
+                self.keys = {d: k for d, k in self.keys.items() if k is not key}
+
+    async def seen(self, key: AgentKey, at: datetime) -> None:
+        for digest, stored in self.keys.items():
+            if stored.key_id == key.key_id:
+                self.keys[digest] = AgentKey(
+                    stored.key_id, stored.office_id, stored.connection, stored.created_at, at
+                )
+
+
+class FakePullQueue:
+    def __init__(self, ledger: FakeLedger) -> None:
+        self.ledger = ledger
+
+    async def available(
+        self, office_id: str, connection: str, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Delivery]:
+        rows = sorted(
+            (
+                d
+                for d in self.ledger.stored.values()
+                if d.office_id == office_id
+                and d.destination.casefold() == connection.casefold()
+                and d.state is State.AVAILABLE
+            ),
+            key=lambda d: (d.due_at, d.delivery_id),
+        )
+        if after is not None:
+            rows = [d for d in rows if (d.due_at, d.delivery_id) > after]
+        return [copy.deepcopy(d) for d in rows[:limit]]
+
+    async def of_ids(self, office_id: str, connection: str, ids: Sequence[str]) -> list[Delivery]:
+        return [
+            copy.deepcopy(d)
+            for d in self.ledger.stored.values()
+            if d.delivery_id in ids
+            and d.office_id == office_id
+            and d.destination.casefold() == connection.casefold()
+        ]
+
+
+class FakeConnections:
+    def __init__(self, keys: FakeAgentKeys | None = None) -> None:
         self.connections: dict[tuple[str, str], Connection] = {}
         self.identities: dict[str, EmailIdentity] = {}
         self.announced: list[list[str]] = []
+        self.keys = keys
 
     async def get(self, office_id: str, name: str) -> Connection | None:
         found = self.connections.get((office_id, name.casefold()))
@@ -201,7 +291,13 @@ class FakeConnections:
         if stored is None or stored.version != expected_version:
             raise Stale(name)
         del self.connections[(office_id, name.casefold())]
+        if self.keys is not None:
+            self.keys.revoke_all(office_id, name)
         self.announced.append([c.name for c in await self.all(office_id)])
+
+    async def sole(self, office_id: str, kind: Kind) -> Connection | None:
+        found = [c for (o, _), c in self.connections.items() if o == office_id and c.kind is kind]
+        return copy.deepcopy(found[0]) if found else None
 
     async def identity(self, office_id: str) -> EmailIdentity | None:
         return self.identities.get(office_id)
@@ -256,14 +352,17 @@ class FakeChannel:
 
 
 def fake_deps(now: datetime) -> Deps:
+    ledger, keys = FakeLedger(), FakeAgentKeys()
     return Deps(
         routes=FakeRoutes(),
         offices=FakeOffices(),
         waiting=FakeWaiting(),
-        ledger=FakeLedger(),
-        connections=FakeConnections(),
+        ledger=ledger,
+        connections=FakeConnections(keys),
         files=FakeFiles(),
         destinations=FakeDestinations(),
+        agent_keys=keys,
+        pull=FakePullQueue(ledger),
         clock=FixedClock(now),
         rng=random.Random(7),
     )

@@ -11,6 +11,7 @@ from portal_delivery.adapters.connections import CachedConnections, MongoConnect
 from portal_delivery.adapters.destinations import MongoDestinations
 from portal_delivery.adapters.files import GridFsDocumentFiles
 from portal_delivery.adapters.ledger import MongoLedger
+from portal_delivery.adapters.pull import MongoAgentKeys, MongoPullQueue
 from portal_delivery.adapters.read_models import (
     MongoClientRoutes,
     MongoOfficeDefaults,
@@ -18,8 +19,10 @@ from portal_delivery.adapters.read_models import (
 )
 from portal_delivery.adapters.secrets import SecretBox, key_from_text
 from portal_delivery.config import Settings
+from portal_delivery.domain.connections import Kind
+from portal_delivery.domain.delivery import Problem
 from portal_delivery.domain.retry import RetryPolicy
-from portal_delivery.ports import Channel, ConnectionStore
+from portal_delivery.ports import Channel, ConnectionStore, ConnectionTester, Probe
 from portal_delivery.service.deps import Deps
 from portal_servicekit.runtime import Runtime, open_runtime
 
@@ -32,7 +35,15 @@ class Service:
 
     async def prepare(self) -> None:
         """Create indexes (idempotent); run at start-up by every process."""
-        for store in (self.deps.routes, self.deps.waiting, self.deps.ledger, self.deps.connections):
+        deps = self.deps
+        for store in (
+            deps.routes,
+            deps.waiting,
+            deps.ledger,
+            deps.connections,
+            deps.agent_keys,
+            deps.pull,
+        ):
             ensure = getattr(store, "ensure_indexes", None)
             if ensure is not None:
                 await ensure()
@@ -62,8 +73,11 @@ def bootstrap(settings: Settings | None = None, *, channel_worker: bool = False)
         connections=connections,
         files=GridFsDocumentFiles(runtime.mongo[settings.blob_database], settings.blob_bucket),
         destinations=MongoDestinations(db),
+        agent_keys=MongoAgentKeys(runtime),
+        pull=MongoPullQueue(runtime),
         retry=RetryPolicy(give_up_after=timedelta(hours=settings.give_up_hours)),
         lease=timedelta(seconds=settings.lease_s),
+        agent_lease=timedelta(seconds=settings.agent_lease_s),
     )
     return Service(settings=settings, runtime=runtime, deps=deps)
 
@@ -91,4 +105,37 @@ def build_channel(settings: Settings, channel: TransferMethod) -> Channel:
         return factory(
             sessions_per_server=settings.sftp_sessions_per_server, timeout_s=settings.sftp_timeout_s
         )
+    if channel is TransferMethod.ONEDRIVE:
+        return factory(
+            graph_url=settings.graph_url,
+            login_url=settings.graph_login_url,
+            fragment_units=settings.graph_fragment_units,
+            uploads_per_tenant=settings.graph_uploads_per_tenant,
+            timeout_s=settings.graph_timeout_s,
+            box=secret_box(settings),  # seals the upload sessions' URLs noted in the ledger
+        )
+    if channel is TransferMethod.API:
+        return factory(
+            url=settings.clearfacts_url,
+            uploads_per_token=settings.clearfacts_uploads_per_token,
+            timeout_s=settings.clearfacts_timeout_s,
+        )
     return factory()
+
+
+class _AgentProbe:
+    async def probe(self, connection: object) -> Probe:
+        return Probe(None, Problem("agent.tested_by_the_agent", retryable=False))
+
+
+def connection_tester(settings: Settings, kind: Kind) -> ConnectionTester:
+    """What "test connection" runs for a kind (the channel's own probe; imported on demand)."""
+    channel = {
+        Kind.SFTP: TransferMethod.SFTP,
+        Kind.ONEDRIVE: TransferMethod.ONEDRIVE,
+        Kind.CLEARFACTS: TransferMethod.API,
+    }.get(kind)
+    if channel is None:
+        return _AgentProbe()
+    tester: ConnectionTester = build_channel(settings, channel)  # type: ignore[assignment]
+    return tester

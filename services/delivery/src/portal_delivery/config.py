@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     message_id_domain: str = "accountant-portal.be"
     sftp_sessions_per_server: int = Field(default=2, ge=1, le=16)
     sftp_timeout_s: float = Field(default=30.0, gt=0)
+    # OneDrive / SharePoint (Microsoft Graph): the URLs are configurable so tests and `make up`
+    # reach the local fake; the bearer token only ever goes to the host of graph_url.
+    graph_url: str = "https://graph.microsoft.com/v1.0"
+    graph_login_url: str = "https://login.microsoftonline.com"
+    graph_fragment_units: int = Field(default=16, ge=1, le=180)  # × 320 KiB (16: 5 MiB)
+    graph_uploads_per_tenant: int = Field(default=8, ge=1, le=64)
+    graph_timeout_s: float = Field(default=60.0, gt=0)
+    clearfacts_url: str = "https://api.clearfacts.be/graphql"
+    clearfacts_uploads_per_token: int = Field(default=2, ge=1, le=2)
+    clearfacts_timeout_s: float = Field(default=60.0, gt=0)
+    agent_lease_s: float = Field(default=300.0, ge=5)  # an agent's hold on an item it fetched
     scheduler_interval_s: float = Field(default=0.5, gt=0)
     lease_s: float = Field(default=120.0, ge=5)
     give_up_hours: float = Field(default=24.0, gt=0)

@@ -3,12 +3,13 @@ the fakes in tests/fakes.py."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from portal_delivery.domain.connections import Connection, EmailIdentity
+from portal_delivery.domain.agents import AgentKey
+from portal_delivery.domain.connections import Connection, EmailIdentity, Kind
 from portal_delivery.domain.delivery import Delivery, FileRef, Problem, Receipt, State
 from portal_delivery.domain.model import ClientRoute, OfficeDefaults
 from portal_delivery.domain.planning import ReadyDocument
@@ -73,9 +74,20 @@ class Ledger(Protocol):
         :class:`Stale` when it changed meanwhile."""
         ...
 
+    async def save_all(self, deliveries: Sequence[Delivery]) -> None:
+        """Several deliveries and their events in one transaction; :class:`Stale` (and none
+        saved) when any changed meanwhile."""
+        ...
+
     async def hold(self, delivery: Delivery, until: datetime) -> bool:
         """Extend a running attempt's lease (the worker is still at it); False when the delivery
         changed meanwhile. Does not change its version."""
+        ...
+
+    async def note(self, delivery: Delivery, key: str, value: Any) -> bool:
+        """Keep what the channel learnt mid-attempt (an upload session, the id an API returned)
+        in the running attempt's ``progress`` at once, so that the attempt resumed after a crash
+        finds it; False when the delivery changed meanwhile. Does not change its version."""
         ...
 
     async def dispatch_due(self, now: datetime, lease: timedelta, limit: int) -> int:
@@ -101,7 +113,14 @@ class ConnectionStore(Protocol):
         ``ConnectionNameTaken`` when a new connection's name exists."""
         ...
 
-    async def delete(self, office_id: str, name: str, expected_version: int) -> None: ...
+    async def delete(self, office_id: str, name: str, expected_version: int) -> None:
+        """Delete at ``expected_version`` (an agent connection's keys with it, at once)."""
+        ...
+
+    async def sole(self, office_id: str, kind: Kind) -> Connection | None:
+        """The office's one connection of a kind its clients name none of (OneDrive,
+        Clearfacts)."""
+        ...
 
     async def identity(self, office_id: str) -> EmailIdentity | None: ...
 
@@ -112,20 +131,42 @@ class ConnectionNameTaken(Exception):
     pass
 
 
+class ConnectionKindTaken(Exception):
+    """The office has its OneDrive (or Clearfacts) connection already: one of each."""
+
+
 class DocumentFiles(Protocol):
     async def read(self, file: FileRef) -> bytes | None:
         """The file's bytes, or None when the document's file is gone (deleted)."""
         ...
 
 
+Note = Callable[[str, Any], Awaitable[None]]
+
+
+async def _forget(key: str, value: Any) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Parcel:
-    """What a channel delivers: the delivery, its files' bytes, and where (its connection)."""
+    """What a channel delivers: the delivery, its files' bytes, and where (its connection).
+
+    ``note(key, value)`` keeps what the channel learns mid-attempt in the ledger at once (an
+    upload session's URL, the uuid an API answered); ``noted(key)`` finds it again in a later
+    or resumed attempt of the same delivery."""
 
     delivery: Delivery
     files: list[tuple[FileRef, bytes]]
     connection: Connection | None
     sender: EmailIdentity | None
+    note: Note = field(default=_forget, compare=False)
+
+    def noted(self, key: str) -> Any:
+        for attempt in reversed(self.delivery.attempts):
+            if key in attempt.progress:
+                return attempt.progress[key]
+        return None
 
     @property
     def package(self) -> str:
@@ -163,3 +204,30 @@ class Destinations(Protocol):
     async def failed(self, destination: str, now: datetime) -> None: ...
 
     async def succeeded(self, destination: str) -> None: ...
+
+
+class AgentKeys(Protocol):
+    """The keys the office's agents authenticate with: a token shown once when issued, kept as
+    its sha256; revoked keys (and the keys of a deleted connection) are refused at once."""
+
+    async def issue(self, key: AgentKey, token: str) -> None: ...
+
+    async def verify(self, token: str) -> AgentKey | None: ...
+
+    async def of_connection(self, office_id: str, connection: str) -> list[AgentKey]: ...
+
+    async def revoke(self, office_id: str, connection: str, key_id: str) -> bool: ...
+
+    async def seen(self, key: AgentKey, at: datetime) -> None: ...
+
+
+class PullQueue(Protocol):
+    """What an agent connection may fetch: its available deliveries, oldest first."""
+
+    async def available(
+        self, office_id: str, connection: str, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Delivery]: ...
+
+    async def of_ids(self, office_id: str, connection: str, ids: Sequence[str]) -> list[Delivery]:
+        """The connection's deliveries among ``ids`` (others' are not found)."""
+        ...

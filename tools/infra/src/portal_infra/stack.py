@@ -13,14 +13,17 @@ import base64
 import importlib.util
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from portal_infra import local, peppol
 from portal_infra.__main__ import DEV_JWT_KEY
@@ -47,12 +50,21 @@ SERVICES = (
     ServiceSpec("importer", 8102),
     ServiceSpec("invitations", 8103),
     ServiceSpec("ubl", 8104),
-    ServiceSpec("delivery", 8105, ("planner", "scheduler", "email", "sftp")),
+    ServiceSpec(
+        "delivery", 8105, ("planner", "scheduler", "email", "sftp", "onedrive", "clearfacts")
+    ),
 )
 SMTP_CATCHER_PORT = 8025
 SFTP_SERVER_PORT = 8022
+GRAPH_FAKE_PORT = 8026  # a local Microsoft Graph (portal_delivery.entrypoints.graph_fake)
+CLEARFACTS_FAKE_PORT = 8027  # a local Clearfacts API (portal_delivery.entrypoints.clearfacts_fake)
 SFTP_USER, SFTP_PASSWORD = "portal", "portal-dev-only"  # the local server's, not a secret
-DEV_OFFICE = "o1"  # the office the local sFTP connection is made for (make token OFFICE=o1)
+DEV_OFFICE = "o1"  # the office the local connections are made for (make token OFFICE=o1)
+# The local fakes' tenant, app and drive (any GUIDs do); their secrets are made once per .data/.
+DEV_TENANT = "00000000-0000-4000-8000-00000000a001"
+DEV_CLIENT_ID = "00000000-0000-4000-8000-00000000c001"
+DEV_DRIVE = "b!local-drive"
+DEV_VAT = "0403170701"  # the administration the local Clearfacts knows
 
 
 def _exists(module: str) -> bool:
@@ -77,8 +89,20 @@ def _dev_secrets_key() -> str:
     return path.read_text().strip()
 
 
+def _dev_secret(name: str, make: Callable[[], str]) -> str:
+    """A development secret of the local fakes, made once per `.data/` (0600)."""
+    path = data_dir() / "stack" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def _environment(urls: dict[str, str]) -> dict[str, str]:
     mail_port = os.environ.get("SMTP_CATCHER_PORT", str(SMTP_CATCHER_PORT))
+    graph = f"http://127.0.0.1:{os.environ.get('GRAPH_FAKE_PORT', GRAPH_FAKE_PORT)}"
+    clearfacts = f"http://127.0.0.1:{os.environ.get('CLEARFACTS_FAKE_PORT', CLEARFACTS_FAKE_PORT)}"
     defaults = {
         "PORTAL_JWT_KEY": DEV_JWT_KEY,
         "INVITATIONS_SMTP_HOST": "127.0.0.1",
@@ -87,6 +111,14 @@ def _environment(urls: dict[str, str]) -> dict[str, str]:
         "DELIVERY_SMTP_PORT": mail_port,
         "DELIVERY_MAIL_FROM": "documents@accountant-portal.local",
         "DELIVERY_SECRETS_KEY": _dev_secrets_key(),
+        "DELIVERY_GRAPH_URL": f"{graph}/v1.0",
+        "DELIVERY_GRAPH_LOGIN_URL": graph,
+        "DELIVERY_CLEARFACTS_URL": f"{clearfacts}/graphql",
+        # What the local fakes accept (and the seeded connections hold, sealed).
+        "GRAPH_FAKE_CLIENT_SECRET": _dev_secret(
+            "graph-client-secret", lambda: secrets.token_urlsafe(24)
+        ),
+        "CLEARFACTS_FAKE_TOKEN": _dev_secret("clearfacts-token", lambda: secrets.token_hex(40)),
         "IMPORTER_CLIENTS_URL": f"http://127.0.0.1:{os.environ.get('CLIENTS_HTTP_PORT', '8101')}",
         "PEPPOL_RULES_DIR": str(peppol.rules_dir()),
     }
@@ -164,7 +196,137 @@ def _commands() -> list[tuple[str, list[str], int | None]]:
                 None,
             )
         )
+    if _exists("portal_delivery.entrypoints.graph_fake"):
+        commands += _remote_fakes()
     return commands
+
+
+def _remote_fakes() -> list[tuple[str, list[str], int | None]]:
+    """The local Microsoft Graph and Clearfacts the OneDrive and Clearfacts workers talk to."""
+    graph_port = os.environ.get("GRAPH_FAKE_PORT", str(GRAPH_FAKE_PORT))
+    clearfacts_port = os.environ.get("CLEARFACTS_FAKE_PORT", str(CLEARFACTS_FAKE_PORT))
+    module = "portal_delivery.entrypoints"
+    return [
+        (
+            "graph-fake",
+            [
+                sys.executable,
+                "-m",
+                f"{module}.graph_fake",
+                "--port",
+                graph_port,
+                "--root",
+                str(data_dir() / "onedrive"),
+                "--tenant",
+                DEV_TENANT,
+                "--client-id",
+                DEV_CLIENT_ID,
+                "--drive",
+                DEV_DRIVE,
+            ],
+            None,
+        ),
+        (
+            "clearfacts-fake",
+            [
+                sys.executable,
+                "-m",
+                f"{module}.clearfacts_fake",
+                "--port",
+                clearfacts_port,
+                "--root",
+                str(data_dir() / "clearfacts"),
+                "--vat",
+                DEV_VAT,
+            ],
+            None,
+        ),
+    ]
+
+
+def _api(env: dict[str, str], method: str, path: str, body: Any = None) -> Any:
+    """A call to the local delivery API as an admin of the development office."""
+    from portal_contracts.identity import Caller, Role, issue_token
+
+    token = issue_token(
+        Caller(office_id=DEV_OFFICE, user_id="make-up", role=Role.ADMIN), env["PORTAL_JWT_KEY"]
+    )
+    url = f"http://127.0.0.1:{env.get('DELIVERY_HTTP_PORT', '8105')}{path}"
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data, headers, method=method)
+    with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - our 127.0.0.1 API
+        raw = answer.read()
+    return json.loads(raw) if raw else None
+
+
+def _seed_remote_connections(env: dict[str, str]) -> tuple[str, Path | None]:
+    """OneDrive, Clearfacts and agent connections of office o1 on the local fakes, and the
+    agent's token in `.data/stack/agent-token` (a new key when the stored one is unknown)."""
+    if not _exists("portal_delivery.entrypoints.graph_fake"):
+        return "", None
+    existing = {c["name"] for c in _api(env, "GET", "/v1/connections")}
+    wanted = {
+        "local-onedrive": {
+            "kind": "onedrive",
+            "settings": {
+                "tenant_id": DEV_TENANT,
+                "client_id": DEV_CLIENT_ID,
+                "drive_id": DEV_DRIVE,
+                "base_folder": "Documents",
+            },
+            "secrets": {"client_secret": env["GRAPH_FAKE_CLIENT_SECRET"]},
+        },
+        "local-clearfacts": {
+            "kind": "clearfacts",
+            "secrets": {"token": env["CLEARFACTS_FAKE_TOKEN"]},
+        },
+        "local-agent": {"kind": "agent", "settings": {"base_folder": "inbox"}},
+    }
+    token_path = data_dir() / "stack" / "agent-token"
+    made = []
+    for name, body in wanted.items():
+        if name in existing:
+            continue
+        created = _api(env, "POST", "/v1/connections", {"name": name, **body})
+        made.append(name)
+        if created.get("agent_key"):
+            _keep_secret(token_path, created["agent_key"]["token"])
+    if not token_path.exists() or not _agent_token_works(env, token_path.read_text().strip()):
+        issued = _api(env, "POST", "/v1/connections/local-agent/agent-keys")
+        _keep_secret(token_path, issued["token"])
+    return ", ".join(made) or "already there", token_path
+
+
+def _keep_secret(path: Path, value: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(value)
+    path.chmod(0o600)
+
+
+def _agent_token_works(env: dict[str, str], token: str) -> bool:
+    url = f"http://127.0.0.1:{env.get('DELIVERY_HTTP_PORT', '8105')}/agent/v1/feed?limit=1"
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=5):  # noqa: S310 - our 127.0.0.1 API
+            return True
+    except OSError:
+        return False
+
+
+def _agent_command(env: dict[str, str], token_path: Path) -> list[str]:
+    """The reference agent fetching office o1's agent deliveries into `.data/agent/`."""
+    return [
+        sys.executable,
+        "-m",
+        "portal_delivery.agent",
+        "--url",
+        f"http://127.0.0.1:{env.get('DELIVERY_HTTP_PORT', '8105')}",
+        "--dir",
+        str(data_dir() / "agent"),
+        "--token-file",
+        str(token_path),
+    ]
 
 
 def _seed_sftp_connection(env: dict[str, str]) -> str:
@@ -251,6 +413,20 @@ def up(detach: bool) -> int:
             print(f"# sFTP connection for office {DEV_OFFICE}: {seeded}; files land in {files}")
     except OSError as exc:  # the stack runs anyway; the connection can be made by hand
         print(f"# could not create the local sFTP connection: {exc}")
+    try:
+        seeded, token_path = _seed_remote_connections(env)
+        if token_path is not None:
+            processes["delivery-agent"] = spawn(
+                _agent_command(env, token_path), logs / "delivery-agent.log", env=env
+            )
+            _state_file().write_text(json.dumps({n: p.pid for n, p in processes.items()}))
+            print(
+                f"# OneDrive, Clearfacts and agent connections for office {DEV_OFFICE}: {seeded};"
+                f" files land in {data_dir() / 'onedrive'}, {data_dir() / 'clearfacts'} and"
+                f" {data_dir() / 'agent'} (the reference agent)"
+            )
+    except OSError as exc:
+        print(f"# could not create the local remote-channel connections: {exc}")
     if detach:
         print("# running in the background; `make down` stops it")
         return 0

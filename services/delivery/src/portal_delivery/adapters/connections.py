@@ -4,7 +4,10 @@ sealed (adapters/secrets.py), and the office's e-mail sending identity (``email_
 Saving or deleting a connection and announcing the office's connection names
 (ConnectionsChanged, names and kinds only) are one transaction; the announcement's version is a
 counter per office (``connection_versions``, ``$inc`` in the same transaction), so consumers keep
-the newest list.
+the newest list. Deleting an agent connection deletes its agent keys in the same transaction
+(the agent is refused from that commit on). An office has at most one OneDrive and one
+Clearfacts connection (their clients name none): the unique partial index ``office_sole_kind``
+on ``{office_id, sole}``, ``sole`` set only on those kinds.
 """
 
 from __future__ import annotations
@@ -17,10 +20,18 @@ from pymongo import ReturnDocument
 
 from portal_contracts.delivery import ConnectionName, ConnectionsChanged, ConnectionsChangedPayload
 from portal_delivery.adapters.secrets import SecretBox
-from portal_delivery.domain.connections import CHANNEL, Connection, EmailIdentity, Kind
-from portal_delivery.ports import ConnectionNameTaken, Stale
-from portal_servicekit.mongo import Document, Session, is_duplicate_key
+from portal_delivery.domain.connections import (
+    CHANNEL,
+    SOLE_KIND,
+    Connection,
+    EmailIdentity,
+    Kind,
+)
+from portal_delivery.ports import ConnectionKindTaken, ConnectionNameTaken, Stale
+from portal_servicekit.mongo import Document, Session, duplicate_index, is_duplicate_key
 from portal_servicekit.runtime import Runtime
+
+SOLE = frozenset(SOLE_KIND.values())
 
 
 def _key(office_id: str, name: str) -> str:
@@ -37,6 +48,16 @@ class MongoConnections:
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("office_id")
+        await self.collection.create_index(
+            [("office_id", 1), ("sole", 1)],
+            name="office_sole_kind",
+            unique=True,
+            partialFilterExpression={"sole": {"$exists": True}},
+        )
+
+    async def sole(self, office_id: str, kind: Kind) -> Connection | None:
+        doc = await self.collection.find_one({"office_id": office_id, "sole": kind.value})
+        return self._connection(doc) if doc else None
 
     async def get(self, office_id: str, name: str) -> Connection | None:
         doc = await self.collection.find_one({"_id": _key(office_id, name)})
@@ -63,6 +84,8 @@ class MongoConnections:
         try:
             await self.runtime.transaction(work)
         except Exception as exc:
+            if is_duplicate_key(exc) and duplicate_index(exc) == "office_sole_kind":
+                raise ConnectionKindTaken(connection.kind.value) from exc
             if is_duplicate_key(exc):
                 raise ConnectionNameTaken(connection.name) from exc
             raise
@@ -76,6 +99,9 @@ class MongoConnections:
             )
             if result.deleted_count == 0:
                 raise Stale(name)
+            await self.runtime.db["agent_keys"].delete_many(
+                {"office_id": office_id, "connection": name.casefold()}, session=session
+            )
             await self._announce(office_id, session)
 
         await self.runtime.transaction(work)
@@ -123,7 +149,9 @@ class MongoConnections:
         return f"{office_id}/{name.casefold()}/{key}"
 
     def _document(self, c: Connection, version: int) -> Document:
+        sole = {"sole": c.kind.value} if c.kind in SOLE else {}
         return {
+            **sole,
             "_id": _key(c.office_id, c.name),
             "office_id": c.office_id,
             "name": c.name,
@@ -185,6 +213,14 @@ class CachedConnections:
 
     async def all(self, office_id: str) -> list[Connection]:
         return await self.store.all(office_id)
+
+    async def sole(self, office_id: str, kind: Kind) -> Connection | None:
+        key, now = (office_id, f"\x00{kind.value}"), time.monotonic()
+        cached = self._connections.get(key)
+        if cached is None or now - cached[0] > self.ttl_s:
+            cached = (now, await self.store.sole(office_id, kind))
+            self._connections[key] = cached
+        return copy.deepcopy(cached[1])
 
     async def save(self, connection: Connection, expected_version: int) -> Connection:
         return await self.store.save(connection, expected_version)

@@ -105,6 +105,22 @@ class MongoLedger:
         delivery.version += 1
         delivery.pull_events()
 
+    async def save_all(self, deliveries: Sequence[Delivery]) -> None:
+        """Several deliveries, each at its loaded version, and all their events: one transaction
+        (an agent acknowledging a page of items); :class:`Stale` undoes every one of them."""
+
+        async def work(session: Session) -> None:
+            for delivery in deliveries:
+                await self._replace(delivery, session)
+            await self.runtime.outbox.add(
+                [e for d in deliveries for e in d.events], session=session
+            )
+
+        await self.runtime.transaction(work)
+        for delivery in deliveries:
+            delivery.version += 1
+            delivery.pull_events()
+
     async def _save(self, delivery: Delivery, session: Session) -> None:
         await self._replace(delivery, session)
         await self.runtime.outbox.add(list(delivery.events), session=session)
@@ -128,6 +144,19 @@ class MongoLedger:
             {"$set": {"due_at": until}},
         )
         return result.modified_count == 1
+
+    async def note(self, delivery: Delivery, key: str, value: Any) -> bool:
+        index = len(delivery.attempts) - 1
+        result = await self.collection.update_one(
+            {
+                "_id": delivery.delivery_id,
+                "version": delivery.version,
+                "state": State.SENDING.value,
+            },
+            {"$set": {f"attempts.{index}.progress.{key}": value}},
+        )
+        delivery.attempts[index].progress[key] = value  # the next save writes it again
+        return result.matched_count == 1
 
     async def dispatch_due(self, now: datetime, lease: timedelta, limit: int) -> int:
         dispatched = 0
@@ -197,6 +226,7 @@ def to_document(d: Delivery, version: int | None = None) -> Document:
         "kind": d.kind.value,
         "channel": d.channel.value,
         "destination": d.destination,
+        "destination_key": d.destination.casefold(),  # an agent's feed: {office, connection}
         "folder": d.folder,
         "files": [vars(f) for f in d.files],
         "state": d.state.value,

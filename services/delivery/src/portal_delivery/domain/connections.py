@@ -53,10 +53,23 @@ SETTINGS: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 SECRETS: dict[Kind, tuple[str, ...]] = {
     Kind.SFTP: ("password", "private_key"),
-    Kind.ONEDRIVE: ("client_secret",),
+    Kind.ONEDRIVE: ("client_secret", "certificate"),  # a secret, or a PEM key + certificate
     Kind.CLEARFACTS: ("token",),
     Kind.AGENT: (),
 }
+
+
+# The channels whose clients name no connection (the office has one of that kind), and its kind.
+SOLE_KIND = {TransferMethod.ONEDRIVE: Kind.ONEDRIVE, TransferMethod.API: Kind.CLEARFACTS}
+
+
+def admin_consent_url(connection: Connection, login_url: str) -> str | None:
+    """Where the office's Microsoft 365 administrator grants the portal's app its application
+    permissions in their tenant (once per tenant, again after a permission change)."""
+    if connection.kind is not Kind.ONEDRIVE:
+        return None
+    tenant, client = connection.settings["tenant_id"], connection.settings["client_id"]
+    return f"{login_url.rstrip('/')}/{tenant}/adminconsent?client_id={client}"
 
 
 @dataclass(frozen=True)
@@ -172,8 +185,11 @@ def _secret_problems(kind: Kind, secrets: Mapping[str, str]) -> list[FieldProble
         and "PRIVATE KEY" not in secrets["private_key"]
     ):
         return [FieldProblem("secrets.private_key", "connection.private_key_invalid")]
-    if kind is Kind.ONEDRIVE and not secrets.get("client_secret"):
-        return [FieldProblem("secrets.client_secret", "connection.required")]
+    if kind is Kind.ONEDRIVE and not (secrets.get("client_secret") or secrets.get("certificate")):
+        return [FieldProblem("secrets.client_secret", "connection.onedrive_credentials_required")]
+    certificate = secrets.get("certificate", "") if kind is Kind.ONEDRIVE else ""
+    if certificate and not ("PRIVATE KEY" in certificate and "CERTIFICATE" in certificate):
+        return [FieldProblem("secrets.certificate", "connection.certificate_invalid")]
     if kind is Kind.CLEARFACTS:
         token = secrets.get("token", "")
         # Clearfacts personal access tokens are "always exactly 80 ASCII characters".

@@ -8,6 +8,8 @@ States::
        │                        └──(retry by the accountant)── failed ◀──(permanent / gave up)─────┤
        └──▶ cancelled (document deleted, target removed)                        sent ◀─────────────┘
     recorded: a manual target (nothing is sent; the ledger says so)
+    pulled (agent): due ──▶ available ──(an agent leases it)──▶ sending ──(its ack)──▶ sent; a lease
+       that runs out makes it available again (domain/pull.py)
 
 Every change is decided here (no I/O); the adapter saves it with the version in the filter and
 the events in the same transaction. An attempt keeps the proof of what was sent (sha256 and
@@ -41,14 +43,15 @@ class State(StrEnum):
     PLANNED = "planned"  # waits for the document to be processed
     SCHEDULED = "scheduled"  # waits for its due time (first attempt or a retry)
     DISPATCHED = "dispatched"  # "deliver now" is on its channel's topic
-    SENDING = "sending"  # a channel worker is at it
+    SENDING = "sending"  # a channel worker is at it (or an agent holds its lease)
+    AVAILABLE = "available"  # pulled by the office's agent: waits for it to fetch the files
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
     RECORDED = "recorded"  # manual: nothing to send
 
 
-OPEN = frozenset({State.PLANNED, State.SCHEDULED, State.DISPATCHED, State.SENDING})
+OPEN = frozenset({State.PLANNED, State.SCHEDULED, State.DISPATCHED, State.SENDING, State.AVAILABLE})
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,10 @@ class Attempt:
     receipt: dict[str, Any] = field(default_factory=dict)
     problem: dict[str, Any] | None = None
     resumed: bool = False  # taken over from a worker that died mid-attempt: files may be there
+    # What the channel noted while at it (an upload session, the id an API returned, an agent's
+    # lease), so that an attempt resumed after a crash continues instead of starting over.
+    progress: dict[str, Any] = field(default_factory=dict)
+    retry_at: datetime | None = None  # a transient failure: when it is tried again
 
 
 @dataclass
@@ -135,7 +142,8 @@ class Delivery:
 
     def dispatch(self, now: datetime, lease: timedelta) -> None:
         """Due: put "deliver now" on the channel's topic. The lease brings it back if no worker
-        takes it (a lost request, a dead worker)."""
+        takes it (a lost request, a dead worker). A pulled channel (the agent) has no topic: the
+        delivery becomes *available* to the agent instead, and stays so until one leases it."""
         if self.state not in {State.SCHEDULED, State.DISPATCHED, State.SENDING}:
             raise ValueError(f"cannot dispatch a {self.state} delivery")
         if self.state is State.SENDING and self.attempts:
@@ -146,6 +154,9 @@ class Delivery:
         else:
             number = self.attempt + 1
             self.attempts.append(Attempt(number, now, outcome="dispatched"))
+        if self.channel is TransferMethod.AGENT:
+            self.state, self.due_at = State.AVAILABLE, now  # due_at: available since
+            return
         self.state, self.due_at = State.DISPATCHED, now + lease
         self._record(
             DeliveryRequested.new(
@@ -208,6 +219,8 @@ class Delivery:
         current = self.attempts[-1]
         current.finished_at = now
         current.problem = {"code": problem.code, "detail": problem.detail}
+        if problem.retry_after is not None:
+            current.problem["retry_after_s"] = problem.retry_after.total_seconds()
         self.last_problem = problem
         self.failures_in_row += 1
         gave_up = now - self.created_at >= policy.give_up_after
@@ -215,6 +228,7 @@ class Delivery:
             current.outcome = "retry"
             self.state = State.SCHEDULED
             self.due_at = now + policy.delay(self.failures_in_row, rng, problem.retry_after)
+            current.retry_at = self.due_at
             return
         current.outcome = "failed"
         self._give_up(problem, now, gave_up)

@@ -96,7 +96,11 @@ def effective_timing(route: ClientRoute, office: OfficeDefaults) -> tuple[Timing
 def files_for(document: ReadyDocument, channel: TransferMethod) -> list[FileRef]:
     """The UBL (its PDF embedded) and the PDF beside it where the profile says so; a PDF-only
     document is its PDF. On a folder the PDF is written first and the UBL last (importers key
-    on the XML)."""
+    on the XML). Clearfacts' API makes one inbox document per upload: the UBL alone (it shows
+    the PDF embedded in it), or the PDF of a PDF-only document."""
+    if channel is TransferMethod.API:
+        main = document.ubl or document.pdf
+        return [main] if main is not None else []
     files: list[FileRef] = []
     if document.pdf is not None and (document.ubl is None or document.pdf_beside):
         files.append(document.pdf)
@@ -124,7 +128,8 @@ def plan(
     elif isinstance(target, OneDriveTarget):
         destination, folder = "onedrive", f"{target.folder.strip('/')}/{kind}"
     elif target.kind is TransferMethod.API:
-        destination = "clearfacts"
+        # The administration (its enterprise number) and the invoice type are where it goes.
+        destination, folder = "clearfacts", f"{enterprise_number(route.vat_number)}/{kind}"
     delivery = Delivery(
         delivery_id=delivery_id(document.document_id, target.kind, destination, folder),
         office_id=document.office_id,
@@ -154,6 +159,15 @@ def plan(
 def delivery_id(document_id: str, channel: TransferMethod, destination: str, folder: str) -> str:
     key = f"{document_id}|{channel.value}|{destination.casefold()}|{folder}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def enterprise_number(vat_number: str) -> str:
+    """The 10 digits Clearfacts names an administration by ("BE 0403.170.701" → "0403170701");
+    "" when the VAT number is not Belgian (the channel then refuses it with that reason)."""
+    compact = re.sub(r"[\s.\-]", "", vat_number).upper().removeprefix("BE")
+    if compact.isdigit() and len(compact) in (9, 10):
+        return compact.zfill(10)
+    return ""
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

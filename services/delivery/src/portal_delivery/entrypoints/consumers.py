@@ -2,7 +2,7 @@
 
 - The planner (group ``<group>.planner``): DocumentReady (keyed by client), the clients' and the
   office's settings.
-- A channel's worker (group ``<group>.<channel>``): its own request topic, in batches whose
+- A channel's worker (group ``<group>.<role>``: email, sftp, onedrive, clearfacts): its own request topic, in batches whose
   requests run concurrently (bounded); the batch's offsets are committed once every request of
   it is recorded in the ledger, so a crash redelivers them and the ledger's compare-and-set drops
   what was already done. Batches are read with servicekit's ``consume_batch``: an unreadable
@@ -76,11 +76,15 @@ def build_router(service: Service) -> KafkaRouter:
     return router
 
 
-def build_channel_router(service: Service, method: TransferMethod, channel: Channel) -> KafkaRouter:
+def build_channel_router(
+    service: Service, method: TransferMethod, channel: Channel, *, role: str | None = None
+) -> KafkaRouter:
     router = KafkaRouter()
     in_flight = service.settings.requests_in_flight
     options = subscriber_options(
-        f"{service.settings.consumer_group}.{method.value}", batch=True, max_records=in_flight
+        f"{service.settings.consumer_group}.{role or method.value}",
+        batch=True,
+        max_records=in_flight,
     )
     slots = asyncio.Semaphore(in_flight)
 

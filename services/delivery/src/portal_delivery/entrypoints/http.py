@@ -16,12 +16,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
 
-from portal_delivery.adapters.channels.sftp import SftpChannel
-from portal_delivery.bootstrap import Service, bootstrap
-from portal_delivery.domain.connections import ConnectionInvalid, Kind
+from portal_delivery.bootstrap import Service, bootstrap, connection_tester
+from portal_delivery.domain import pull as pulled
+from portal_delivery.domain.agents import AgentKey
+from portal_delivery.domain.connections import (
+    Connection,
+    ConnectionInvalid,
+    Kind,
+    admin_consent_url,
+)
 from portal_delivery.domain.delivery import State
+from portal_delivery.entrypoints import agent_api
 from portal_delivery.entrypoints.messages import MESSAGES
 from portal_delivery.entrypoints.schemas import (
+    AgentKeyIssued,
+    AgentKeyPublic,
+    ConnectionCreated,
     ConnectionIn,
     ConnectionPublic,
     DeliveryPage,
@@ -31,8 +41,8 @@ from portal_delivery.entrypoints.schemas import (
     IdentityPublic,
     ProbePublic,
 )
-from portal_delivery.ports import ConnectionNameTaken, Stale
-from portal_delivery.service import office
+from portal_delivery.ports import ConnectionKindTaken, ConnectionNameTaken, Stale
+from portal_delivery.service import agent_keys, office, pull
 from portal_servicekit.app import create_service_app
 from portal_servicekit.identity import CallerLanguage, CurrentCaller
 from portal_servicekit.mongo import ping
@@ -61,24 +71,40 @@ def _etag(response: Response, version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
 
 
+def _public(request: Request, connection: Connection) -> dict[str, Any]:
+    login = _service(request).settings.graph_login_url
+    return {**connection.public(), "admin_consent_url": admin_consent_url(connection, login)}
+
+
+def _key(key: AgentKey) -> AgentKeyPublic:
+    return AgentKeyPublic(
+        key_id=key.key_id, created_at=key.created_at, last_seen_at=key.last_seen_at
+    )
+
+
 # --- connections ---------------------------------------------------------------------------------
 
 
 @connections.get("")
 async def list_connections(request: Request, caller: CurrentCaller) -> list[ConnectionPublic]:
     found = await office.list_connections(caller, _service(request).deps)
-    return [ConnectionPublic(**c.public()) for c in found]
+    return [ConnectionPublic(**_public(request, c)) for c in found]
 
 
 @connections.post("", status_code=201)
 async def create_connection(
     request: Request, caller: CurrentCaller, body: ConnectionIn, response: Response
-) -> ConnectionPublic:
+) -> ConnectionCreated:
+    deps = _service(request).deps
     saved = await office.save_connection(
-        caller, body.name, body.kind, body.settings, body.secrets, 0, _service(request).deps
+        caller, body.name, body.kind, body.settings, body.secrets, 0, deps
     )
     _etag(response, saved.version)
-    return ConnectionPublic(**saved.public())
+    issued = None
+    if saved.kind is Kind.AGENT:  # the agent's first key, shown this once
+        key, token = await agent_keys.issue_agent_key(caller, saved.name, deps)
+        issued = AgentKeyIssued(**_key(key).model_dump(), token=token)
+    return ConnectionCreated(**_public(request, saved), agent_key=issued)
 
 
 @connections.put("/{name}")
@@ -100,7 +126,7 @@ async def replace_connection(
         _service(request).deps,
     )
     _etag(response, saved.version)
-    return ConnectionPublic(**saved.public())
+    return ConnectionPublic(**_public(request, saved))
 
 
 @connections.delete("/{name}", status_code=204)
@@ -115,7 +141,16 @@ async def delete_connection(
 async def test_connection(
     request: Request, caller: CurrentCaller, lang: CallerLanguage, name: str
 ) -> ProbePublic:
-    probe = await office.test_connection(caller, name, SftpChannel(), _service(request).deps)
+    deps, settings = _service(request).deps, _service(request).settings
+    found = await deps.connections.get(caller.office_id, name)
+    kind = found.kind if found is not None else Kind.SFTP
+    tester = connection_tester(settings, kind)
+    try:
+        probe = await office.test_connection(caller, name, tester, deps)
+    finally:
+        closing = getattr(tester, "aclose", None)
+        if closing is not None:
+            await closing()
     problem = probe.problem
     return ProbePublic(
         ok=problem is None,
@@ -138,7 +173,28 @@ async def trust_host_key(
         caller, name, body.host_key, _version(if_match), _service(request).deps
     )
     _etag(response, saved.version)
-    return ConnectionPublic(**saved.public())
+    return ConnectionPublic(**_public(request, saved))
+
+
+@connections.post("/{name}/agent-keys", status_code=201)
+async def issue_agent_key(request: Request, caller: CurrentCaller, name: str) -> AgentKeyIssued:
+    key, token = await agent_keys.issue_agent_key(caller, name, _service(request).deps)
+    return AgentKeyIssued(**_key(key).model_dump(), token=token)
+
+
+@connections.get("/{name}/agent-keys")
+async def list_agent_keys(
+    request: Request, caller: CurrentCaller, name: str
+) -> list[AgentKeyPublic]:
+    return [_key(k) for k in await agent_keys.list_agent_keys(caller, name, _service(request).deps)]
+
+
+@connections.delete("/{name}/agent-keys/{key_id}", status_code=204)
+async def revoke_agent_key(
+    request: Request, caller: CurrentCaller, name: str, key_id: str
+) -> Response:
+    await agent_keys.revoke_agent_key(caller, name, key_id, _service(request).deps)
+    return Response(status_code=204)
 
 
 @connections.get("/-/email-identity")
@@ -233,8 +289,16 @@ def _install_errors(app: FastAPI) -> None:
     def mapped(exc: Exception) -> ProblemError:
         if isinstance(exc, office.Forbidden):
             return ProblemError(403, "connection.admin_only")
-        if isinstance(exc, office.NotFound):
+        if isinstance(exc, office.NotFound | pull.NotYours):
             return ProblemError(404, "not_found")
+        if isinstance(exc, pull.FileGone):
+            return ProblemError(410, "agent.file_gone")
+        if isinstance(exc, pulled.LeaseLost):
+            return ProblemError(409, "agent.lease_lost")
+        if isinstance(exc, pulled.NotWhatWasSent):
+            return ProblemError(422, "agent.hash_mismatch")
+        if isinstance(exc, ConnectionKindTaken):
+            return ProblemError(409, "connection.kind_taken")
         if isinstance(exc, office.NotRetryable):
             return ProblemError(409, "delivery.not_retryable")
         if isinstance(exc, Stale):
@@ -260,6 +324,11 @@ def _install_errors(app: FastAPI) -> None:
     for kind in (
         office.Forbidden,
         office.NotFound,
+        pull.NotYours,
+        pull.FileGone,
+        pulled.LeaseLost,
+        pulled.NotWhatWasSent,
+        ConnectionKindTaken,
         office.NotRetryable,
         Stale,
         ConnectionNameTaken,
@@ -288,11 +357,14 @@ def create_app(service: Service | None = None) -> FastAPI:
         lifespan=lifespan,
         readiness_checks={"mongodb": mongo_ready},
         description="An office's connections to its accounting software and the delivery ledger.",
+        public_routes=agent_api.PUBLIC,  # agents authenticate with their own key, not a JWT
     )
     app.state.service = chosen
     _install_errors(app)
     app.include_router(connections)
     app.include_router(deliveries)
+    app.include_router(agent_api.router)
+    app.add_middleware(agent_api.AgentKeyGuard, service=chosen)  # outermost: before the body
     return app
 
 

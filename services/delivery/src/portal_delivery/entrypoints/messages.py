@@ -190,4 +190,158 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Het document werd verwijderd vóór de verzending; het wordt niet verzonden.",
         "en": "The document was deleted before it was sent; it is not sent.",
     },
+    # Connections of the remote channels.
+    "connection.onedrive_credentials_required": {
+        "fr": "Indiquez le secret client de l'application ou son certificat (clé privée et certificat PEM).",
+        "nl": "Geef het clientgeheim van de toepassing of haar certificaat (private sleutel en PEM-certificaat).",
+        "en": "Give the application's client secret or its certificate (private key and PEM certificate).",
+    },
+    "connection.certificate_invalid": {
+        "fr": "Certificat invalide : collez la clé privée et le certificat au format PEM.",
+        "nl": "Ongeldig certificaat: plak de private sleutel en het certificaat in PEM-formaat.",
+        "en": "Invalid certificate: paste the private key and the certificate in PEM format.",
+    },
+    "connection.kind_taken": {
+        "fr": "Le bureau a déjà une connexion de ce type ; modifiez-la plutôt que d'en créer une seconde.",
+        "nl": "Het kantoor heeft al een verbinding van dit soort; wijzig die in plaats van een tweede te maken.",
+        "en": "The office already has a connection of this kind; edit it instead of making a second one.",
+    },
+    # OneDrive / SharePoint.
+    "onedrive.connection_unknown": {
+        "fr": "Aucune connexion OneDrive n'est configurée pour le bureau (paramètres généraux → connexions).",
+        "nl": "Er is geen OneDrive-verbinding ingesteld voor het kantoor (algemene instellingen → verbindingen).",
+        "en": "No OneDrive connection is set for the office (general settings → connections).",
+    },
+    "onedrive.consent_missing": {
+        "fr": "L'administrateur Microsoft 365 du bureau n'a pas encore accordé l'accès à l'application : ouvrez le lien de consentement de la connexion.",
+        "nl": "De Microsoft 365-beheerder van het kantoor heeft de toepassing nog geen toegang verleend: open de toestemmingslink van de verbinding.",
+        "en": "The office's Microsoft 365 administrator has not granted the application access yet: open the connection's consent link.",
+    },
+    "onedrive.credentials_refused": {
+        "fr": "Microsoft refuse l'identifiant ou le secret (ou le certificat) de l'application ; vérifiez-les (un secret expire).",
+        "nl": "Microsoft weigert de id of het geheim (of het certificaat) van de toepassing; controleer ze (een geheim vervalt).",
+        "en": "Microsoft refuses the application's id or secret (or certificate); check them (a secret expires).",
+    },
+    "onedrive.access_denied": {
+        "fr": "L'application n'a pas le droit d'écrire dans ce lecteur ou ce site ; vérifiez ses autorisations.",
+        "nl": "De toepassing mag niet schrijven in deze schijf of deze site; controleer haar machtigingen.",
+        "en": "The application may not write to this drive or site; check its permissions.",
+    },
+    "onedrive.not_found": {
+        "fr": "Le lecteur ou le dossier OneDrive indiqué n'existe pas.",
+        "nl": "De opgegeven OneDrive-schijf of -map bestaat niet.",
+        "en": "The OneDrive drive or folder given does not exist.",
+    },
+    "onedrive.throttled": {
+        "fr": "Microsoft limite temporairement les envois (throttling) ; nouvel essai automatique après le délai demandé.",
+        "nl": "Microsoft beperkt de verzendingen tijdelijk (throttling); automatisch nieuwe poging na de gevraagde wachttijd.",
+        "en": "Microsoft is throttling the uploads for now; it is retried automatically after the wait it asked for.",
+    },
+    "onedrive.drive_full": {
+        "fr": "Le lecteur OneDrive est plein ; nouvel essai automatique.",
+        "nl": "De OneDrive-schijf is vol; automatisch nieuwe poging.",
+        "en": "The OneDrive drive is full; it is retried automatically.",
+    },
+    "onedrive.unavailable": {
+        "fr": "OneDrive n'a pas accepté l'envoi pour le moment ; nouvel essai automatique.",
+        "nl": "OneDrive aanvaardde de verzending voorlopig niet; automatisch nieuwe poging.",
+        "en": "OneDrive did not take the upload for now; it is retried automatically.",
+    },
+    "onedrive.unreachable": {
+        "fr": "Microsoft n'a pas pu être joint ; nouvel essai automatique.",
+        "nl": "Microsoft was niet bereikbaar; automatisch nieuwe poging.",
+        "en": "Microsoft could not be reached; it is retried automatically.",
+    },
+    "onedrive.rejected": {
+        "fr": "OneDrive a refusé le fichier : « {detail} ».",
+        "nl": "OneDrive weigerde het bestand: '{detail}'.",
+        "en": "OneDrive refused the file: '{detail}'.",
+    },
+    "onedrive.hash_mismatch": {
+        "fr": "Le fichier reçu par OneDrive ne correspond pas à celui envoyé ; nouvel essai automatique.",
+        "nl": "Het bestand dat OneDrive ontving, komt niet overeen met het verzonden bestand; automatisch nieuwe poging.",
+        "en": "The file OneDrive received does not match the one sent; it is retried automatically.",
+    },
+    "onedrive.session_lost": {
+        "fr": "L'envoi en plusieurs parties a été interrompu par OneDrive ; nouvel essai automatique.",
+        "nl": "De verzending in delen werd door OneDrive onderbroken; automatisch nieuwe poging.",
+        "en": "OneDrive interrupted the upload in parts; it is retried automatically.",
+    },
+    # Clearfacts.
+    "clearfacts.connection_unknown": {
+        "fr": "Aucune connexion Clearfacts n'est configurée pour le bureau (paramètres généraux → connexions).",
+        "nl": "Er is geen Clearfacts-verbinding ingesteld voor het kantoor (algemene instellingen → verbindingen).",
+        "en": "No Clearfacts connection is set for the office (general settings → connections).",
+    },
+    "clearfacts.vat_invalid": {
+        "fr": "Clearfacts identifie un dossier par un numéro d'entreprise belge ; celui de ce client n'en est pas un.",
+        "nl": "Clearfacts herkent een dossier aan een Belgisch ondernemingsnummer; dat van deze klant is er geen.",
+        "en": "Clearfacts knows an administration by a Belgian enterprise number; this client's is not one.",
+    },
+    "clearfacts.type_unsupported": {
+        "fr": "L'API de Clearfacts ne reçoit que des factures d'achat et de vente ; envoyez les documents divers par e-mail.",
+        "nl": "De API van Clearfacts ontvangt alleen aankoop- en verkoopfacturen; verstuur diverse documenten per e-mail.",
+        "en": "Clearfacts' API takes only purchase and sales invoices; send miscellaneous documents by e-mail.",
+    },
+    "clearfacts.token_refused": {
+        "fr": "Clearfacts refuse le jeton de la connexion ; créez-en un nouveau dans Clearfacts (Profil → Intégrations).",
+        "nl": "Clearfacts weigert het token van de verbinding; maak een nieuw in Clearfacts (Profiel → Integraties).",
+        "en": "Clearfacts refuses the connection's token; make a new one in Clearfacts (Profile → Integrations).",
+    },
+    "clearfacts.refused": {
+        "fr": "Clearfacts a refusé le document : « {detail} ».",
+        "nl": "Clearfacts weigerde het document: '{detail}'.",
+        "en": "Clearfacts refused the document: '{detail}'.",
+    },
+    "clearfacts.unavailable": {
+        "fr": "Clearfacts n'a pas accepté le document pour le moment ; nouvel essai automatique.",
+        "nl": "Clearfacts aanvaardde het document voorlopig niet; automatisch nieuwe poging.",
+        "en": "Clearfacts did not take the document for now; it is retried automatically.",
+    },
+    "clearfacts.unreachable": {
+        "fr": "Clearfacts n'a pas pu être joint ; nouvel essai automatique.",
+        "nl": "Clearfacts was niet bereikbaar; automatisch nieuwe poging.",
+        "en": "Clearfacts could not be reached; it is retried automatically.",
+    },
+    "clearfacts.no_answer": {
+        "fr": "Clearfacts n'a pas répondu à temps ; nouvel essai automatique (le document peut arriver deux fois dans l'Inbox).",
+        "nl": "Clearfacts antwoordde niet op tijd; automatisch nieuwe poging (het document kan twee keer in de Inbox komen).",
+        "en": "Clearfacts did not answer in time; it is retried automatically (the document may reach the Inbox twice).",
+    },
+    # The office's agent.
+    "agent.lease_lost": {
+        "fr": "Ce document n'est plus réservé à cet agent ; il reviendra dans le flux.",
+        "nl": "Dit document is niet meer voor deze agent gereserveerd; het komt terug in de feed.",
+        "en": "This item is no longer leased to this agent; it comes back in the feed.",
+    },
+    "agent.hash_mismatch": {
+        "fr": "L'empreinte sha256 annoncée par l'agent n'est pas celle du document.",
+        "nl": "De sha256 die de agent meldt, is niet die van het document.",
+        "en": "The sha256 the agent reports is not the document's.",
+    },
+    "agent.file_gone": {
+        "fr": "Le document a été supprimé ; il ne sera pas livré.",
+        "nl": "Het document werd verwijderd; het wordt niet geleverd.",
+        "en": "The document was deleted; it will not be delivered.",
+    },
+    "agent.range_invalid": {
+        "fr": "Plage d'octets invalide pour ce fichier.",
+        "nl": "Ongeldig bytebereik voor dit bestand.",
+        "en": "Invalid byte range for this file.",
+    },
+    "agent.refused": {
+        "fr": "L'agent du bureau n'a pas pu écrire le document : « {detail} » ; nouvel essai automatique.",
+        "nl": "De agent van het kantoor kon het document niet wegschrijven: '{detail}'; automatisch nieuwe poging.",
+        "en": "The office's agent could not write the document: '{detail}'; it is retried automatically.",
+    },
+    "agent.never_acknowledged": {
+        "fr": "L'agent a récupéré ce document plusieurs fois sans jamais confirmer sa réception ; vérifiez l'agent.",
+        "nl": "De agent haalde dit document meermaals op zonder de ontvangst ooit te bevestigen; controleer de agent.",
+        "en": "The agent fetched this document several times without ever confirming it; check the agent.",
+    },
+    "agent.tested_by_the_agent": {
+        "fr": "Une connexion d'agent se teste depuis l'agent : démarrez-le ; sa dernière connexion s'affiche avec sa clé.",
+        "nl": "Een agentverbinding test u vanaf de agent: start hem; zijn laatste verbinding staat bij zijn sleutel.",
+        "en": "An agent connection is tested from the agent: start it; its last contact shows with its key.",
+    },
 }

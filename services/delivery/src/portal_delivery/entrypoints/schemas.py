@@ -31,6 +31,24 @@ class ConnectionPublic(BaseModel):
     settings: dict[str, Any]
     secrets_set: list[str]
     version: int
+    # OneDrive: where the office's Microsoft 365 admin grants the app its permissions (once).
+    admin_consent_url: str | None = None
+
+
+class AgentKeyPublic(BaseModel):
+    key_id: str
+    created_at: datetime
+    last_seen_at: datetime | None
+
+
+class AgentKeyIssued(AgentKeyPublic):
+    """The one answer that carries an agent's token: when it is issued (it is kept as a hash)."""
+
+    token: str
+
+
+class ConnectionCreated(ConnectionPublic):
+    agent_key: AgentKeyIssued | None = None  # an agent connection comes with its first key
 
 
 class HostKeyIn(BaseModel):
@@ -67,6 +85,7 @@ class AttemptPublic(BaseModel):
     sent: list[dict[str, Any]]  # the proof: name, sha256 and size of each file sent
     receipt: dict[str, Any]
     problem: str | None  # in the reader's language
+    retry_at: datetime | None = None  # a transient failure: when it was (or is) tried again
 
 
 class DeliveryPublic(BaseModel):
@@ -109,11 +128,14 @@ class DeliveryPublic(BaseModel):
                     outcome=a.outcome,
                     sent=a.sent,
                     receipt=a.receipt,
-                    problem=message(a.problem["code"], lang) if a.problem else None,
+                    problem=message(a.problem["code"], lang, detail=a.problem.get("detail", ""))
+                    if a.problem
+                    else None,
+                    retry_at=a.retry_at,
                 )
                 for a in d.attempts
             ],
-            last_error=message(problem.code, lang) if problem else None,
+            last_error=message(problem.code, lang, detail=problem.detail) if problem else None,
             last_error_code=problem.code if problem else None,
             version=d.version,
         )

@@ -1,9 +1,10 @@
-"""`python -m portal_delivery.entrypoints.worker --role planner|scheduler|email|sftp`.
+"""`python -m portal_delivery.entrypoints.worker --role planner|scheduler|email|sftp|onedrive|clearfacts`.
 
 One process per role, each deployable and scalable on its own: the planner consumes
 DocumentReady and the settings; the scheduler dispatches what is due; a channel's worker
 consumes its own request topic (an sFTP outage only grows the sFTP lag). Every role also runs
-the outbox relay (one replica of the service relays at a time).
+the outbox relay (one replica of the service relays at a time). The agent channel has no
+worker: its deliveries are pulled through the API (the scheduler makes them available).
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from portal_delivery.service.sending import dispatch_due
 from portal_servicekit.polling import PollingLoop
 from portal_servicekit.runtime import Background, worker_app
 
-ROLES = ("planner", "scheduler", "email", "sftp")
+# A channel worker's role and its channel (Clearfacts is the "api" channel; its role has its
+# own name, so its Deployment is not confused with the delivery API's).
+CHANNEL_ROLES = {
+    "email": TransferMethod.EMAIL,
+    "sftp": TransferMethod.SFTP,
+    "onedrive": TransferMethod.ONEDRIVE,
+    "clearfacts": TransferMethod.API,
+}
+ROLES = ("planner", "scheduler", *CHANNEL_ROLES)
 
 
 def create_worker(service: Service | None = None, role: str = "planner") -> FastStream:
@@ -43,8 +52,9 @@ def create_worker(service: Service | None = None, role: str = "planner") -> Fast
             )
         )
     else:
-        method = TransferMethod(role)
-        router = build_channel_router(service, method, build_channel(service.settings, method))
+        method = CHANNEL_ROLES[role]
+        channel = build_channel(service.settings, method)
+        router = build_channel_router(service, method, channel, role=role)
     return worker_app(service.runtime, router, prepare=service.prepare, background=background)
 
 

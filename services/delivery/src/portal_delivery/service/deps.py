@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from portal_delivery.domain.retry import RetryPolicy
 from portal_delivery.ports import (
+    AgentKeys,
     ClientRoutes,
     Clock,
     ConnectionStore,
@@ -15,6 +16,7 @@ from portal_delivery.ports import (
     DocumentFiles,
     Ledger,
     OfficeDefaultsStore,
+    PullQueue,
     WaitingDocuments,
 )
 
@@ -35,9 +37,14 @@ class Deps:
     connections: ConnectionStore
     files: DocumentFiles
     destinations: Destinations
+    agent_keys: AgentKeys
+    pull: PullQueue
     clock: Clock = field(default_factory=SystemClock)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     rng: random.Random = field(default_factory=random.Random)
     # How long a dispatched request or a running attempt holds its delivery before it is due
     # again (a lost request, a worker that died): well above the slowest channel's attempt.
     lease: timedelta = timedelta(minutes=2)
+    # How long an agent holds an item it fetched before it is offered again (its ack is
+    # accepted later too, while nobody else took it).
+    agent_lease: timedelta = timedelta(minutes=5)

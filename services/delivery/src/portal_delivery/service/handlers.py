@@ -10,7 +10,7 @@ from portal_contracts.clients import ClientCreated, ClientUpdated
 from portal_contracts.delivery import DeliveryRequested
 from portal_contracts.documents import DocumentReady
 from portal_contracts.office import OfficeSettingsChanged
-from portal_delivery.service import office, planning, sending
+from portal_delivery.service import agent_keys, office, planning, pull, sending
 
 HANDLERS: dict[object, Callable[..., Any]] = {
     DocumentReady: planning.plan_document,
@@ -29,4 +29,12 @@ HANDLERS: dict[object, Callable[..., Any]] = {
     "deliveries.list": office.list_deliveries,
     "deliveries.get": office.get_delivery,
     "deliveries.retry": office.retry_delivery,
+    "agent_keys.issue": agent_keys.issue_agent_key,
+    "agent_keys.list": agent_keys.list_agent_keys,
+    "agent_keys.revoke": agent_keys.revoke_agent_key,
+    "agent.feed": pull.feed,
+    "agent.download": pull.download,
+    "agent.acknowledge": pull.acknowledge,
+    "agent.acknowledge_all": pull.acknowledge_all,
+    "agent.refuse": pull.refuse,
 }

@@ -14,8 +14,10 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Awaitable
+from typing import Any
 
 from portal_contracts.delivery import DeliveryRequested
+from portal_delivery.domain.connections import SOLE_KIND
 from portal_delivery.domain.delivery import ChannelError, Delivery, Problem, Receipt, State
 from portal_delivery.ports import Channel, Parcel, Stale
 from portal_delivery.service.deps import Deps
@@ -93,9 +95,18 @@ async def _parcel(delivery: Delivery, deps: Deps) -> Parcel | None:
         if data is None:
             return None
         files.append((file, data))
-    connection = await deps.connections.get(delivery.office_id, delivery.destination)
+    sole = SOLE_KIND.get(delivery.channel)
+    connection = (
+        await deps.connections.sole(delivery.office_id, sole)
+        if sole is not None
+        else await deps.connections.get(delivery.office_id, delivery.destination)
+    )
     sender = await deps.connections.identity(delivery.office_id)
-    return Parcel(delivery, files, connection, sender)
+
+    async def note(key: str, value: Any) -> None:
+        await deps.ledger.note(delivery, key, value)
+
+    return Parcel(delivery, files, connection, sender, note)
 
 
 async def _failed(delivery: Delivery, problem: Problem, key: str, deps: Deps) -> None:

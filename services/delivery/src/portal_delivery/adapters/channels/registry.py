@@ -14,6 +14,8 @@ from portal_delivery.ports import Channel
 CHANNELS: dict[TransferMethod, tuple[str, str]] = {
     TransferMethod.EMAIL: ("portal_delivery.adapters.channels.email", "EmailChannel"),
     TransferMethod.SFTP: ("portal_delivery.adapters.channels.sftp", "SftpChannel"),
+    TransferMethod.ONEDRIVE: ("portal_delivery.adapters.channels.onedrive", "OneDriveChannel"),
+    TransferMethod.API: ("portal_delivery.adapters.channels.clearfacts", "ClearfactsChannel"),
 }
 
 
