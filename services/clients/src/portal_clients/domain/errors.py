@@ -58,5 +58,9 @@ class Forbidden(ClientsError):
         self.field_name = field_name
 
 
-class Busy(ClientsError):
-    """Another writer holds the record for longer than we are willing to wait; retry."""
+class RowsRefused(ClientsError):
+    """Rows of an import lost a uniqueness race while being stored: nothing of it was kept."""
+
+    def __init__(self, rows: dict[str, FieldIssue]) -> None:
+        super().__init__(", ".join(rows))
+        self.rows = rows  # client id -> the rule it broke

@@ -7,7 +7,6 @@ from fastapi.responses import JSONResponse
 
 from portal_client_rules import messages as rule_messages
 from portal_clients.domain.errors import (
-    Busy,
     ClientsError,
     Conflict,
     FieldIssue,
@@ -72,11 +71,6 @@ CLIENTS_MESSAGES: dict[str, dict[str, str]] = {
         "nl": "De groep « Everyone » kan niet hernoemd of verwijderd worden.",
         "en": "The “Everyone” group cannot be renamed or deleted.",
     },
-    "client.busy": {
-        "fr": "Ce client est en cours de modification ; réessayez dans un instant.",
-        "nl": "Deze klant wordt net gewijzigd; probeer zo meteen opnieuw.",
-        "en": "This client is being changed; try again in a moment.",
-    },
     "cursor.invalid": {
         "fr": "Curseur de page invalide ; recommencez depuis la première page.",
         "nl": "Ongeldige paginacursor; begin opnieuw bij de eerste pagina.",
@@ -121,8 +115,6 @@ def to_problem(exc: Exception, lang: str) -> ProblemError:
     if isinstance(exc, Forbidden):
         fields = _fields([FieldIssue(exc.field_name, exc.code)], lang) if exc.field_name else None
         return ProblemError(403, exc.code, fields=fields)
-    if isinstance(exc, Busy):
-        return ProblemError(503, "client.busy", headers={"Retry-After": "1"})
     if isinstance(exc, InvalidCursor):
         return ProblemError(
             422, "validation", fields=_fields([FieldIssue("cursor", "cursor.invalid")], lang)

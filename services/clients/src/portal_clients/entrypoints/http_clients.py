@@ -92,7 +92,9 @@ async def update_client(
 async def list_clients(
     caller: CurrentCaller,
     deps: Services,
-    status_: Annotated[ClientStatus | None, Query(alias="status")] = None,
+    status_: Annotated[
+        list[ClientStatus] | None, Query(alias="status", description="repeat for several")
+    ] = None,
     group: str | None = None,
     subscription_mode: SubscriptionMode | None = None,
     q: Annotated[
@@ -105,7 +107,7 @@ async def list_clients(
 ) -> ClientPageOut:
     query = ClientQuery(
         office_id=caller.office_id,
-        status=status_,
+        statuses=frozenset(status_) if status_ else None,
         group_id=group,
         subscription_mode=subscription_mode,
         text=q,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Literal
 
 from portal_clients.domain.errors import (
@@ -17,7 +18,6 @@ from portal_clients.domain.errors import (
 from portal_clients.domain.listing import ClientPage, ClientQuery
 from portal_clients.domain.model import Client, new_client_id
 from portal_clients.domain.office import Group, OfficeSettings
-from portal_clients.ports import PendingCheck
 from portal_clients.service.deps import Deps, sees, visible_groups
 from portal_clients.service.rules import apply_rules, office_rules
 from portal_contracts.clients import VatCheck
@@ -26,6 +26,9 @@ from portal_contracts.values import InvalidValue, normalise_email, normalise_vat
 
 ON_PLATFORM = Conflict(
     "company.on_platform", [FieldIssue("company.vat_number", "company.on_platform")]
+)
+TAKEN_IN_OFFICE = Conflict(
+    "client.conflict", [FieldIssue("company.vat_number", "vat.taken_in_office")]
 )
 NOT_REGISTERED = Invalid([FieldIssue("company.vat_number", "vat.not_registered")])
 
@@ -41,65 +44,52 @@ async def create_client(command: ClientInput, caller: Caller, deps: Deps) -> Cli
     data = apply_rules(command.raw, rules)
     if not sees(caller, data.group_id):
         raise Forbidden("group.forbidden", "group_id")
-    vat, client_id = data.company.vat_number, new_client_id()
-    # Claimed first: a company already on the platform is refused before the register is asked.
-    await deps.clients.claim_vat(vat, caller.office_id, client_id)
-    try:
-        vat_check = await _register_check(vat, command.skip_vat_check, deps)
-        client = Client.register(
-            client_id=client_id,
-            office_id=caller.office_id,
-            data=data,
-            vat_check=vat_check,
-            now=deps.clock.now(),
-        )
-        await deps.clients.add(client, vat_claimed=True)
-    except BaseException:
-        await deps.clients.release_vat(vat, client_id)
-        raise
-    if vat_check is VatCheck.PENDING:
-        await _schedule_recheck(client, 0, deps)
+    # A company already on the platform is refused before the register is asked; the unique
+    # index on the VAT number decides a race between two adds.
+    await _company_free(data.company.vat_number, caller.office_id, None, deps)
+    client = Client.register(
+        client_id=new_client_id(),
+        office_id=caller.office_id,
+        data=data,
+        vat_check=await _register_check(data.company.vat_number, command.skip_vat_check, deps),
+        now=deps.clock.now(),
+    )
+    if client.vat_check is VatCheck.PENDING:
+        client.ask_register_again(_first_recheck(deps))
+    await deps.clients.add(client)
     return client
 
 
 async def get_client(client_id: str, caller: Caller, deps: Deps) -> Client:
     client = await deps.clients.get(client_id)
-    _visible_or_404(client, caller)
-    assert client is not None  # noqa: S101 - _visible_or_404 raised otherwise
+    if client is None or client.office_id != caller.office_id:
+        raise NotFound("client")
+    if not sees(caller, client.data.group_id):
+        raise NotFound("client")  # a staff member outside the group does not learn it exists
     return client
 
 
 async def update_client(
     client_id: str, command: ClientInput, expected_version: int, caller: Caller, deps: Deps
 ) -> Client:
-    current = await get_client(client_id, caller, deps)
-    if current.version != expected_version:
-        raise StaleVersion(current.version)
+    client = await get_client(client_id, caller, deps)
+    if client.version != expected_version:
+        raise StaleVersion(client.version)
     rules = office_rules(*await _office(caller.office_id, deps), deps.clock.today())
-    data = apply_rules(command.raw, rules, kept_follow_from=current.data.task_list.follow_from)
+    data = apply_rules(command.raw, rules, kept_follow_from=client.data.task_list.follow_from)
     if not sees(caller, data.group_id):
         raise Forbidden("group.forbidden", "group_id")
     vat = data.company.vat_number
-    vat_changed = vat != current.data.company.vat_number
-    vat_check = current.vat_check
-    if vat_changed:
-        owner = (await deps.clients.vat_owners([vat])).get(vat)
-        if owner is not None and owner != caller.office_id:
-            raise ON_PLATFORM
+    vat_check = client.vat_check
+    if vat != client.data.company.vat_number:
+        await _company_free(vat, caller.office_id, client_id, deps)
         vat_check = await _register_check(vat, command.skip_vat_check, deps)
-    # The register was asked outside the lease; the version check below catches any write made
-    # meanwhile (including one that changed the VAT number).
-    async with deps.clients.edit(client_id) as client:
-        _visible_or_404(client, caller)
-        assert client is not None  # noqa: S101
-        if client.version != expected_version:
-            raise StaleVersion(client.version)
-        client.edit(data, vat_check, deps.clock.now())
-    if vat_changed:
         if vat_check is VatCheck.PENDING:
-            await _schedule_recheck(client, 0, deps)
-        else:
-            await deps.rechecks.drop(client_id)
+            client.ask_register_again(_first_recheck(deps))
+    client.edit(data, vat_check, deps.clock.now())
+    # The register was asked before the write: the version condition of the write catches any
+    # change made meanwhile (412).
+    await deps.clients.save(client, based_on=expected_version)
     return client
 
 
@@ -108,7 +98,10 @@ async def list_clients(query: ClientQuery, caller: Caller, deps: Deps) -> Client
         raise NotFound(query.office_id)
     groups = visible_groups(caller)
     if groups is not None:
-        query = _restricted(query, groups)
+        allowed = groups if query.visible_groups is None else groups & query.visible_groups
+        query = replace(query, visible_groups=allowed)
+    if query.groups == frozenset():
+        return ClientPage([], None)
     return await deps.clients.page(query)
 
 
@@ -119,41 +112,57 @@ async def check_availability(
     emails: list[str], vat_numbers: list[str], caller: Caller, deps: Deps
 ) -> tuple[dict[str, Availability], dict[str, Availability]]:
     """For the importer: can these e-mails and companies be added by this office?"""
-    email_status: dict[str, Availability] = {}
-    normal_emails: dict[str, str] = {}
-    for raw in emails:
-        try:
-            normal_emails[raw] = normalise_email(raw)
-        except InvalidValue:
-            email_status[raw] = "invalid"
-    taken = await deps.clients.taken_emails(sorted(set(normal_emails.values())))
-    for raw, email in normal_emails.items():
-        email_status[raw] = "taken" if email in taken else "available"
+    email_of = _normalised(emails, normalise_email)
+    vat_of = _normalised(vat_numbers, normalise_vat_number)
+    holders = await deps.clients.holders(
+        sorted({v for v in email_of.values() if v}), sorted({v for v in vat_of.values() if v})
+    )
+    by_email = {h.email: h for h in holders}
+    by_vat = {h.vat_number: h for h in holders}
 
-    vat_status: dict[str, Availability] = {}
-    normal_vats: dict[str, str] = {}
-    for raw in vat_numbers:
-        try:
-            normal_vats[raw] = normalise_vat_number(raw)
-        except InvalidValue:
-            vat_status[raw] = "invalid"
-    owners = await deps.clients.vat_owners(sorted(set(normal_vats.values())))
-    for raw, vat in normal_vats.items():
-        owner = owners.get(vat)
-        if owner is None:
-            vat_status[raw] = "available"
-        else:
-            vat_status[raw] = "taken_in_office" if owner == caller.office_id else "on_platform"
-    return email_status, vat_status
+    def email(value: str | None) -> Availability:
+        if value is None:
+            return "invalid"
+        return "taken" if value in by_email else "available"
+
+    def vat(value: str | None) -> Availability:
+        if value is None:
+            return "invalid"
+        holder = by_vat.get(value)
+        if holder is None:
+            return "available"
+        return "taken_in_office" if holder.office_id == caller.office_id else "on_platform"
+
+    return (
+        {raw: email(v) for raw, v in email_of.items()},
+        {raw: vat(v) for raw, v in vat_of.items()},
+    )
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+def _normalised(values: list[str], normalise: Any) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for raw in values:
+        try:
+            out[raw] = normalise(raw)
+        except InvalidValue:
+            out[raw] = None
+    return out
 
 
 async def _office(office_id: str, deps: Deps) -> tuple[OfficeSettings, list[Group]]:
     settings, _ = await deps.settings.get(office_id)
     groups = await deps.groups.all(office_id)
     return settings, groups
+
+
+async def _company_free(vat: str, office_id: str, client_id: str | None, deps: Deps) -> None:
+    """A company is a client of one office on the platform, once."""
+    for holder in await deps.clients.holders([], [vat]):
+        if holder.client_id != client_id:
+            raise TAKEN_IN_OFFICE if holder.office_id == office_id else ON_PLATFORM
 
 
 async def _register_check(vat: str, skip: bool, deps: Deps) -> VatCheck:
@@ -166,25 +175,5 @@ async def _register_check(vat: str, skip: bool, deps: Deps) -> VatCheck:
     return check
 
 
-async def _schedule_recheck(client: Client, attempts: int, deps: Deps) -> None:
-    delay = deps.recheck_policy.delay(attempts + 1, deps.jitter.random())
-    await deps.rechecks.schedule(
-        PendingCheck(
-            client_id=client.client_id,
-            vat_number=client.data.company.vat_number,
-            attempts=attempts,
-            due_at=deps.clock.now() + delay,
-        )
-    )
-
-
-def _visible_or_404(client: Client | None, caller: Caller) -> None:
-    if client is None or client.office_id != caller.office_id:
-        raise NotFound("client")
-    if not sees(caller, client.data.group_id):
-        raise NotFound("client")  # a staff member outside the group does not learn it exists
-
-
-def _restricted(query: ClientQuery, groups: frozenset[str]) -> ClientQuery:
-    allowed = groups if query.visible_groups is None else groups & query.visible_groups
-    return replace(query, visible_groups=allowed)
+def _first_recheck(deps: Deps) -> datetime:
+    return deps.clock.now() + deps.recheck_policy.delay(1, deps.jitter.random())

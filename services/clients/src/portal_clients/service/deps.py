@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from portal_clients.domain.office import EVERYONE
 from portal_clients.domain.vat import RecheckPolicy
@@ -13,7 +13,6 @@ from portal_clients.ports import (
     Clock,
     GroupStore,
     ImportStore,
-    RecheckQueue,
     SettingsStore,
     VatRegister,
 )
@@ -36,10 +35,10 @@ class Deps:
     groups: GroupStore
     settings: SettingsStore
     register: VatRegister
-    rechecks: RecheckQueue
     imports: ImportStore
     clock: Clock = field(default_factory=SystemClock)
     recheck_policy: RecheckPolicy = field(default_factory=RecheckPolicy)
+    recheck_lease: timedelta = timedelta(minutes=5)
     jitter: random.Random = field(default_factory=random.Random)
 
 

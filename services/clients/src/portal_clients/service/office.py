@@ -49,16 +49,13 @@ async def rename_group(
     name = " ".join(name.split())
     if not name:
         raise Invalid([FieldIssue("name", "field.required")])
-    async with deps.groups.edit(caller.office_id, group_id) as group:
-        if group is None:
-            raise NotFound("group")
-        if group.is_everyone:
-            raise EVERYONE_FIXED
-        if group.version != expected_version:
-            raise StaleVersion(group.version)
-        if group.name != name:
-            group.name = name
-            group.version += 1
+    group = await _group(group_id, expected_version, caller, deps)
+    if group.is_everyone:
+        raise EVERYONE_FIXED
+    if group.name != name:
+        group.name = name
+        group.version += 1
+        await deps.groups.save(group, based_on=expected_version)
     return group
 
 
@@ -66,14 +63,22 @@ async def set_group_staff(
     group_id: str, staff: list[str], expected_version: int, caller: Caller, deps: Deps
 ) -> Group:
     _admin(caller)
-    async with deps.groups.edit(caller.office_id, group_id) as group:
-        if group is None:
-            raise NotFound("group")
-        if group.version != expected_version:
-            raise StaleVersion(group.version)
-        if group.staff != set(staff):
-            group.staff = set(staff)
-            group.version += 1
+    group = await _group(group_id, expected_version, caller, deps)
+    if group.staff != set(staff):
+        group.staff = set(staff)
+        group.version += 1
+        await deps.groups.save(group, based_on=expected_version)
+    return group
+
+
+async def _group(group_id: str, expected_version: int, caller: Caller, deps: Deps) -> Group:
+    group = next(
+        (g for g in await deps.groups.all(caller.office_id) if g.group_id == group_id), None
+    )
+    if group is None:
+        raise NotFound("group")
+    if group.version != expected_version:
+        raise StaleVersion(group.version)
     return group
 
 
@@ -99,10 +104,7 @@ async def delete_group(group_id: str, move_to: str | None, caller: Caller, deps:
         raise Conflict("group.conflict", [FieldIssue("move_to", "group.unknown")])
     moved = 0
     for client_id in members:
-        async with deps.clients.edit(client_id) as client:
-            if client is not None and client.office_id == caller.office_id:
-                client.move_to_group(move_to or "", deps.clock.now())
-                moved += 1
+        moved += await _move(client_id, move_to or "", caller, deps)
     if moved < len(members):
         # Clients of an import not yet committed cannot be moved: keep the group for them.
         raise Conflict(
@@ -111,6 +113,23 @@ async def delete_group(group_id: str, move_to: str | None, caller: Caller, deps:
         )
     await deps.groups.delete(caller.office_id, group_id)
     return moved
+
+
+async def _move(client_id: str, group_id: str, caller: Caller, deps: Deps) -> int:
+    """1 once the client is in ``group_id`` (a concurrent edit makes it read the client again)."""
+    for _ in range(5):
+        client = await deps.clients.get(client_id)
+        if client is None or client.office_id != caller.office_id:
+            return 0
+        based_on = client.version
+        if not client.move_to_group(group_id, deps.clock.now()):
+            return 1
+        try:
+            await deps.clients.save(client, based_on)
+            return 1
+        except StaleVersion:
+            continue
+    return 0
 
 
 async def groups_of_staff(user_id: str, caller: Caller, deps: Deps) -> list[str]:
