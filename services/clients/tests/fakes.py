@@ -201,6 +201,16 @@ class FakeRegister:
         return RegisterAnswer(self.verdicts.get(vat_number, RegisterVerdict.VALID))
 
 
+class FakeQuota:
+    def __init__(self, limit: int = 1_000_000) -> None:
+        self.limit = limit
+        self.used: dict[str, int] = {}
+
+    async def take(self, key: str, amount: int, now: datetime) -> timedelta | None:
+        self.used[key] = self.used.get(key, 0) + amount
+        return None if self.used[key] <= self.limit else timedelta(minutes=30)
+
+
 class FakeImports:
     """All or none by construction: clients go to the store only at the commit."""
 
@@ -246,5 +256,6 @@ def fake_deps() -> Deps:
         settings=FakeSettings(),
         register=FakeRegister(),
         imports=FakeImports(clients),
+        quota=FakeQuota(),
         clock=FixedClock(),
     )

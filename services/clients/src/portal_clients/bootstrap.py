@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from portal_clients.adapters.client_list import ClientLists
 from portal_clients.adapters.mongo_clients import MongoClients
 from portal_clients.adapters.mongo_imports import MongoImports
 from portal_clients.adapters.mongo_office import MongoGroups, MongoSettings
+from portal_clients.adapters.quota import MongoQuota
 from portal_clients.adapters.vies import SkippedRegister, ViesRegister
 from portal_clients.config import Settings
 from portal_clients.service.deps import Deps
@@ -25,8 +27,8 @@ class Service:
     async def prepare(self) -> None:
         """Create indexes (idempotent); run at start-up by both processes."""
         d = self.deps
-        for part in (d.clients, d.groups, d.imports):
-            if isinstance(part, MongoClients | MongoGroups | MongoImports):
+        for part in (d.clients, d.groups, d.imports, d.quota):
+            if isinstance(part, MongoClients | MongoGroups | MongoImports | MongoQuota):
                 await part.prepare()
 
     async def close(self) -> None:
@@ -60,6 +62,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Service:
         imports=MongoImports(
             runtime, clients, lists, rows_per_transaction=settings.import_rows_per_transaction
         ),
+        quota=MongoQuota(db, limit=settings.availability_per_hour, window=timedelta(hours=1)),
         register=overrides.pop("register"),
     )
     return Service(settings, runtime, dataclasses.replace(deps, **overrides))

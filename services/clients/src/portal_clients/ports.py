@@ -83,6 +83,12 @@ class VatRegister(Protocol):
     async def check(self, vat_number: str) -> RegisterAnswer: ...
 
 
+class Quota(Protocol):
+    async def take(self, key: str, amount: int, now: datetime) -> timedelta | None:
+        """Count ``amount`` against ``key``'s allowance; None while within it, else how long until
+        the allowance is renewed."""
+
+
 @dataclass(frozen=True)
 class ImportLine:
     """A confirmed row as the importer sent it (``client``: ClientData in its JSON form)."""

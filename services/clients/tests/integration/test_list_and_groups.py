@@ -217,13 +217,13 @@ async def test_availability_of_emails_and_vat_numbers_in_one_call(api, auth) -> 
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["emails"]["TAKEN@x.be"] == "taken"
+    assert body["emails"]["TAKEN@x.be"] == "taken_in_office"
     assert body["emails"]["free@x.be"] == "available"
     assert body["emails"]["broken"] == "invalid"
     assert len(body["emails"]) == 2003
     assert [body["vat_numbers"][v] for v in vats] == [
         "taken_in_office",
-        "on_platform",
+        "unavailable",
         "available",
         "invalid",
     ]

@@ -21,7 +21,7 @@ from portal_clients.domain.listing import (
     search_terms,
 )
 from portal_clients.domain.model import Client, changed_paths, imported_client_id, reference_key
-from portal_clients.domain.office import OfficeSettings
+from portal_clients.domain.office import OfficeSettings, malformed_staff_ids
 from portal_clients.domain.vat import RecheckPolicy
 from portal_clients.testing.samples import client_form
 from portal_contracts.clients import ActivatedBy, ClientCreated, ClientUpdated, VatCheck
@@ -189,6 +189,11 @@ def test_a_cursor_is_refused_for_another_sort_office_or_when_tampered_with() -> 
     with pytest.raises(InvalidCursor):
         Cursor.decode("not-a-cursor!!")
     assert ClientQuery(office_id="o1", after=Cursor.decode(cursor.encode())).after == cursor
+
+
+def test_staff_ids_are_refused_by_shape() -> None:
+    ids = ["staff-1", "", "../x", "a\r\nb", "x" * 10_000, "jane.doe@office.be", "id\n"]
+    assert malformed_staff_ids(ids) == [1, 2, 3, 4, 6]
 
 
 def test_office_settings_always_allow_manual_and_need_days_for_a_delay() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -13,16 +14,20 @@ from portal_clients.domain.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    RateLimited,
     StaleVersion,
 )
 from portal_clients.domain.listing import ClientPage, ClientQuery
 from portal_clients.domain.model import Client, new_client_id
 from portal_clients.domain.office import Group, OfficeSettings
+from portal_clients.ports import Holder
 from portal_clients.service.deps import Deps, sees, visible_groups
 from portal_clients.service.rules import apply_rules, office_rules
 from portal_contracts.clients import VatCheck
 from portal_contracts.identity import Caller
 from portal_contracts.values import InvalidValue, normalise_email, normalise_vat_number
+
+logger = logging.getLogger(__name__)
 
 ON_PLATFORM = Conflict(
     "company.on_platform", [FieldIssue("company.vat_number", "company.on_platform")]
@@ -105,37 +110,48 @@ async def list_clients(query: ClientQuery, caller: Caller, deps: Deps) -> Client
     return await deps.clients.page(query)
 
 
-Availability = Literal["available", "taken", "invalid", "taken_in_office", "on_platform"]
+Availability = Literal["available", "unavailable", "taken_in_office", "invalid"]
 
 
 async def check_availability(
     emails: list[str], vat_numbers: list[str], caller: Caller, deps: Deps
 ) -> tuple[dict[str, Availability], dict[str, Availability]]:
-    """For the importer: can these e-mails and companies be added by this office?"""
+    """For the importer: can this office add clients with these e-mails and companies?
+
+    It answers what the caller needs to fix its own rows and nothing more: a value held by a
+    client the caller sees is ``taken_in_office``; held anywhere else (another office, a group
+    the caller does not see) it is just ``unavailable``.
+    """
+    count = len(emails) + len(vat_numbers)
+    wait = await deps.quota.take(f"availability:{caller.office_id}", count, deps.clock.now())
+    logger.info(
+        "availability check: office %s, user %s, %d values%s",
+        caller.office_id,
+        caller.user_id,
+        count,
+        " (refused: over the hourly allowance)" if wait else "",
+    )
+    if wait is not None:
+        raise RateLimited("availability.rate_limited", max(1, int(wait.total_seconds())))
     email_of = _normalised(emails, normalise_email)
     vat_of = _normalised(vat_numbers, normalise_vat_number)
     holders = await deps.clients.holders(
         sorted({v for v in email_of.values() if v}), sorted({v for v in vat_of.values() if v})
     )
-    by_email = {h.email: h for h in holders}
-    by_vat = {h.vat_number: h for h in holders}
 
-    def email(value: str | None) -> Availability:
+    def answer(value: str | None, holder: Holder | None) -> Availability:
         if value is None:
             return "invalid"
-        return "taken" if value in by_email else "available"
-
-    def vat(value: str | None) -> Availability:
-        if value is None:
-            return "invalid"
-        holder = by_vat.get(value)
         if holder is None:
             return "available"
-        return "taken_in_office" if holder.office_id == caller.office_id else "on_platform"
+        mine = holder.office_id == caller.office_id and sees(caller, holder.group_id)
+        return "taken_in_office" if mine else "unavailable"
 
+    by_email = {h.email: h for h in holders}
+    by_vat = {h.vat_number: h for h in holders}
     return (
-        {raw: email(v) for raw, v in email_of.items()},
-        {raw: vat(v) for raw, v in vat_of.items()},
+        {raw: answer(v, by_email.get(v or "")) for raw, v in email_of.items()},
+        {raw: answer(v, by_vat.get(v or "")) for raw, v in vat_of.items()},
     )
 
 

@@ -13,6 +13,7 @@ from portal_clients.ports import (
     Clock,
     GroupStore,
     ImportStore,
+    Quota,
     SettingsStore,
     VatRegister,
 )
@@ -36,6 +37,7 @@ class Deps:
     settings: SettingsStore
     register: VatRegister
     imports: ImportStore
+    quota: Quota
     clock: Clock = field(default_factory=SystemClock)
     recheck_policy: RecheckPolicy = field(default_factory=RecheckPolicy)
     recheck_lease: timedelta = timedelta(minutes=5)

@@ -12,7 +12,7 @@ from portal_clients.domain.errors import (
     NotFound,
     StaleVersion,
 )
-from portal_clients.domain.office import Group, OfficeSettings, name_key
+from portal_clients.domain.office import Group, OfficeSettings, malformed_staff_ids, name_key
 from portal_clients.service.deps import Deps, sees
 from portal_contracts.identity import Caller, Role
 
@@ -63,6 +63,9 @@ async def set_group_staff(
     group_id: str, staff: list[str], expected_version: int, caller: Caller, deps: Deps
 ) -> Group:
     _admin(caller)
+    malformed = malformed_staff_ids(staff)
+    if malformed:
+        raise Invalid([FieldIssue(f"user_ids.{i}", "staff.invalid_id") for i in malformed])
     group = await _group(group_id, expected_version, caller, deps)
     if group.staff != set(staff):
         group.staff = set(staff)
@@ -136,6 +139,8 @@ async def groups_of_staff(user_id: str, caller: Caller, deps: Deps) -> list[str]
     """The groups a staff member belongs to (what the gateway puts in their token)."""
     if caller.role is not Role.ADMIN and caller.user_id != user_id:
         raise Forbidden("forbidden")
+    if malformed_staff_ids([user_id]):
+        raise Invalid([FieldIssue("user_id", "staff.invalid_id")])
     groups = await deps.groups.all(caller.office_id)
     return [g.group_id for g in groups if user_id in g.staff]
 
