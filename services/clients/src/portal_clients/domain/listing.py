@@ -5,9 +5,10 @@ client is listed and found by (computed here, so every store sorts and searches 
   exact key and the next page starts after it (keyset paging, never ``skip``); scoped to the
   office by its prefix.
 - **Search words** are the normalised words of the company name, the internal reference, the
-  e-mail and the VAT number (three spellings), each prefixed by the office. A query matches
-  when each of its words is the beginning of one of them: "peet" finds "Bakkerij Peeters",
-  "0403.170.701", "BE 0403 170 701" and "403170701" find BE0403170701.
+  e-mail and the VAT number (with and without its country code and leading zero), each
+  prefixed by the office. A query matches when each of its words is the beginning of one of
+  them: "peet" finds "Bakkerij Peeters"; "0403.170.701", "BE 0403 170 701" and "403170701"
+  find BE0403170701.
 """
 
 from __future__ import annotations
@@ -44,9 +45,11 @@ class InvalidCursor(ValueError):
 
 def fold(text: str) -> str:
     """Case-folded, accents removed, spaces collapsed: how names compare and are searched."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.split())
+    folded = text.casefold()
+    if not folded.isascii():
+        decomposed = unicodedata.normalize("NFKD", folded)
+        folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(folded.split())
 
 
 def compact(text: str) -> str:
@@ -112,13 +115,12 @@ class ClientSummary:
             words.add(compact(fold(self.internal_reference)))
         words.add(compact(self.email))
         vat = self.vat_number.casefold()
-        digits = vat[2:]
-        words.update({vat, digits, digits.lstrip("0")})
+        words.update({vat, vat[2:], vat[2:].lstrip("0")})
         return sorted(f"{self.office_id}{SEP}{w}" for w in words if w)
 
 
 def search_terms(text: str | None) -> list[str]:
-    """The words a query must find, longest first (the likeliest to narrow the search)."""
+    """The words a query must find (each the beginning of a search word)."""
     folded = fold(text or "")
     if not folded:
         return []
@@ -126,7 +128,10 @@ def search_terms(text: str | None) -> list[str]:
     if _VAT_LIKE.fullmatch(whole):  # a VAT number typed with spaces: one word
         return [whole]
     terms = {compact(t) for t in folded.split()} - {""}
-    return sorted(terms, key=lambda t: (-len(t), t))[:MAX_TERMS]
+    # The search is read by its first word: one with digits (a number, a reference) first,
+    # then the longest, as the likeliest to narrow it down.
+    return sorted(terms, key=lambda t: (not any(c.isdigit() for c in t), -len(t), t))[:MAX_TERMS]
+
 
 
 @dataclass(frozen=True)

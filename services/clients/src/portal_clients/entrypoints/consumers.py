@@ -12,7 +12,7 @@ from portal_clients.bootstrap import Service
 from portal_clients.service.handlers import HANDLERS
 from portal_contracts.broker import subscriber_options
 from portal_contracts.clients import ClientActivated, ClientInvited
-from portal_contracts.imports import ImportValidated
+from portal_contracts.imports import MAX_CHUNK_BYTES, ImportValidated
 
 
 def build_router(service: Service) -> KafkaRouter:
@@ -20,7 +20,11 @@ def build_router(service: Service) -> KafkaRouter:
     topics, deps = service.runtime.topics, service.deps
     options = subscriber_options(service.settings.consumer_group)
 
-    @router.subscriber(topics.of(ImportValidated), **options)
+    # An import's chunks (up to 512 KB each) are fetched 16 at a time: with the default 1 MB a
+    # partition, every second chunk waited for another fetch round (~0.5 s each, measured).
+    chunks = {**options, "max_partition_fetch_bytes": 16 * MAX_CHUNK_BYTES}
+
+    @router.subscriber(topics.of(ImportValidated), **chunks)
     async def on_import_validated(event: ImportValidated) -> None:
         await HANDLERS["ImportValidated"](event, deps)
 

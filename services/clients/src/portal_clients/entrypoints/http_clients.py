@@ -43,19 +43,21 @@ def expected_version(if_match: str | None) -> int:
     return int(text)
 
 
-def _public(client: Client, response: Response) -> ClientPublic:
-    response.headers["ETag"] = f'"{client.version}"'
-    return ClientPublic.model_validate(client.snapshot().model_dump())
+def _public(client: Client, status_code: int = 200, **headers: str) -> Response:
+    """The client as ClientPublic, serialised once from its snapshot (no second validation)."""
+    return Response(
+        client.snapshot().model_dump_json(),
+        status_code=status_code,
+        media_type="application/json",
+        headers={"ETag": f'"{client.version}"', **headers},
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ClientPublic)
-async def create_client(
-    form: ClientForm, caller: CurrentCaller, deps: Services, response: Response
-) -> ClientPublic:
+async def create_client(form: ClientForm, caller: CurrentCaller, deps: Services) -> Response:
     command = handlers.ClientInput(raw=form.raw(), skip_vat_check=form.skip_vat_check)
     client = await handlers.create_client(command, caller, deps)
-    response.headers["Location"] = f"/v1/clients/{client.client_id}"
-    return _public(client, response)
+    return _public(client, status.HTTP_201_CREATED, Location=f"/v1/clients/{client.client_id}")
 
 
 @router.post("/availability", response_model=AvailabilityOut)
@@ -67,10 +69,8 @@ async def check_availability(
 
 
 @router.get("/{client_id}", response_model=ClientPublic)
-async def get_client(
-    client_id: str, caller: CurrentCaller, deps: Services, response: Response
-) -> ClientPublic:
-    return _public(await handlers.get_client(client_id, caller, deps), response)
+async def get_client(client_id: str, caller: CurrentCaller, deps: Services) -> Response:
+    return _public(await handlers.get_client(client_id, caller, deps))
 
 
 @router.put("/{client_id}", response_model=ClientPublic)
@@ -79,13 +79,12 @@ async def update_client(
     form: ClientForm,
     caller: CurrentCaller,
     deps: Services,
-    response: Response,
     if_match: Annotated[str | None, Header()] = None,
-) -> ClientPublic:
+) -> Response:
     version = expected_version(if_match)
     command = handlers.ClientInput(raw=form.raw(), skip_vat_check=form.skip_vat_check)
     client = await handlers.update_client(client_id, command, version, caller, deps)
-    return _public(client, response)
+    return _public(client)
 
 
 @router.get("", response_model=ClientPageOut)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -169,8 +170,9 @@ def _normalised(values: list[str], normalise: Any) -> dict[str, str | None]:
 
 
 async def _office(office_id: str, deps: Deps) -> tuple[OfficeSettings, list[Group]]:
-    settings, _ = await deps.settings.get(office_id)
-    groups = await deps.groups.all(office_id)
+    (settings, _), groups = await asyncio.gather(
+        deps.settings.get(office_id), deps.groups.all(office_id)
+    )
     return settings, groups
 
 
