@@ -144,8 +144,8 @@ async def test_a_row_losing_a_race_after_the_check_rejects_the_import_and_keeps_
     racing = client_form(98, user={"email": client_form(42)["user"]["email"]})
     original = imports_store._batch
 
-    def batch_after_a_race(key, number, part):
-        work = original(key, number, part)
+    def batch_after_a_race(key, number, docs, held):
+        work = original(key, number, docs, held)
 
         async def racing_work(session):
             if number == 1 and not await service.runtime.db["clients"].find_one({"_id": "x"}):

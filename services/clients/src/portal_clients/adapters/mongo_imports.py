@@ -27,6 +27,7 @@ of received chunks, so a redelivered chunk changes nothing. Once every chunk is 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -136,8 +137,11 @@ class MongoImports:
     async def _commit_at_once(
         self, key: str, office_id: str, clients: list[Client], answer: list[ImportCommitted]
     ) -> None:
-        docs = [to_document(c) for c in clients]
-        records = records_of([*(e for c in clients for e in c.pull_events()), *answer])
+        def encode() -> tuple[list[Document], list[Document]]:  # CPU: a thread, not the loop
+            events = [*(e for c in clients for e in c.pull_events()), *answer]
+            return [to_document(c) for c in clients], records_of(events)
+
+        docs, records = await asyncio.to_thread(encode)
 
         async def work(session: Session) -> None:
             started = await self.imports.update_one(
@@ -170,7 +174,8 @@ class MongoImports:
         size = self.rows_per_transaction
         for batch, start in enumerate(range(0, len(clients), size)):
             part = clients[start : start + size]
-            await self._refusing(self._batch(key, batch, part), part)
+            docs, held = await asyncio.to_thread(_batch_documents, key, batch, part)
+            await self._refusing(self._batch(key, batch, docs, held), part)
 
         async def finish(session: Session) -> None:
             finished = await self.imports.update_one(
@@ -179,12 +184,13 @@ class MongoImports:
                 session=session,
             )
             if finished.matched_count:
-                await self._hold(key, len(clients) // size + 1, answer, session)
+                held = _held(key, len(clients) // size + 1, answer)
+                await self.held.insert_many(held, session=session)
                 await self.lists.imported(office_id, key, len(clients), session=session)
 
         await self.runtime.transaction(finish)
 
-    def _batch(self, key: str, batch: int, part: list[Client]) -> Any:
+    def _batch(self, key: str, batch: int, docs: list[Document], held: list[Document]) -> Any:
         async def work(session: Session) -> None:
             counted = await self.imports.update_one(
                 {"_id": key, "state": "inserting", "batches": batch},
@@ -193,21 +199,11 @@ class MongoImports:
             )
             if counted.matched_count == 0:
                 return  # done before a crash
-            docs = [to_document(c, pending_import=key) for c in part]
             await self.client_docs.insert_many(docs, session=session)
-            await self._hold(key, batch, [e for c in part for e in c.events], session)
+            if held:
+                await self.held.insert_many(held, session=session)
 
         return work
-
-    async def _hold(
-        self, key: str, batch: int, events: Sequence[Envelope[Any]], session: Session
-    ) -> None:
-        held = [
-            {"_id": f"{key}:{batch:06d}:{n:04d}", "record": record}
-            for n, record in enumerate(records_of(events))
-        ]
-        if held:
-            await self.held.insert_many(held, session=session)
 
     async def _tidy(self, key: str) -> None:
         """After the outcome: held outbox records into the outbox (in order, a few per
@@ -265,3 +261,18 @@ class MongoImports:
     async def _pending_ids(self, key: str) -> list[str]:
         found = self.client_docs.find({"pending_import": key}, {"_id": 1}).limit(5000)
         return [doc["_id"] async for doc in found]
+
+
+def _held(key: str, batch: int, events: Sequence[Envelope[Any]]) -> list[Document]:
+    """Outbox records held back until the import is committed, in order under its key."""
+    return [
+        {"_id": f"{key}:{batch:06d}:{n:04d}", "record": record}
+        for n, record in enumerate(records_of(events))
+    ]
+
+
+def _batch_documents(
+    key: str, batch: int, part: list[Client]
+) -> tuple[list[Document], list[Document]]:
+    docs = [to_document(c, pending_import=key) for c in part]
+    return docs, _held(key, batch, [e for c in part for e in c.events])

@@ -133,7 +133,6 @@ def search_terms(text: str | None) -> list[str]:
     return sorted(terms, key=lambda t: (not any(c.isdigit() for c in t), -len(t), t))[:MAX_TERMS]
 
 
-
 @dataclass(frozen=True)
 class ClientQuery:
     office_id: str
