@@ -10,9 +10,10 @@ of received chunks, so a redelivered chunk changes nothing. Once every chunk is 
 - **Up to ``rows_per_transaction`` rows** (the usual case): ONE transaction inserts every
   client, their ClientCreated (500 per outbox record), the ImportCommitted parts and the
   import's ``state: committed``; it is conditional on ``state: receiving``, so it happens once.
-- **More rows** do not fit one transaction (measured on SecantusDB with a 1 GB cache: 10,000
-  clients with their indexes and events commit in 1.4 s, 15,000 fail with
-  TransactionTooLargeForCache; MongoDB has the same limit, a share of its cache). They are
+- **More rows** do not fit one transaction (measured on SecantusDB, `bench_clients.py --probe`:
+  with a 1 GB cache 7,500 clients with their indexes and events commit, 10,000 fail with
+  TransactionTooLargeForCache; with 512 MB, 3,500 commit and 5,000 fail; MongoDB has the same
+  kind of limit, a share of its cache). They are
   inserted ``rows_per_transaction`` at a time, each batch with ``pending_import: <key>`` and
   its ClientCreated held in ``import_events`` (each batch one transaction, counted in the
   import document, so a resumed import skips the batches done). Readers leave out every client
