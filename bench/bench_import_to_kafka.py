@@ -1,148 +1,139 @@
-"""10,000 confirmed import rows → 10,000 ClientCreated on Kafka (goal: under 20 s on this machine).
+"""10,000 confirmed import rows -> 10,000 ClientCreated on Kafka (goal: under 3 s), next to a bare
+produce of the same messages to the same broker in the same run.
 
-`uv run python bench/bench_import_to_kafka.py [--rows 10000]` — needs `make infra-up` (or
-KAFKA_BOOTSTRAP_SERVERS / MONGODB_URI). It runs the real clients and importer processes, uploads
-and confirms an import, and times confirm → the last ClientCreated read back from the broker.
-Baseline in the same run: producing the same number of ClientCreated-sized messages straight to
-the same broker with the same producer settings (acks=all, idempotent).
+    uv run python bench/bench_import_to_kafka.py [--rows 10000] [--rows-per-transaction N]
+                                                 [--profile]
+
+The clients worker runs as its own process (`python -m portal_clients.entrypoints.worker`, as
+`make up` runs it); the bench publishes the import's ImportValidated chunks (<= 512 KB each) as
+the importer does on confirm, and times the first publish -> the last ClientCreated read back
+from the broker (and -> every part of ImportCommitted). A warm-up import of 20 rows first lets
+the worker join its consumer group. Servers: MONGODB_URI / KAFKA_BOOTSTRAP_SERVERS, else a
+throwaway SecantusDB (durable, as `make up`) and Kafka. `--profile` runs the worker under
+cProfile and prints where its time went. Baseline: the same number of messages of the same size
+produced straight to the broker with the service's producer settings (acks=all, idempotent).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import sys
-import tempfile
+import pstats
+import re
 import time
 import uuid
 from pathlib import Path
 
-import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
+from clients_import import (  # bench/, beside this script
+    TopicReader,
+    create_topics,
+    import_chunks,
+    remove,
+    scratch,
+    servers,
+    service_env,
+    start_worker,
+    stop,
+)
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+from portal_contracts.broker import build_broker, publish_event
 from portal_contracts.clients import ClientCreated
+from portal_contracts.imports import ImportCommitted, ImportValidated
 from portal_contracts.topics import Topics
-from portal_importer.samples import client_row
-from portal_infra import local
-from tests.e2e.conftest import JWT_KEY, Stack, bearer
-from tests.e2e.test_import_creates_clients import OFFICE, XLSX, fill
+
+GOAL_S = 3.0
 
 
-async def count_until(bootstrap: str, topic: str, expected: int, timeout_s: float) -> float:
-    """Seconds until ``expected`` messages were read from ``topic`` (from its start)."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-    )
-    await consumer.start()
-    seen, started = 0, time.perf_counter()
-    try:
-        while seen < expected and time.perf_counter() - started < timeout_s:
-            batch = await consumer.getmany(timeout_ms=200, max_records=5000)
-            seen += sum(len(records) for records in batch.values())
-    finally:
-        await consumer.stop()
-    if seen < expected:
-        raise SystemExit(f"only {seen}/{expected} messages after {timeout_s}s")
-    return time.perf_counter() - started
-
-
-async def bare_produce(bootstrap: str, topic: str, payload: bytes, count: int) -> float:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+async def bare_produce(kafka: str, topic: str, payload: bytes, count: int) -> float:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all", enable_idempotence=True)
     await producer.start()
     started = time.perf_counter()
     try:
-        futures = [await producer.send(topic, payload, key=str(i).encode()) for i in range(count)]
-        await asyncio.gather(*futures)
+        sent = [await producer.send(topic, payload, key=str(i).encode()) for i in range(count)]
+        await asyncio.gather(*sent)
     finally:
         await producer.stop()
     return time.perf_counter() - started
 
 
-async def main(rows: int) -> None:
-    urls = local.running()
-    bootstrap, mongodb = urls["KAFKA_BOOTSTRAP_SERVERS"], urls["MONGODB_URI"]
-    run = uuid.uuid4().hex[:8]
-    topics = Topics(prefix=f"bench.{run}.")
-    logs = Path(tempfile.mkdtemp(prefix="bench-import-logs-"))
-    print(f"# service logs: {logs}")
-    if True:
-        stack = Stack(
-            env={
-                **__import__("os").environ,
-                "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-                "MONGODB_URI": mongodb,
-                "PORTAL_JWT_KEY": JWT_KEY,
-                "PORTAL_TOPIC_PREFIX": topics.prefix,
-                "CLIENTS_DATABASE": f"bench_{run}_clients",
-                "CLIENTS_VIES_ENABLED": "false",
-                "CLIENTS_CONSUMER_GROUP": f"bench-{run}-clients",
-                "IMPORTER_DATABASE": f"bench_{run}_importer",
-            },
-            topics=topics,
-            logs=logs,
-        )
-        try:
-            stack.start_api("clients")
-            stack.start_worker("clients")
-            stack.env["IMPORTER_CLIENTS_URL"] = stack.url("clients")
-            stack.start_api("importer")
-            stack.start_worker("importer")
-            await stack.wait_healthy("clients")
-            await stack.wait_healthy("importer")
-            async with httpx.AsyncClient(timeout=120) as http:
-                template = await http.get(
-                    stack.url("importer") + "/v1/imports/template", headers=bearer(OFFICE)
-                )
-                workbook = fill(template.content, [client_row(n) for n in range(1, rows + 1)])
-                uploaded = await http.post(
-                    stack.url("importer") + "/v1/imports",
-                    headers=bearer(OFFICE),
-                    files={"file": ("clients.xlsx", workbook, XLSX)},
-                )
-                assert uploaded.json()["report"]["valid"], uploaded.json()["report"]["errors"][:3]
-                import_url = stack.url("importer") + f"/v1/imports/{uploaded.json()['id']}"
-                started = time.perf_counter()
-                await http.post(import_url + "/confirm", headers=bearer(OFFICE))
-                await count_until(bootstrap, topics.of(ClientCreated), rows, timeout_s=300)
-                pipeline = time.perf_counter() - started
-            sample = await _one_event(bootstrap, topics.of(ClientCreated))
-        finally:
-            stack.stop_all()
-    bare = await bare_produce(bootstrap, f"bench.{run}.bare", sample, rows)
-    print(f"{'what':<52} {'seconds':>8} {'msgs/s':>9}")
-    print(
-        f"{f'confirm → {rows:,} ClientCreated on Kafka (goal < 20 s)':<52} {pipeline:>8.1f} {rows / pipeline:>9,.0f}"
+async def run(args: argparse.Namespace, mongodb_uri: str, kafka: str, home: Path) -> None:
+    run_id = uuid.uuid4().hex[:8]
+    topics = Topics(prefix=f"bench.{run_id}.")
+    env = service_env(mongodb_uri, kafka, topics.prefix, f"bench_{run_id}_clients")
+    if args.rows_per_transaction:
+        env["CLIENTS_IMPORT_ROWS_PER_TRANSACTION"] = str(args.rows_per_transaction)
+    names = [topics.of(t) for t in (ImportValidated, ClientCreated, ImportCommitted)]
+    await create_topics(kafka, [*names, f"bench.{run_id}.bare"])
+    profile = home / "worker.prof" if args.profile else None
+    log = home / "worker.log"
+    print(f"# building {args.rows:,} rows ...", flush=True)
+    chunks = await asyncio.to_thread(
+        import_chunks, "bench-import", f"imp-{run_id}", args.rows, 50_000
     )
-    print(
-        f"{f'baseline: bare produce of {rows:,} same-size messages':<52} {bare:>8.1f} {rows / bare:>9,.0f}"
-    )
-
-
-async def _one_event(bootstrap: str, topic: str) -> bytes:
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-    )
-    await consumer.start()
+    worker = start_worker(env, log, profile)
+    broker = build_broker(kafka, client_id=f"bench-{run_id}")
+    await broker.start()
+    created, answers = TopicReader(kafka, names[1]), TopicReader(kafka, names[2])
     try:
-        record = await consumer.getone()
-        json.loads(record.value)
-        return bytes(record.value)
+        await created.start()
+        await answers.start()
+        print("# warm-up import of 20 rows (the worker joins its group) ...", flush=True)
+        for chunk in import_chunks("bench-warm", f"warm-{run_id}", 20, 1):
+            await publish_event(broker, topics, chunk)
+        await answers.until(1, 120, progress="warm-up answer")
+        await created.until(20, 60)
+        created.records.clear()
+        answers.records.clear()
+        print(f"# {len(chunks)} chunks of ImportValidated -> the worker ...", flush=True)
+        started = time.perf_counter()
+        for chunk in chunks:
+            await publish_event(broker, topics, chunk)
+        published = time.perf_counter() - started
+        to_created = await created.until(args.rows, 600, since=started, progress="ClientCreated")
+        parts = 1 + (args.rows - 1) // 5_000
+        to_answer = await answers.until(parts, 120, since=started)
+        sample = created.records[0]
     finally:
-        await consumer.stop()
+        await created.stop()
+        await answers.stop()
+        await broker.stop()
+        stop(worker)
+    bare = await bare_produce(kafka, f"bench.{run_id}.bare", sample, args.rows)
+    phases = re.findall(r"import imp-\S+ \d+ clients \(.*\)", log.read_text())
+    print()
+    print(f"{'what':<60} {'seconds':>8} {'msgs/s':>9}")
+    line = f"first chunk published -> {args.rows:,} ClientCreated on Kafka (goal < {GOAL_S:.0f} s)"
+    print(f"{line:<60} {to_created:>8.2f} {args.rows / to_created:>9,.0f}")
+    print(f"{'first chunk published -> every part of ImportCommitted':<60} {to_answer:>8.2f}")
+    print(f"{f'  (publishing the {len(chunks)} chunks took)':<60} {published:>8.2f}")
+    line = f"baseline: bare produce of {args.rows:,} same-size messages ({len(sample):,} B)"
+    print(f"{line:<60} {bare:>8.2f} {args.rows / bare:>9,.0f}")
+    print(f"worker: {phases[-1] if phases else '(no phase line in the log)'}")
+    if profile is not None and profile.exists():
+        print("\nworker profile (cProfile, whole run), top 25 by own time:")
+        pstats.Stats(str(profile)).sort_stats("tottime").print_stats(25)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument(
+        "--rows-per-transaction", type=int, default=0, help="default: the service's"
+    )
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the worker's log")
+    args = parser.parse_args()
+    home = scratch()
+    try:
+        with servers(home) as (mongodb_uri, kafka):
+            asyncio.run(run(args, mongodb_uri, kafka, home))
+    finally:
+        if args.keep:
+            print(f"# worker log: {home / 'worker.log'}")
+        else:
+            remove(home)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=10_000)
-    asyncio.run(main(parser.parse_args().rows))
+    main()

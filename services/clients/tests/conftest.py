@@ -1,5 +1,6 @@
-"""Fixtures of the clients service tests: the service wired on the real FerretDB (one database
-per test), a fake VIES server, an HTTP client on the app, and tokens for callers."""
+"""Fixtures of the clients service tests: the service wired on the real MongoDB-wire server and
+Kafka (one database and one topic prefix per test), a fake VIES server, an HTTP client on the
+app, the worker, and tokens for callers."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import httpx
 import pytest
 
 from portal_clients.adapters.vies import ViesRegister
-from portal_clients.bootstrap import ClientsService, build_deps
+from portal_clients.bootstrap import Service, bootstrap
 from portal_clients.config import Settings
 from portal_clients.entrypoints.http import create_app
+from portal_clients.entrypoints.worker import create_worker
 from portal_clients.testing.vies_fake import FakeVies
 from portal_contracts.identity import Caller, Role, issue_token
 from portal_contracts.topics import Topics
@@ -23,7 +25,9 @@ JWT_KEY = "clients-tests-signing-key-0123456789abcdef"
 Headers = dict[str, str]
 
 
-def make_settings(kafka: str, mongodb: str, database: str, topics: Topics, vies: str) -> Settings:
+def make_settings(
+    kafka: str, mongodb: str, database: str, topics: Topics, vies: str, **fields: Any
+) -> Settings:
     platform = PlatformSettings.model_validate(
         {
             "KAFKA_BOOTSTRAP_SERVERS": kafka,
@@ -32,7 +36,14 @@ def make_settings(kafka: str, mongodb: str, database: str, topics: Topics, vies:
             "PORTAL_TOPIC_PREFIX": topics.prefix,
         }
     )
-    return Settings(platform=platform, database=database, vies_endpoint=vies, vies_timeout_s=1.0)
+    return Settings(
+        platform=platform,
+        database=database,
+        vies_endpoint=vies,
+        vies_timeout_s=1.0,
+        relay_poll_s=0.05,
+        **fields,
+    )
 
 
 @pytest.fixture
@@ -42,28 +53,36 @@ async def fake_vies() -> AsyncIterator[FakeVies]:
 
 
 @pytest.fixture
-async def service(
-    mongo_db: Any, mongodb_uri: str, kafka_bootstrap: str, topics: Topics, fake_vies: FakeVies
-) -> AsyncIterator[ClientsService]:
-    settings = make_settings(
-        kafka_bootstrap, mongodb_uri, mongo_db.name, topics, fake_vies.endpoint
+def settings(
+    mongo_db: Any,
+    mongodb_uri: str,
+    kafka_bootstrap: str,
+    topics: Topics,
+    fake_vies: FakeVies,
+    group_id: str,
+) -> Settings:
+    return make_settings(
+        kafka_bootstrap,
+        mongodb_uri,
+        mongo_db.name,
+        topics,
+        fake_vies.endpoint,
+        consumer_group=group_id,
     )
-    register = ViesRegister(fake_vies.endpoint, timeout_s=1.0)
-    service = ClientsService(
-        settings=settings,
-        mongo=mongo_db.client,
-        db=mongo_db,
-        deps=build_deps(mongo_db, register),
-        topics=topics,
-    )
-    await service.prepare()
-    yield service
-    await register.aclose()
 
 
 @pytest.fixture
-async def api(service: ClientsService) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(service=service)
+async def service(settings: Settings) -> AsyncIterator[Service]:
+    register = ViesRegister(settings.vies_endpoint, timeout_s=1.0)
+    service = bootstrap(settings, register=register)
+    await service.prepare()
+    yield service
+    await service.close()
+
+
+@pytest.fixture
+async def api(service: Service) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(service)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://clients") as client:
         yield client
@@ -87,21 +106,12 @@ def auth() -> Callable[..., Headers]:
 
 
 @pytest.fixture
-async def worker(service: ClientsService, kafka_bootstrap: str, group_id: str):
+async def worker(service: Service) -> AsyncIterator[Service]:
     """The worker (consumers, outbox relay, VAT re-checks) on the real Kafka, as in production."""
-    from portal_clients.adapters.relay import MarkerRelay, kafka_publisher
-    from portal_clients.entrypoints.worker import build
-    from portal_contracts.broker import build_broker
-
-    service.settings = service.settings.model_copy(update={"consumer_group": group_id})
-    service.broker = build_broker(kafka_bootstrap, client_id=f"clients-{group_id}")
-    service.relay = MarkerRelay(
-        service.db, kafka_publisher(service.broker, service.topics), poll_interval_s=0.05
-    )
-    stream = build(service)
-    await stream.start()
+    app = create_worker(service)
+    await app.start()
     yield service
-    await stream.stop()
+    await app.stop()
 
 
 @pytest.fixture

@@ -19,5 +19,10 @@ class Settings(BaseSettings):
     vies_timeout_s: float = Field(default=5.0, gt=0, le=60)
     vies_enabled: bool = True
     recheck_interval_s: float = Field(default=30.0, gt=0)
-    relay_in_http: bool = False  # the worker relays; set for a single-process local run
+    relay_poll_s: float = Field(default=0.5, gt=0)
+    # Rows created in one transaction; a bigger import is stored in batches of this size (see
+    # adapters/mongo_imports.py). 2,500 fit a 512 MB storage cache with room to spare.
+    import_rows_per_transaction: int = Field(default=2_500, ge=1)
+    # E-mails + VAT numbers one office may have checked per hour (the importer pages by 20,000).
+    availability_per_hour: int = Field(default=1_000_000, ge=1)
     platform: PlatformSettings = Field(default_factory=PlatformSettings)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import Enum
+from typing import Any, Protocol
 
 from portal_clients.domain.listing import ClientPage, ClientQuery
 from portal_clients.domain.model import Client
 from portal_clients.domain.office import Group, OfficeSettings
 from portal_clients.domain.vat import RegisterAnswer
-from portal_contracts.imports import ImportCommitted, ImportRejected, RejectedRow
+from portal_contracts.imports import ImportCommitted, ImportRejected
 
 
 class Clock(Protocol):
@@ -20,27 +21,42 @@ class Clock(Protocol):
     def today(self) -> date: ...
 
 
+@dataclass(frozen=True)
+class Holder:
+    """The client holding a unique value (an e-mail, a VAT number, a reference)."""
+
+    client_id: str
+    office_id: str
+    group_id: str
+    email: str
+    vat_number: str
+    reference: str | None
+
+
 class ClientStore(Protocol):
-    async def get(self, client_id: str) -> Client | None: ...
+    async def get(self, client_id: str) -> Client | None:
+        """The client, any office (the caller checks tenancy); None until it exists for all."""
 
-    async def add(self, client: Client, *, vat_claimed: bool = False) -> None:
-        """Insert with its events; raises Conflict when a uniqueness rule refuses."""
+    async def add(self, client: Client) -> None:
+        """Store a new client with its events; Conflict when a uniqueness rule refuses."""
 
-    async def claim_vat(self, vat: str, office_id: str, client_id: str) -> None:
-        """Take the company for this client; Conflict when another client holds it."""
-
-    async def release_vat(self, vat: str, client_id: str) -> None: ...
-
-    def edit(self, client_id: str) -> AbstractAsyncContextManager[Client | None]:
-        """The client as its only writer; what it recorded is saved on a clean exit."""
+    async def save(self, client: Client, based_on: int) -> None:
+        """Store ``client`` and its events if it is still at version ``based_on``; StaleVersion
+        otherwise, Conflict when a uniqueness rule refuses."""
 
     async def page(self, query: ClientQuery) -> ClientPage: ...
 
-    async def taken_emails(self, emails: list[str]) -> set[str]: ...
+    async def holders(self, emails: Sequence[str], vat_numbers: Sequence[str]) -> list[Holder]:
+        """The clients (of any office) holding any of these e-mails or VAT numbers."""
 
-    async def vat_owners(self, vats: list[str]) -> dict[str, str]: ...
+    async def reference_holders(self, office_id: str, references: Sequence[str]) -> list[Holder]:
+        """The office's clients holding any of these internal references (any case)."""
 
     async def ids_in_group(self, office_id: str, group_id: str) -> list[str]: ...
+
+    async def due_recheck(self, now: datetime, lease: timedelta) -> Client | None:
+        """A client whose register check is due, claimed for ``lease``: no one else gets it
+        meanwhile, and it comes back once the lease runs out unless it was saved."""
 
 
 class GroupStore(Protocol):
@@ -49,7 +65,8 @@ class GroupStore(Protocol):
 
     async def add(self, group: Group) -> None: ...
 
-    def edit(self, office_id: str, group_id: str) -> AbstractAsyncContextManager[Group | None]: ...
+    async def save(self, group: Group, based_on: int) -> None:
+        """StaleVersion when the group is no longer at version ``based_on``."""
 
     async def delete(self, office_id: str, group_id: str) -> None: ...
 
@@ -66,56 +83,46 @@ class VatRegister(Protocol):
     async def check(self, vat_number: str) -> RegisterAnswer: ...
 
 
-@dataclass
-class PendingCheck:
-    client_id: str
-    vat_number: str
-    attempts: int
-    due_at: datetime
-    import_ref: str = ""  # an imported client: wait for its import to be committed
+class Quota(Protocol):
+    async def take(self, key: str, amount: int, now: datetime) -> timedelta | None:
+        """Count ``amount`` against ``key``'s allowance; None while within it, else how long until
+        the allowance is renewed."""
 
 
-class RecheckQueue(Protocol):
-    async def schedule(self, check: PendingCheck) -> None: ...
+@dataclass(frozen=True)
+class ImportLine:
+    """A confirmed row as the importer sent it (``client``: ClientData in its JSON form)."""
 
-    async def schedule_many(self, checks: list[PendingCheck]) -> None:
-        """Schedule new checks in bulk (an import); existing ones are left as they are."""
-
-    async def due(self, now: datetime, limit: int) -> list[PendingCheck]: ...
-
-    async def drop(self, client_id: str) -> None: ...
+    row_number: int
+    invite: bool
+    client: Mapping[str, Any]
 
 
-@dataclass
-class ImportRecord:
-    key: str
+@dataclass(frozen=True)
+class ImportChunk:
+    key: str  # "<import id>:<version>"
     office_id: str
-    chunk_count: int
-    state: str = "receiving"  # receiving | committed | rejected
-    chunks: set[int] = field(default_factory=set)
-    lost: list[RejectedRow] = field(default_factory=list)
-    client_ids: dict[int, str] = field(default_factory=dict)  # row number -> client id
+    index: int
+    count: int
+    lines: list[ImportLine]
+
+
+class ImportStatus(Enum):
+    OPEN = "open"  # chunks are missing
+    COMPLETE = "complete"  # every chunk is in; the outcome is not decided yet
+    DONE = "done"  # committed or rejected, and announced
 
 
 class ImportStore(Protocol):
-    async def begin(self, key: str, office_id: str, chunk_count: int) -> ImportRecord: ...
+    async def receive(self, chunk: ImportChunk) -> ImportStatus:
+        """Keep a chunk (a second delivery changes nothing) and say where the import stands."""
 
-    async def insert_hidden(
-        self, key: str, index: int, clients: list[Client]
-    ) -> list[tuple[str, str, str]]:
-        """Insert chunk ``index`` of an import: its clients, hidden, and their events, held until
-        the import commits; returns (client id, field, code) of the clients refused."""
+    async def lines(self, key: str) -> list[ImportLine]:
+        """Every row of a complete import, in chunk order."""
 
-    async def record_chunk(
-        self, key: str, index: int, lost: list[RejectedRow], created: dict[int, str]
-    ) -> None: ...
-
-    async def commit(self, key: str, answer: list[ImportCommitted]) -> None:
-        """Make the import's clients visible and announce ClientCreated + ImportCommitted (in
-        parts)."""
+    async def commit(self, key: str, clients: list[Client], answer: list[ImportCommitted]) -> None:
+        """Create every client of the import with their events and the answer, all or none;
+        RowsRefused (and nothing created) when a row lost a uniqueness race meanwhile."""
 
     async def reject(self, key: str, answer: list[ImportRejected]) -> None:
-        """Remove the import's hidden clients and announce ImportRejected (in parts)."""
-
-    async def state(self, key: str) -> str | None:
-        """receiving | committed | rejected, or None for an unknown import."""
+        """End the import without creating any client, and announce why."""

@@ -1,4 +1,4 @@
-"""Add, read, edit and list clients through the HTTP API, on the real FerretDB."""
+"""Add, read, edit and list clients through the HTTP API, on the real MongoDB-wire server."""
 
 from __future__ import annotations
 
@@ -154,8 +154,8 @@ async def test_another_offices_client_answers_404_and_stays_unchanged(api, auth)
 
 
 async def test_concurrent_edits_of_one_version_have_exactly_one_winner(api, auth) -> None:
-    # FerretDB 1.24 lets two conditional updates of one document both "match"; the lease makes
-    # the version check hold anyway.
+    # The version condition of the replace decides: one writer matches version 1, the others
+    # find version 2 and answer 412.
     import asyncio
 
     client = await _create(api, auth, 13)
@@ -199,3 +199,23 @@ async def test_the_openapi_document_is_published(api) -> None:
         spec["paths"]
     )
     assert {"/v1/groups", "/v1/settings"} <= set(spec["paths"])
+
+
+async def test_concurrent_adds_of_one_company_by_several_offices_have_one_winner(api, auth) -> None:
+    import asyncio
+
+    vat = client_form(30)["company"]["vat_number"]
+    answers = await asyncio.gather(
+        *(
+            api.post(
+                "/v1/clients",
+                json=client_form(30 + i, company={"vat_number": vat}),
+                headers=auth(office=f"office-{i}"),
+            )
+            for i in range(6)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409, 409, 409]
+    refused = [a.json() for a in answers if a.status_code == 409]
+    assert {p["code"] for p in refused} == {"company.on_platform"}
+    assert all("office-" not in str(p) for p in refused)  # nothing of the holder is told

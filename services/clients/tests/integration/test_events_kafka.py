@@ -55,8 +55,7 @@ async def test_created_and_updated_go_out_with_the_full_snapshot(
     assert sorted(updated.payload.changed) == ["company.name", "user.language"]
 
     async def outbox_drained() -> bool:
-        markers = await worker.db["outbox_markers"].count_documents({})
-        return markers == 0
+        return await worker.runtime.db["outbox"].count_documents({}) == 0
 
     await _wait_for(outbox_drained)
 
@@ -75,9 +74,8 @@ async def test_invitation_events_move_the_status_once(
             expires_at=datetime.now(UTC) + timedelta(days=7),
         ),
     )
-    assert worker.broker is not None
-    await publish_event(worker.broker, topics, invited)
-    await publish_event(worker.broker, topics, invited)  # redelivered
+    await publish_event(worker.runtime.broker, topics, invited)
+    await publish_event(worker.runtime.broker, topics, invited)  # redelivered
 
     async def status_is(expected: str) -> bool:
         body = (await api.get(f"/v1/clients/{client_id}", headers=auth())).json()
@@ -88,15 +86,15 @@ async def test_invitation_events_move_the_status_once(
         office_id="office-a",
         payload=ClientActivatedPayload(client_id=client_id, by=ActivatedBy.CLIENT),
     )
-    await publish_event(worker.broker, topics, activated)
+    await publish_event(worker.runtime.broker, topics, activated)
     await _wait_for(lambda: status_is("active"))
     # A late ClientInvited (another partition, delivered after) does not step back.
-    await publish_event(worker.broker, topics, invited)
+    await publish_event(worker.runtime.broker, topics, invited)
     other_office = ClientActivated.new(
         office_id="office-b",
         payload=ClientActivatedPayload(client_id=client_id, by=ActivatedBy.ACCOUNTANT),
     )
-    await publish_event(worker.broker, topics, other_office)
+    await publish_event(worker.runtime.broker, topics, other_office)
     updates = await read_topic(topics.of(ClientUpdated), 2)
     statuses = [ClientUpdated.model_validate(r["value"]).payload.client.status for r in updates]
     assert [s.value for s in statuses] == ["inactive", "active"]

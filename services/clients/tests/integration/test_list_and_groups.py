@@ -1,5 +1,5 @@
 """The client list (filters, search, sort, cursor pages), staff visibility by group, groups and
-the office's general settings, through the HTTP API on the real FerretDB."""
+the office's general settings, through the HTTP API on the real MongoDB-wire server."""
 
 from __future__ import annotations
 
@@ -217,13 +217,31 @@ async def test_availability_of_emails_and_vat_numbers_in_one_call(api, auth) -> 
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["emails"]["TAKEN@x.be"] == "taken"
+    assert body["emails"]["TAKEN@x.be"] == "taken_in_office"
     assert body["emails"]["free@x.be"] == "available"
     assert body["emails"]["broken"] == "invalid"
     assert len(body["emails"]) == 2003
     assert [body["vat_numbers"][v] for v in vats] == [
         "taken_in_office",
-        "on_platform",
+        "unavailable",
         "available",
         "invalid",
     ]
+
+
+async def test_concurrent_renames_of_one_group_version_have_one_winner(api, auth) -> None:
+    import asyncio
+
+    admin = auth()
+    gent = await _group(api, admin, "Gent")
+    url = f"/v1/groups/{gent['group_id']}"
+    answers = await asyncio.gather(
+        *(
+            api.patch(url, json={"name": f"Gent {i}"}, headers={**admin, "If-Match": '"1"'})
+            for i in range(6)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [200, 412, 412, 412, 412, 412]
+    winner = next(a for a in answers if a.status_code == 200).json()
+    groups = (await api.get("/v1/groups", headers=admin)).json()
+    assert next(g for g in groups if g["group_id"] == gent["group_id"]) == winner

@@ -9,7 +9,7 @@ import pytest
 
 from portal_clients.adapters.vies import ViesRegister
 from portal_clients.domain.vat import RegisterVerdict
-from portal_clients.service.events import recheck_pending_vat
+from portal_clients.service.events import recheck_vat
 from portal_clients.testing.samples import client_form, normalised_vat
 
 pytestmark = pytest.mark.integration
@@ -75,9 +75,14 @@ async def test_an_unreachable_register_saves_pending_then_a_recheck_settles_it(
     client_id = created.json()["client_id"]
 
     deps = service.deps
-    [pending] = await deps.rechecks.due(deps.clock.now() + timedelta(days=1), 10)
-    assert pending.client_id == client_id
-    assert timedelta(seconds=29) < pending.due_at - deps.clock.now() <= timedelta(minutes=1)
+    clients = service.runtime.db["clients"]
+
+    async def pending() -> dict:
+        return await clients.find_one({"_id": client_id}, {"due_at": 1, "recheck_attempts": 1})
+
+    first = await pending()
+    assert timedelta(seconds=29) < first["due_at"] - deps.clock.now() <= timedelta(minutes=1)
+    assert first["recheck_attempts"] == 0
 
     real_clock = deps.clock
 
@@ -94,16 +99,17 @@ async def test_an_unreachable_register_saves_pending_then_a_recheck_settles_it(
     deps.clock = Later(timedelta(hours=1))
     try:
         fake_vies.answer(vat, "unavailable")
-        assert await recheck_pending_vat(deps) == 0
-        [again] = await deps.rechecks.due(real_clock.now() + timedelta(days=1), 10)
-        assert again.attempts == 1  # backed off, still pending
-        assert again.due_at > pending.due_at
+        assert await recheck_vat(deps) == 1
+        again = await pending()
+        assert again["recheck_attempts"] == 1  # backed off, still pending
+        assert again["due_at"] > first["due_at"] + timedelta(minutes=30)
+        assert await recheck_vat(deps) == 0  # not due again yet
         fake_vies.answer(vat, "valid")
         deps.clock = Later(timedelta(days=1))
-        assert await recheck_pending_vat(deps) == 1
+        assert await recheck_vat(deps) == 1
     finally:
         deps.clock = real_clock
     read = (await api.get(f"/v1/clients/{client_id}", headers=auth())).json()
     assert read["vat_check"] == "valid"
     assert read["version"] == 2
-    assert await deps.rechecks.due(real_clock.now() + timedelta(days=30), 10) == []
+    assert "due_at" not in await pending()  # settled: nothing left to ask

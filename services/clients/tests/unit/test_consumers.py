@@ -7,24 +7,38 @@ from datetime import UTC, datetime, timedelta
 
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
-from portal_clients.entrypoints.consumers import register
+from portal_clients.bootstrap import Service
+from portal_clients.config import Settings
+from portal_clients.entrypoints.consumers import build_router
 from portal_clients.service.clients import ClientInput, create_client
-from portal_clients.testing.fakes import fake_deps
 from portal_clients.testing.samples import client_form
 from portal_contracts.broker import publish_event
 from portal_contracts.clients import ClientInvited, ClientInvitedPayload
 from portal_contracts.identity import Caller, Role
-from portal_contracts.topics import Topics
 from portal_contracts.values import ClientStatus
+from portal_servicekit.runtime import open_runtime
+from portal_servicekit.settings import PlatformSettings
+
+from ..fakes import fake_deps
 
 
 async def test_client_invited_reaches_its_handler() -> None:
     deps = fake_deps()
     caller = Caller(office_id="o1", user_id="u", role=Role.ADMIN)
     client = await create_client(ClientInput(client_form(1)), caller, deps)
-    broker = KafkaBroker()
-    topics = Topics("unit.")
-    register(broker, topics, deps, "clients")
+    settings = Settings(
+        platform=PlatformSettings.model_validate(
+            {
+                "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",  # never reached: in-memory broker
+                "MONGODB_URI": "mongodb://127.0.0.1:9",
+                "PORTAL_JWT_KEY": "unit-tests-signing-key-0123456789abcdef",
+                "PORTAL_TOPIC_PREFIX": "unit.",
+            }
+        )
+    )
+    runtime = open_runtime("clients", settings.platform, "unit")
+    broker, topics = KafkaBroker(), runtime.topics
+    broker.include_router(build_router(Service(settings, runtime, deps)))
     event = ClientInvited.new(
         office_id="o1",
         payload=ClientInvitedPayload(
@@ -39,3 +53,4 @@ async def test_client_invited_reaches_its_handler() -> None:
     stored = await deps.clients.get(client.client_id)
     assert stored is not None
     assert stored.status is ClientStatus.INACTIVE
+    await runtime.close()

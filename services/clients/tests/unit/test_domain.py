@@ -1,4 +1,5 @@
-"""The Client aggregate, list paging and cursors, office settings and the re-check backoff."""
+"""The Client aggregate, list keys, windows and cursors, office settings, staff ids and the
+re-check backoff."""
 
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal_client_rules import OfficeRules, check_client
+from portal_clients.adapters.client_list import _windows
 from portal_clients.domain.listing import (
+    SEP,
     ClientQuery,
     ClientSummary,
     Cursor,
     InvalidCursor,
     SortKey,
-    page_of,
+    search_terms,
 )
-from portal_clients.domain.model import Client, changed_paths, imported_client_id
-from portal_clients.domain.office import OfficeSettings
+from portal_clients.domain.model import Client, changed_paths, imported_client_id, reference_key
+from portal_clients.domain.office import OfficeSettings, malformed_staff_ids
 from portal_clients.domain.vat import RecheckPolicy
 from portal_clients.testing.samples import client_form
 from portal_contracts.clients import ActivatedBy, ClientCreated, ClientUpdated, VatCheck
@@ -82,17 +85,18 @@ def test_changed_paths_detail_sections() -> None:
     assert changed_paths(before, after) == ["user.language"]
 
 
-def _row(n: int, name: str, group: str = "everyone") -> ClientSummary:
+def _row(n: int, name: str, reference: str | None = None) -> ClientSummary:
     return ClientSummary(
         client_id=f"id{n:03d}",
+        office_id="o1",
         company_name=name,
-        vat_number=f"BE0{n:09d}",
-        internal_reference=None,
-        email=f"x{n}@y.be",
+        vat_number="BE0403170701",
+        internal_reference=reference,
+        email=f"boss{n}@gamma.be",
         first_name="A",
         last_name="B",
         status=ClientStatus.NOT_INVITED,
-        group_id=group,
+        group_id="everyone",
         subscription_mode=SubscriptionMode.FULL_FOLLOW_UP,
         vat_check=VatCheck.VALID,
         version=1,
@@ -100,47 +104,96 @@ def _row(n: int, name: str, group: str = "everyone") -> ClientSummary:
     )
 
 
+def test_sort_keys_are_unique_per_office_and_order_like_the_folded_value() -> None:
+    rows = [_row(1, "Émile"), _row(2, "emile"), _row(3, "Zed"), _row(4, "abc")]
+    keys = [r.sort_value(SortKey.COMPANY_NAME) for r in rows]
+    assert all(k.startswith("o1" + SEP) for k in keys)
+    assert len(set(keys)) == 4
+    assert [
+        r.company_name for r in sorted(rows, key=lambda r: r.sort_value(SortKey.COMPANY_NAME))
+    ] == ["abc", "Émile", "emile", "Zed"]
+    later = [r.sort_value(SortKey.CREATED_AT) for r in rows]
+    assert later == sorted(later)  # fixed-width UTC times sort as times
+
+
+def test_a_search_finds_words_by_their_beginning_in_any_spelling() -> None:
+    row = _row(5, "Bakkerij Peeters-Janssens", reference="K-100")
+    words = {w.removeprefix("o1" + SEP) for w in row.search_words()}
+
+    def found(text: str) -> bool:
+        return all(any(w.startswith(t) for w in words) for t in search_terms(text))
+
+    for text in (
+        "bakk",
+        "PEET",
+        "janssens",
+        "peeters-jan",
+        "k-1",
+        "k100",
+        "boss5@gamma.be",
+        "0403.170.701",
+        "BE 0403 170 701",
+        "403170701",
+        "be0403",
+        "peet bakk",
+    ):
+        assert found(text), text
+    for text in ("akkerij", "gamma", "0404", "peet zzz"):
+        assert not found(text), text
+    assert search_terms("   ") == []
+
+
+def test_references_compare_regardless_of_case_accents_and_spaces() -> None:
+    assert reference_key(" K-100 ") == reference_key("k-100")
+    assert reference_key("Café  A") == reference_key("cafe a")
+    assert reference_key("") is None
+    assert reference_key(None) is None
+
+
 @given(
-    names=st.lists(st.sampled_from(["a", "B", "c", "a"]), min_size=0, max_size=30),
-    limit=st.integers(1, 7),
+    fences=st.lists(st.integers(0, 99), unique=True).map(sorted),
+    after=st.one_of(st.none(), st.integers(0, 99)),
     descending=st.booleans(),
 )
-def test_cursor_pages_cover_every_row_once_in_order(names, limit, descending) -> None:
-    rows = [_row(n, name) for n, name in enumerate(names)]
-    seen: list[str] = []
-    cursor = None
-    for _ in range(len(rows) + 2):
-        query = ClientQuery(
-            office_id="o1",
-            limit=limit,
-            descending=descending,
-            after=Cursor.decode(cursor) if cursor else None,
-        )
-        page = page_of(rows, query)
-        seen.extend(r.client_id for r in page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    expected = sorted(
-        rows, key=lambda r: (r.company_name.casefold(), r.client_id), reverse=descending
-    )
-    assert seen == [r.client_id for r in expected]
+def test_windows_cover_the_office_after_the_cursor_once_each(fences, after, descending) -> None:
+    key = lambda n: f"o1{SEP}{n:02d}{SEP}x"  # noqa: E731
+    cursor = Cursor(SortKey.COMPANY_NAME, descending, key(after)) if after is not None else None
+    query = ClientQuery(office_id="o1", descending=descending, after=cursor)
+    keys = [key(n) for n in range(100)]
+    covered: list[str] = []
+    widths = []
+    for window in _windows([key(f) for f in fences], query):
+        inside = [
+            k
+            for k in keys
+            if all(
+                {"$gt": k > v, "$gte": k >= v, "$lt": k < v, "$lte": k <= v}[op]
+                for op, v in window.items()
+            )
+        ]
+        widths.append(len(inside))
+        covered += inside
+    expected = [
+        k for k in keys if after is None or (k < key(after) if descending else k > key(after))
+    ]
+    assert sorted(covered) == expected  # every key once, none twice
+    assert len(widths) <= len(fences) + 1
 
 
-def test_a_cursor_is_refused_for_another_sort_or_when_tampered_with() -> None:
-    cursor = Cursor(SortKey.COMPANY_NAME, False, "a", "id1")
+def test_a_cursor_is_refused_for_another_sort_office_or_when_tampered_with() -> None:
+    cursor = Cursor(SortKey.COMPANY_NAME, False, f"o1{SEP}a{SEP}id1")
     with pytest.raises(InvalidCursor):
         ClientQuery(office_id="o1", sort=SortKey.EMAIL, after=cursor)
     with pytest.raises(InvalidCursor):
+        ClientQuery(office_id="o2", after=cursor)  # another office's keys
+    with pytest.raises(InvalidCursor):
         Cursor.decode("not-a-cursor!!")
+    assert ClientQuery(office_id="o1", after=Cursor.decode(cursor.encode())).after == cursor
 
 
-def test_staff_groups_and_filters_apply_in_memory() -> None:
-    rows = [_row(1, "Gent", "g1"), _row(2, "Brugge", "g2"), _row(3, "All")]
-    query = ClientQuery(office_id="o1", visible_groups=frozenset({"g1", "everyone"}))
-    assert [r.company_name for r in page_of(rows, query).items] == ["All", "Gent"]
-    search = ClientQuery(office_id="o1", text="000000002")
-    assert [r.company_name for r in page_of(rows, search).items] == ["Brugge"]
+def test_staff_ids_are_refused_by_shape() -> None:
+    ids = ["staff-1", "", "../x", "a\r\nb", "x" * 10_000, "jane.doe@office.be", "id\n"]
+    assert malformed_staff_ids(ids) == [1, 2, 3, 4, 6]
 
 
 def test_office_settings_always_allow_manual_and_need_days_for_a_delay() -> None:
@@ -157,47 +210,3 @@ def test_recheck_backoff_grows_and_is_capped() -> None:
     assert delays[0] == timedelta(minutes=1)
     assert delays[-1] == timedelta(hours=6)
     assert policy.delay(1, jitter=0.0) == timedelta(seconds=30)
-
-
-@given(
-    names=st.lists(st.sampled_from(["a", "B", "c", "d"]), min_size=0, max_size=25),
-    renames=st.lists(st.tuples(st.integers(0, 24), st.sampled_from(["a", "z", "C"])), max_size=8),
-    limit=st.integers(1, 6),
-    descending=st.booleans(),
-    sort=st.sampled_from(list(SortKey)),
-)
-def test_the_sorted_index_pages_like_a_full_sort(names, renames, limit, descending, sort) -> None:
-    from dataclasses import replace
-
-    from portal_clients.adapters.client_list import _OfficeCopy
-
-    rows = {f"id{n:03d}": _row(n, name) for n, name in enumerate(names)}
-    copy = _OfficeCopy(seq=0)
-    copy.build(list(rows.values()))
-    for n, name in renames:  # edits arrive after the load and move rows in the indexes
-        key = f"id{n:03d}"
-        if key in rows:
-            rows[key] = replace(rows[key], company_name=name, version=rows[key].version + 1)
-            copy.apply(rows[key])
-    cursor = None
-    for _ in range(len(rows) + 2):
-        query = ClientQuery(
-            office_id="o1",
-            limit=limit,
-            descending=descending,
-            sort=sort,
-            after=Cursor.decode(cursor) if cursor else None,
-        )
-        expected, got = page_of(rows.values(), query), copy.page(query)
-        assert [r.client_id for r in got.items] == [r.client_id for r in expected.items]
-        assert got.next_cursor == expected.next_cursor
-        cursor = got.next_cursor
-        if cursor is None:
-            break
-
-
-def test_a_list_line_survives_its_stored_form_whole() -> None:
-    from portal_clients.adapters.client_list import summary_from_json, summary_to_json
-
-    row = _row(7, "Acme")
-    assert summary_from_json(summary_to_json(row)) == row  # every field, none forgotten

@@ -11,14 +11,15 @@ from portal_client_rules import OfficeRules, check_client
 from portal_clients.domain.errors import Conflict, Forbidden, Invalid, NotFound, StaleVersion
 from portal_clients.domain.listing import ClientQuery
 from portal_clients.domain.vat import RegisterVerdict
-from portal_clients.service import clients, events, office
+from portal_clients.service import clients, events, imports, office
 from portal_clients.service.clients import ClientInput
-from portal_clients.testing.fakes import fake_deps
 from portal_clients.testing.samples import client_form, normalised_vat
 from portal_contracts.clients import ClientCreated, ClientUpdated, VatCheck
 from portal_contracts.identity import Caller, Role
 from portal_contracts.imports import ImportRow, ImportValidated, ImportValidatedPayload
 from portal_contracts.values import TransferMethod
+
+from ..fakes import fake_deps
 
 ADMIN = Caller(office_id="o1", user_id="admin", role=Role.ADMIN)
 OTHER = Caller(office_id="o2", user_id="admin2", role=Role.ADMIN)
@@ -54,7 +55,8 @@ async def test_register_outcomes() -> None:
     assert skipped.vat_check is VatCheck.SKIPPED
     pending = await clients.create_client(ClientInput(client_form(2)), ADMIN, deps)
     assert pending.vat_check is VatCheck.PENDING
-    assert list(deps.rechecks.checks) == [pending.client_id]  # type: ignore[attr-defined]
+    assert pending.recheck is not None
+    assert [c.client_id for c in deps.clients.rows.values() if c.recheck] == [pending.client_id]  # type: ignore[attr-defined]
 
 
 async def test_edit_needs_the_current_version_and_stays_in_the_office() -> None:
@@ -121,12 +123,17 @@ async def test_the_recheck_settles_a_pending_check_or_backs_off() -> None:
     deps.register.verdicts[normalised_vat(1)] = RegisterVerdict.UNAVAILABLE  # type: ignore[attr-defined]
     client = await clients.create_client(ClientInput(client_form(1)), ADMIN, deps)
     deps.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
-    assert await events.recheck_pending_vat(deps) == 0
-    assert deps.rechecks.checks[client.client_id].attempts == 1  # type: ignore[attr-defined]
+    assert await events.recheck_vat(deps) == 1
+    stored = await clients.get_client(client.client_id, ADMIN, deps)
+    assert stored.recheck is not None
+    assert stored.recheck.attempts == 1
+    assert stored.version == 1  # nothing changed for anyone
     deps.register.verdicts[normalised_vat(1)] = RegisterVerdict.VALID  # type: ignore[attr-defined]
     deps.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
-    assert await events.recheck_pending_vat(deps) == 1
-    assert (await clients.get_client(client.client_id, ADMIN, deps)).vat_check is VatCheck.VALID
+    assert await events.recheck_vat(deps) == 1
+    settled = await clients.get_client(client.client_id, ADMIN, deps)
+    assert (settled.vat_check, settled.recheck, settled.version) == (VatCheck.VALID, None, 2)
+    assert await events.recheck_vat(deps) == 0
 
 
 def _chunk(numbers: list[int], index: int = 0, count: int = 1) -> ImportValidated:
@@ -149,10 +156,10 @@ def _chunk(numbers: list[int], index: int = 0, count: int = 1) -> ImportValidate
 
 async def test_an_import_is_hidden_until_complete_then_committed_once() -> None:
     deps = fake_deps()
-    await events.import_validated(_chunk([2, 3], 0, 2), deps)
+    await imports.import_validated(_chunk([2, 3], 0, 2), deps)
     assert (await clients.list_clients(ClientQuery(office_id="o1"), ADMIN, deps)).items == []
-    await events.import_validated(_chunk([4], 1, 2), deps)
-    await events.import_validated(_chunk([4], 1, 2), deps)  # redelivered
+    await imports.import_validated(_chunk([4], 1, 2), deps)
+    await imports.import_validated(_chunk([4], 1, 2), deps)  # redelivered
     [answer] = deps.imports.answers  # type: ignore[attr-defined]
     assert sorted(answer.payload.client_ids) == [2, 3, 4]
     page = await clients.list_clients(ClientQuery(office_id="o1"), ADMIN, deps)
@@ -167,7 +174,7 @@ async def test_an_import_with_a_taken_email_is_rejected_whole() -> None:
     await clients.create_client(
         ClientInput(client_form(50, user={"email": client_form(3)["user"]["email"]})), OTHER, deps
     )
-    await events.import_validated(_chunk([2, 3, 4]), deps)
+    await imports.import_validated(_chunk([2, 3, 4]), deps)
     [answer] = deps.imports.answers  # type: ignore[attr-defined]
     assert [(r.row_number, r.code) for r in answer.payload.rows] == [(3, "email.taken")]
     assert (await clients.list_clients(ClientQuery(office_id="o1"), ADMIN, deps)).items == []
@@ -176,9 +183,9 @@ async def test_an_import_with_a_taken_email_is_rejected_whole() -> None:
 async def test_a_large_import_is_answered_in_parts_that_each_fit_a_kafka_message(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(events, "ANSWER_ROWS_PER_PART", 2)  # 5,000 in production
+    monkeypatch.setattr(imports, "ANSWER_ROWS_PER_PART", 2)  # 5,000 in production
     deps = fake_deps()
-    await events.import_validated(_chunk([2, 3, 4, 5, 6]), deps)
+    await imports.import_validated(_chunk([2, 3, 4, 5, 6]), deps)
     answers = deps.imports.answers  # type: ignore[attr-defined]
     assert [(a.payload.chunk_index, a.payload.chunk_count) for a in answers] == [
         (0, 3),

@@ -1,284 +1,225 @@
-"""The client list served from memory, kept fresh by a per-office change log read by key.
+"""The client list: one indexed query per window of the sort order, keyset pages.
 
-Why: FerretDB 1.24 (SQLite) pushes no filter down except ``{_id: value}``, so a list query over
-an office of 10,000 clients reads every client document (about a second) whatever the indexes.
-The list instead comes from an in-memory copy of the office's client summaries, loaded once per
-process by one scan, then kept current by reading the office's change log *by key*:
+Every sort order has its own key (``sort.<order>`` = "<office>␟<value>␟<client id>", unique and
+scoped to the office) and indexes: ``sort.<order>`` alone, and ``(office_id, status,
+sort.<order>)`` and ``(office_id, data.group_id, sort.<order>)`` for the equality filters.
+A page is ``find(filter, sort.<order> in a window).sort(sort.<order>).limit(limit + 1)``.
 
-- ``client_list_log/<office>:<seq>`` holds the summaries of clients written at step ``seq``.
-  Appending is an insert of the next key, so two writers can never take the same step (the
-  insert of an existing key fails, the writer tries the next one).
-- A reader that knows the office up to step ``n`` asks for ``<office>:<n+1>`` (one lookup by
-  ``_id``, a few milliseconds); found, it applies it and asks for the next one.
+Why windows: MongoDB stops an index scan at the limit, but the local server (SecantusDB)
+reads the whole index range a filter names and sorts it before applying the limit (about
+7 µs per client: 0.7 s for an office of 100,000). So each query names a bounded range of the
+sort order: ``client_lists/<office>`` keeps every 500th sort key of the office ("fences"), and
+a page reads from its cursor to the next fence, then twice as far, and so on until it has
+limit + 1 rows or the office ends. On MongoDB the windows cost nothing (each stops at the
+limit); here they make a page cost about one window (~500 clients) whatever the office's size.
+Fences only tune the cost: a missing or old fence never changes what a page holds.
 
-The outbox relay appends every client whose events it relays (one entry per office per pass), so
-the log follows the same marker that guarantees the events: nothing written is left out of the
-lists, even when its writer died right after the write. A summary older than the one held (a
-lower version) is ignored, so replays and reordering are harmless. The process that made a write
-also applies it to its own copy at once (read-your-writes); other processes see it once relayed,
-a fraction of a second later. A copy older than ``reload_after`` is rebuilt from a fresh scan.
+The document also counts the office's clients (``$inc`` after each creation) and remembers
+how many there were when the fences were taken; when the office has grown by a quarter the
+next list request has them taken again in the background (one read of the office's sort keys,
+under a servicekit Lease so one process does it). A text search is read through the ``search``
+index instead (its cost grows with the clients its words match, see the README).
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+import contextlib
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
-from portal_clients.adapters.documents import SUMMARY_PROJECTION, summary_from_document
-from portal_clients.adapters.import_states import ImportStates
+from portal_clients.adapters.documents import SUMMARY_PROJECTION, Document, summary_from_document
 from portal_clients.domain.listing import (
+    SEP,
     ClientPage,
     ClientQuery,
-    ClientSummary,
     SortKey,
-    page_from_index,
+    finish_page,
+    search_terms,
 )
-from portal_contracts.clients import VatCheck
-from portal_contracts.values import ClientStatus, SubscriptionMode
+from portal_servicekit.leases import Lease
+from portal_servicekit.mongo import Session, is_duplicate_key
+from portal_servicekit.outbox import LEASES
 
-Document = dict[str, Any]
-ENTRY_SIZE = 500  # summaries per log entry (an import appends thousands at once)
+logger = logging.getLogger(__name__)
 
-
-def _key(office_id: str, seq: int) -> str:
-    return f"{office_id}:{seq:012d}"
-
-
-def summary_to_json(row: ClientSummary) -> Document:
-    # Field by field, not dataclasses.asdict: its deep copy was a tenth of an import's CPU.
-    return {
-        "client_id": row.client_id,
-        "company_name": row.company_name,
-        "vat_number": row.vat_number,
-        "internal_reference": row.internal_reference,
-        "email": row.email,
-        "first_name": row.first_name,
-        "last_name": row.last_name,
-        "status": row.status.value,
-        "group_id": row.group_id,
-        "subscription_mode": row.subscription_mode.value,
-        "vat_check": row.vat_check.value,
-        "version": row.version,
-        "created_at": row.created_at,
-    }
+FENCE_EVERY = 500
+REFENCE_LEASE = timedelta(minutes=2)
 
 
-def summary_from_json(data: Document) -> ClientSummary:
-    created = data["created_at"]
-    return ClientSummary(
-        **{
-            **data,
-            "status": ClientStatus(data["status"]),
-            "subscription_mode": SubscriptionMode(data["subscription_mode"]),
-            "vat_check": VatCheck(data["vat_check"]),
-            "created_at": created if created.tzinfo else created.replace(tzinfo=UTC),
-        }
-    )
+def list_indexes() -> list[list[tuple[str, int]]]:
+    """The list's indexes on ``clients`` (see the module docstring)."""
+    keys: list[list[tuple[str, int]]] = [[("search", 1)]]
+    for sort in SortKey:
+        field = f"sort.{sort.value}"
+        keys += [[(field, 1)], [("office_id", 1), ("status", 1), (field, 1)]]
+        keys.append([("office_id", 1), ("data.group_id", 1), (field, 1)])
+    return keys
 
 
-class ClientListLog:
-    """Appends to an office's change log (the writer's side)."""
-
+class ClientLists:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.log = db["client_list_log"]
-        self.hints = db["client_list_hint"]
-        self._last: dict[str, int] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-
-    async def append(self, office_id: str, rows: list[ClientSummary]) -> None:
-        # One appender per office in this process: concurrent requests would otherwise all try
-        # the same next step and retry one by one (each try is a disk write).
-        async with self._locks.setdefault(office_id, asyncio.Lock()):
-            for start in range(0, len(rows), ENTRY_SIZE):
-                await self._append_one(office_id, rows[start : start + ENTRY_SIZE])
-
-    async def _append_one(self, office_id: str, rows: list[ClientSummary]) -> None:
-        seq = self._last.get(office_id)
-        if seq is None:
-            seq = await self.last_seq(office_id)
-        while True:
-            seq += 1
-            try:
-                await self.log.insert_one(
-                    {
-                        "_id": _key(office_id, seq),
-                        "rows": [summary_to_json(r) for r in rows],
-                        "at": datetime.now(UTC),
-                    }
-                )
-                break
-            except DuplicateKeyError:
-                continue  # another writer took this step: try the next one
-        self._last[office_id] = seq
-        if seq % 50 == 0:
-            # A lower bound for newcomers' search; a lost update only makes it older.
-            await self.hints.replace_one({"_id": office_id}, {"seq": seq}, upsert=True)
-
-    async def trim(self, older_than: datetime) -> int:
-        """Forget steps older than every copy still in use (copies reload after an hour)."""
-        result = await self.log.delete_many({"at": {"$lt": older_than}})
-        return result.deleted_count
-
-    async def last_seq(self, office_id: str) -> int:
-        """The last step taken: galloping then binary search by key from the hint."""
-        hint = await self.hints.find_one({"_id": office_id})
-        low = hint["seq"] if hint else 0  # known to exist (or 0: nothing yet)
-        step = 1
-        high = low + step
-        while await self._exists(office_id, high):
-            low, step = high, step * 2
-            high = low + step
-        while high - low > 1:  # low exists, high does not
-            middle = (low + high) // 2
-            if await self._exists(office_id, middle):
-                low = middle
-            else:
-                high = middle
-        return low
-
-    async def _exists(self, office_id: str, seq: int) -> bool:
-        return await self.log.find_one({"_id": _key(office_id, seq)}, {"_id": 1}) is not None
-
-
-@dataclass
-class _OfficeCopy:
-    """One office's summaries, with one index per sort order kept sorted as rows change."""
-
-    seq: int
-    rows: dict[str, ClientSummary] = field(default_factory=dict)
-    orders: dict[SortKey, list[tuple[str, str]]] = field(default_factory=dict)
-    loaded_at: float = field(default_factory=time.monotonic)
-    checked_at: float = field(default_factory=time.monotonic)  # last look at the log
-    refreshing: asyncio.Task[None] | None = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    def build(self, rows: list[ClientSummary]) -> None:
-        for row in rows:
-            held = self.rows.get(row.client_id)
-            if held is None or held.version <= row.version:
-                self.rows[row.client_id] = row
-        self.orders = {
-            sort: sorted((r.sort_value(sort), r.client_id) for r in self.rows.values())
-            for sort in SortKey
-        }
-
-    def apply(self, row: ClientSummary) -> None:
-        held = self.rows.get(row.client_id)
-        if held is not None and held.version > row.version:
-            return  # an older summary, replayed or late
-        for sort, index in self.orders.items():
-            if held is not None:
-                old = (held.sort_value(sort), held.client_id)
-                position = bisect.bisect_left(index, old)
-                if position < len(index) and index[position] == old:
-                    del index[position]
-            bisect.insort(index, (row.sort_value(sort), row.client_id))
-        self.rows[row.client_id] = row
-
-    def page(self, query: ClientQuery) -> ClientPage:
-        return page_from_index(self.orders[query.sort], self.rows, query)
-
-
-class ClientListCache:
-    """The reader's side: pages of an office's clients from memory, caught up by key."""
-
-    def __init__(
-        self,
-        db: AsyncDatabase[Document],
-        log: ClientListLog,
-        imports: ImportStates,
-        *,
-        reload_after_s: float = 3600.0,
-        refresh_s: float = 0.5,
-        wait_s: float = 5.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
         self.clients = db["clients"]
-        self.log = log
-        self.imports = imports
-        self.reload_after_s = reload_after_s
-        self.refresh_s = refresh_s
-        self.wait_s = wait_s
-        self.clock = clock
-        self._offices: dict[str, _OfficeCopy] = {}
-        self._loading: dict[str, asyncio.Lock] = {}
-        self._reloads: dict[str, asyncio.Task[None]] = {}
+        self.lists = db["client_lists"]
+        self.leases = db[LEASES]
+        self._refencing: dict[str, asyncio.Task[None]] = {}
 
-    def note(self, office_id: str, row: ClientSummary) -> None:
-        """This process's own write: seen by its next list at once (the relay logs it for all)."""
-        copy = self._offices.get(office_id)
-        if copy is not None:
-            copy.apply(row)
+    # --- counting (called by the writers) ------------------------------------------------------
+
+    async def counted(self, office_id: str, added: int, *, session: Session | None = None) -> None:
+        for _ in range(3):  # two first writers of an office may both try the upsert
+            try:
+                await self.lists.update_one(
+                    {"_id": office_id}, {"$inc": {"clients": added}}, upsert=True, session=session
+                )
+                return
+            except Exception as exc:
+                if not is_duplicate_key(exc):
+                    raise
+
+    async def importing(self, office_id: str, key: str, *, session: Session) -> None:
+        """Clients of import ``key`` are being stored in several transactions: leave them out."""
+        await self.lists.update_one(
+            {"_id": office_id}, {"$addToSet": {"importing": key}}, session=session
+        )
+
+    async def imported(self, office_id: str, key: str, added: int, *, session: Session) -> None:
+        await self.lists.update_one(
+            {"_id": office_id},
+            {"$pull": {"importing": key}, "$inc": {"clients": added}},
+            session=session,
+        )
+
+    # --- pages ---------------------------------------------------------------------------------
 
     async def page(self, query: ClientQuery) -> ClientPage:
-        copy = await self._fresh(query.office_id)
-        return copy.page(query)
-
-    async def _fresh(self, office_id: str) -> _OfficeCopy:
-        """The office's copy, caught up with the log as the request can afford.
-
-        Asking the log is a lookup that FerretDB answers by reading the whole log collection
-        when the key is absent (the usual answer), so it is asked at most every ``refresh_s``:
-        a request arriving sooner is served at once; one arriving later than ``wait_s`` after the
-        last look waits for it (a view older than that is not served); in between, the catch-up
-        runs in the background and the request is served from the copy as it is.
-        """
-        copy = self._offices.get(office_id)
-        if copy is None:
-            copy = await self._load(office_id)
-        elif self.clock() - copy.loaded_at > self.reload_after_s and office_id not in self._reloads:
-            # Rebuilt in the background; the log keeps two hours, so the old copy stays exact.
-            self._reloads[office_id] = asyncio.create_task(self._reload(office_id))
-        age = self.clock() - copy.checked_at
-        if age >= self.wait_s:
-            await self._catch_up(office_id, copy)
-        elif age >= self.refresh_s and copy.refreshing is None:
-            copy.refreshing = asyncio.create_task(self._catch_up(office_id, copy))
-        return copy
-
-    async def _catch_up(self, office_id: str, copy: _OfficeCopy) -> None:
-        try:
-            async with copy.lock:
-                started = self.clock()
-                while True:
-                    entry = await self.log.log.find_one({"_id": _key(office_id, copy.seq + 1)})
-                    if entry is None:
-                        break
-                    for data in entry["rows"]:
-                        copy.apply(summary_from_json(data))
-                    copy.seq += 1
-                copy.checked_at = started
-        finally:
-            copy.refreshing = None
-
-    async def _reload(self, office_id: str) -> None:
-        try:
-            await self._load(office_id, replace=True)  # readers use the old copy meanwhile
-        finally:
-            self._reloads.pop(office_id, None)
-
-    async def _load(self, office_id: str, *, replace: bool = False) -> _OfficeCopy:
-        lock = self._loading.setdefault(office_id, asyncio.Lock())
-        async with lock:
-            held = self._offices.get(office_id)
-            if held is not None and not replace:
-                return held  # another request loaded it meanwhile
-            # The step is read BEFORE the scan: changes made during the scan are replayed after.
-            started = self.clock()
-            seq = await self.log.last_seq(office_id)
-            copy = _OfficeCopy(seq=seq, loaded_at=started, checked_at=started)
-            projection = {**SUMMARY_PROJECTION, "visible": 1, "import_ref": 1}
-            cursor = self.clients.find({"office_id": office_id}, projection)
-            copy.build(
-                [summary_from_document(d) async for d in cursor if await self.imports.visible(d)]
+        meta = await self.lists.find_one({"_id": query.office_id}) or {}
+        self._refence_if_stale(query.office_id, meta)
+        field = f"sort.{query.sort.value}"
+        direction = DESCENDING if query.descending else 1
+        wanted = query.limit + 1
+        rows: list[Document] = []
+        terms = search_terms(query.text)
+        fences = [] if terms else meta.get("fences", {}).get(query.sort.value, [])
+        for window in _windows(fences, query):
+            found = self.clients.find(
+                self._filter(query, meta.get("importing", []), terms, window), SUMMARY_PROJECTION
             )
-            self._offices[office_id] = copy
-            return copy
+            rows += await found.sort(field, direction).limit(wanted - len(rows)).to_list()
+            if len(rows) >= wanted:
+                break
+        return finish_page([summary_from_document(d) for d in rows], query)
+
+    def _filter(
+        self, query: ClientQuery, importing: list[str], terms: list[str], window: Document
+    ) -> Document:
+        office = query.office_id
+        # The first condition is the one to read by: the window of the sort order, or the
+        # search's most telling word. (With several candidate conditions the local server
+        # reads by the first indexed one; MongoDB plans either way.)
+        first: Document
+        if terms:
+            first = {"search": _prefix(office, terms[0])}
+        else:
+            first = {}
+        conditions: Document = {**first, f"sort.{query.sort.value}": window, "office_id": office}
+        if query.statuses is not None:
+            statuses = sorted(s.value for s in query.statuses)
+            conditions["status"] = statuses[0] if len(statuses) == 1 else {"$in": statuses}
+        groups = query.groups
+        if groups is not None:
+            ordered = sorted(groups)
+            conditions["data.group_id"] = ordered[0] if len(ordered) == 1 else {"$in": ordered}
+        if query.subscription_mode is not None:
+            conditions["data.company.subscription_mode"] = query.subscription_mode.value
+        if importing:
+            conditions["pending_import"] = {"$nin": importing}
+        if len(terms) > 1:
+            conditions["$and"] = [{"search": _prefix(office, t)} for t in terms[1:]]
+        return conditions
+
+    # --- fences --------------------------------------------------------------------------------
+
+    def _refence_if_stale(self, office_id: str, meta: Document) -> None:
+        clients, fenced = meta.get("clients", 0), meta.get("fenced", 0)
+        if clients < 2 * FENCE_EVERY or clients <= fenced * 1.25 + FENCE_EVERY // 2:
+            return
+        if office_id not in self._refencing:
+            task = asyncio.create_task(self._refence(office_id), name=f"refence-{office_id}")
+            self._refencing[office_id] = task
+            task.add_done_callback(lambda _: self._refencing.pop(office_id, None))
+
+    async def refence(self, office_id: str) -> bool:
+        """Take the office's fences again (False: another process is doing it)."""
+        lease = Lease(self.leases, f"clients-list-fences:{office_id}", ttl=REFENCE_LEASE)
+        if not await lease.hold():
+            return False
+        try:
+            keys: dict[str, list[str]] = {sort.value: [] for sort in SortKey}
+            async for doc in self.clients.find({"office_id": office_id}, {"sort": 1, "_id": 0}):
+                for sort, values in keys.items():
+                    values.append(doc["sort"][sort])
+            count = len(keys[SortKey.COMPANY_NAME.value])
+            fences = {s: sorted(values)[FENCE_EVERY::FENCE_EVERY] for s, values in keys.items()}
+            await self.lists.update_one(
+                {"_id": office_id},
+                {
+                    "$set": {"fences": fences, "fenced": count, "fenced_at": datetime.now(UTC)},
+                    "$max": {"clients": count},
+                },
+                upsert=True,
+            )
+        finally:
+            await lease.release()
+        return True
+
+    async def _refence(self, office_id: str) -> None:
+        try:
+            await self.refence(office_id)
+        except Exception:
+            logger.exception("taking the list fences of office %s failed", office_id)
+
+    async def close(self) -> None:
+        for task in list(self._refencing.values()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _prefix(office_id: str, term: str) -> Document:
+    start = f"{office_id}{SEP}{term}"
+    return {"$elemMatch": {"$gte": start, "$lt": start + "\U0010ffff"}}
+
+
+def _windows(fences: list[str], query: ClientQuery) -> Iterator[Document]:
+    """Ranges of the sort order from the cursor on, one fence wide, then doubling."""
+    office_start, office_end = query.office_id + SEP, query.office_id + chr(ord(SEP) + 1)
+    after = query.after.after if query.after is not None else None
+    if query.descending:
+        edges = fences[: bisect.bisect_left(fences, after)] if after else fences
+        edges = edges[::-1]
+        low, high = ("$gte", "$lt")
+        start, end = after or office_end, office_start
+    else:
+        edges = fences[bisect.bisect_right(fences, after) :] if after else fences
+        low, high = ("$gt", "$lte")
+        start, end = after or office_start, office_end
+    position, width = 0, 1
+    while True:
+        edge_at = position + width - 1
+        edge = edges[edge_at] if edge_at < len(edges) else None
+        bounds: dict[str, Any]
+        if query.descending:
+            bounds = {high: start, low: edge if edge is not None else end}
+        else:
+            bounds = {low: start, high: edge if edge is not None else end}
+        yield bounds
+        if edge is None:
+            return
+        start, position, width = edge, position + width, width * 2

@@ -58,5 +58,18 @@ class Forbidden(ClientsError):
         self.field_name = field_name
 
 
-class Busy(ClientsError):
-    """Another writer holds the record for longer than we are willing to wait; retry."""
+class RateLimited(ClientsError):
+    """The office used up its allowance for this call; it may try again after ``retry_after_s``."""
+
+    def __init__(self, code: str, retry_after_s: int) -> None:
+        super().__init__(code)
+        self.code = code
+        self.retry_after_s = retry_after_s
+
+
+class RowsRefused(ClientsError):
+    """Rows of an import lost a uniqueness race while being stored: nothing of it was kept."""
+
+    def __init__(self, rows: dict[str, FieldIssue]) -> None:
+        super().__init__(", ".join(rows))
+        self.rows = rows  # client id -> the rule it broke

@@ -1,28 +1,35 @@
-"""The client list: filters, sort orders, opaque cursors, and the page of summaries it returns.
+"""The client list: filters, sort orders, opaque cursors, the page it returns, and the keys a
+client is listed and found by (computed here, so every store sorts and searches alike).
 
-Pagination is keyset-based: a cursor holds the sort order, the last row's sort value and its client
-id (the tie-breaker), so pages stay stable while clients are added and no ``skip`` is ever needed.
+- A **sort key** is ``<office>␟<value>␟<client id>`` (␟ = U+001F): unique, so a page ends at one
+  exact key and the next page starts after it (keyset paging, never ``skip``); scoped to the
+  office by its prefix.
+- **Search words** are the normalised words of the company name, the internal reference, the
+  e-mail and the VAT number (with and without its country code and leading zero), each
+  prefixed by the office. A query matches when each of its words is the beginning of one of
+  them: "peet" finds "Bakkerij Peeters"; "0403.170.701", "BE 0403 170 701" and "403170701"
+  find BE0403170701.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import bisect
-import heapq
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from functools import cached_property
-from operator import itemgetter
 
 from portal_contracts.clients import VatCheck
 from portal_contracts.values import ClientStatus, SubscriptionMode
 
 MAX_PAGE = 200
+SEP = "\x1f"
+MAX_TERMS = 5
+_COMPACT = re.compile(r"[\s.\-/]")
+_VAT_LIKE = re.compile(r"[a-z]{0,2}\d{6,}")
 
 
 class SortKey(StrEnum):
@@ -33,26 +40,38 @@ class SortKey(StrEnum):
 
 
 class InvalidCursor(ValueError):
-    """A cursor that was not issued for this sort order, or was tampered with."""
+    """A cursor that was not issued for this office and sort order, or was tampered with."""
+
+
+def fold(text: str) -> str:
+    """Case-folded, accents removed, spaces collapsed: how names compare and are searched."""
+    folded = text.casefold()
+    if not folded.isascii():
+        decomposed = unicodedata.normalize("NFKD", folded)
+        folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(folded.split())
+
+
+def compact(text: str) -> str:
+    return _COMPACT.sub("", text)
 
 
 @dataclass(frozen=True)
 class Cursor:
     sort: SortKey
     descending: bool
-    value: str
-    client_id: str
+    after: str  # the sort key of the last row of the previous page
 
     def encode(self) -> str:
-        raw = json.dumps([self.sort.value, self.descending, self.value, self.client_id])
+        raw = json.dumps([self.sort.value, self.descending, self.after])
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            sort, descending, value, client_id = json.loads(raw)
-            return cls(SortKey(sort), bool(descending), str(value), str(client_id))
+            sort, descending, after = json.loads(raw)
+            return cls(SortKey(sort), bool(descending), str(after))
         except (ValueError, TypeError, binascii.Error) as exc:
             raise InvalidCursor(text) from exc
 
@@ -62,6 +81,7 @@ class ClientSummary:
     """One line of the client list."""
 
     client_id: str
+    office_id: str
     company_name: str
     vat_number: str
     internal_reference: str | None
@@ -75,34 +95,49 @@ class ClientSummary:
     version: int
     created_at: datetime
 
-    # Computed once per summary: a list request sorts and searches thousands of them.
-    @cached_property
-    def _name_key(self) -> str:
-        return self.company_name.casefold()
-
-    @cached_property
-    def _reference_key(self) -> str:
-        return (self.internal_reference or "").casefold()
-
-    @cached_property
-    def _created_key(self) -> str:
-        return self.created_at.isoformat()
-
     def sort_value(self, sort: SortKey) -> str:
         if sort is SortKey.COMPANY_NAME:
-            return self._name_key
-        if sort is SortKey.CREATED_AT:
-            return self._created_key
-        if sort is SortKey.INTERNAL_REFERENCE:
-            return self._reference_key
-        return self.email
+            value = fold(self.company_name)
+        elif sort is SortKey.CREATED_AT:
+            value = self.created_at.astimezone(UTC).isoformat(timespec="milliseconds")
+        elif sort is SortKey.INTERNAL_REFERENCE:
+            value = fold(self.internal_reference or "")
+        else:
+            value = self.email
+        return f"{self.office_id}{SEP}{value}{SEP}{self.client_id}"
+
+    def search_words(self) -> list[str]:
+        words = set()
+        for word in fold(self.company_name).split():
+            words.add(compact(word))
+            words.update(compact(part) for part in word.split("-"))
+        if self.internal_reference:
+            words.add(compact(fold(self.internal_reference)))
+        words.add(compact(self.email))
+        vat = self.vat_number.casefold()
+        words.update({vat, vat[2:], vat[2:].lstrip("0")})
+        return sorted(f"{self.office_id}{SEP}{w}" for w in words if w)
+
+
+def search_terms(text: str | None) -> list[str]:
+    """The words a query must find (each the beginning of a search word)."""
+    folded = fold(text or "")
+    if not folded:
+        return []
+    whole = compact(folded)
+    if _VAT_LIKE.fullmatch(whole):  # a VAT number typed with spaces: one word
+        return [whole]
+    terms = {compact(t) for t in folded.split()} - {""}
+    # The search is read by its first word: one with digits (a number, a reference) first,
+    # then the longest, as the likeliest to narrow it down.
+    return sorted(terms, key=lambda t: (not any(c.isdigit() for c in t), -len(t), t))[:MAX_TERMS]
 
 
 @dataclass(frozen=True)
 class ClientQuery:
     office_id: str
     visible_groups: frozenset[str] | None = None  # None: every group (an admin)
-    status: ClientStatus | None = None
+    statuses: frozenset[ClientStatus] | None = None
     group_id: str | None = None
     subscription_mode: SubscriptionMode | None = None
     text: str | None = None
@@ -113,43 +148,22 @@ class ClientQuery:
 
     def __post_init__(self) -> None:
         if self.after is not None and (
-            self.after.sort is not self.sort or self.after.descending != self.descending
+            self.after.sort is not self.sort
+            or self.after.descending != self.descending
+            or not self.after.after.startswith(self.office_id + SEP)
         ):
-            raise InvalidCursor("cursor issued for another sort order")
+            raise InvalidCursor("cursor issued for another office or sort order")
         if not 1 <= self.limit <= MAX_PAGE:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
 
-    def search_terms(self) -> tuple[str, str] | None:
-        """(case-folded text, compact form for VAT numbers), or None without a search."""
-        if not self.text or not self.text.strip():
-            return None
-        folded = self.text.strip().casefold()
-        return folded, re.sub(r"[\s.\-/]", "", folded).upper()
-
-    def matches(self, row: ClientSummary) -> bool:
-        if self.visible_groups is not None and row.group_id not in self.visible_groups:
-            return False
-        if self.status is not None and row.status is not self.status:
-            return False
-        if self.group_id is not None and row.group_id != self.group_id:
-            return False
-        if (
-            self.subscription_mode is not None
-            and row.subscription_mode is not self.subscription_mode
-        ):
-            return False
-        terms = self.search_terms()
-        if terms is not None:
-            folded, compact = terms
-            found = (
-                folded in row.sort_value(SortKey.COMPANY_NAME)
-                or folded in row.sort_value(SortKey.INTERNAL_REFERENCE)
-                or folded in row.email
-                or (bool(compact) and compact in row.vat_number)
-            )
-            if not found:
-                return False
-        return True
+    @property
+    def groups(self) -> frozenset[str] | None:
+        """The groups a page may show (None: all), the filter and the caller's view combined."""
+        if self.group_id is None:
+            return self.visible_groups
+        if self.visible_groups is None or self.group_id in self.visible_groups:
+            return frozenset({self.group_id})
+        return frozenset()
 
 
 @dataclass(frozen=True)
@@ -158,52 +172,10 @@ class ClientPage:
     next_cursor: str | None
 
 
-def page_of(rows: Iterable[ClientSummary], query: ClientQuery) -> ClientPage:
-    """Filter, order and cut one page from summaries held in memory (keeps only limit + 1)."""
-    mark = (query.after.value, query.after.client_id) if query.after is not None else None
-    keyed: list[tuple[tuple[str, str], ClientSummary]] = []
-    for row in rows:
-        if not query.matches(row):
-            continue
-        key = (row.sort_value(query.sort), row.client_id)
-        if mark is not None and (key <= mark if not query.descending else key >= mark):
-            continue
-        keyed.append((key, row))
-    pick = heapq.nlargest if query.descending else heapq.nsmallest
-    first = pick(query.limit + 1, keyed, key=itemgetter(0))
-    return finish_page([row for _, row in first], query)
-
-
-def page_from_index(
-    index: Sequence[tuple[str, str]], rows: Mapping[str, ClientSummary], query: ClientQuery
-) -> ClientPage:
-    """One page from an index kept sorted by (sort value, client id) for ``query.sort``.
-
-    Starts at the cursor (binary search) and walks only as far as it takes to fill the page, so a
-    first page of 10,000 clients reads about ``limit`` rows, not 10,000.
-    """
-    mark = (query.after.value, query.after.client_id) if query.after is not None else None
-    if query.descending:
-        end = bisect.bisect_left(index, mark) if mark is not None else len(index)
-        positions: Iterable[int] = range(end - 1, -1, -1)
-    else:
-        start = bisect.bisect_right(index, mark) if mark is not None else 0
-        positions = range(start, len(index))
-    picked: list[ClientSummary] = []
-    for position in positions:
-        row = rows[index[position][1]]
-        if query.matches(row):
-            picked.append(row)
-            if len(picked) > query.limit:
-                break
-    return finish_page(picked, query)
-
-
 def finish_page(rows: list[ClientSummary], query: ClientQuery) -> ClientPage:
-    """``rows`` are already ordered and hold at most limit + 1 rows (the extra one says "more")."""
+    """``rows`` are in page order and hold at most limit + 1 rows (the extra one says "more")."""
     items = rows[: query.limit]
     if len(rows) <= query.limit or not items:
         return ClientPage(items, None)
-    last = items[-1]
-    cursor = Cursor(query.sort, query.descending, last.sort_value(query.sort), last.client_id)
+    cursor = Cursor(query.sort, query.descending, items[-1].sort_value(query.sort))
     return ClientPage(items, cursor.encode())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -11,6 +12,9 @@ from portal_contracts.values import AccountingSoftware, TransferMethod
 
 EVERYONE = "everyone"
 EVERYONE_NAME = "Everyone"
+# A staff member's id as the identity provider issues it (a login, a UUID, an e-mail): no
+# spaces, slashes or control characters, so it is safe in a path, a log line or a header.
+STAFF_ID = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
 
 
 class OfficeSettings(BaseModel):
@@ -57,6 +61,11 @@ class Group:
     @classmethod
     def everyone(cls, office_id: str) -> Group:
         return cls(group_id=EVERYONE, office_id=office_id, name=EVERYONE_NAME)
+
+
+def malformed_staff_ids(staff: list[str]) -> list[int]:
+    """Positions of the ids that are not staff ids (empty, too long, "../x", CR/LF...)."""
+    return [i for i, user_id in enumerate(staff) if not STAFF_ID.fullmatch(user_id)]
 
 
 def name_key(name: str) -> str:

@@ -7,13 +7,13 @@ from fastapi.responses import JSONResponse
 
 from portal_client_rules import messages as rule_messages
 from portal_clients.domain.errors import (
-    Busy,
     ClientsError,
     Conflict,
     FieldIssue,
     Forbidden,
     Invalid,
     NotFound,
+    RateLimited,
     StaleVersion,
 )
 from portal_clients.domain.listing import InvalidCursor
@@ -72,10 +72,15 @@ CLIENTS_MESSAGES: dict[str, dict[str, str]] = {
         "nl": "De groep « Everyone » kan niet hernoemd of verwijderd worden.",
         "en": "The “Everyone” group cannot be renamed or deleted.",
     },
-    "client.busy": {
-        "fr": "Ce client est en cours de modification ; réessayez dans un instant.",
-        "nl": "Deze klant wordt net gewijzigd; probeer zo meteen opnieuw.",
-        "en": "This client is being changed; try again in a moment.",
+    "staff.invalid_id": {
+        "fr": "Identifiant de collaborateur invalide : 1 à 128 caractères parmi lettres, chiffres et . _ : @ -.",
+        "nl": "Ongeldige medewerker-id: 1 tot 128 tekens uit letters, cijfers en . _ : @ -.",
+        "en": "Invalid staff id: 1 to 128 characters among letters, digits and . _ : @ -.",
+    },
+    "availability.rate_limited": {
+        "fr": "Trop de vérifications pour votre bureau cette heure-ci ; réessayez dans {retry_after} secondes.",
+        "nl": "Te veel controles voor uw kantoor dit uur; probeer opnieuw over {retry_after} seconden.",
+        "en": "Too many checks for your office this hour; try again in {retry_after} seconds.",
     },
     "cursor.invalid": {
         "fr": "Curseur de page invalide ; recommencez depuis la première page.",
@@ -121,8 +126,11 @@ def to_problem(exc: Exception, lang: str) -> ProblemError:
     if isinstance(exc, Forbidden):
         fields = _fields([FieldIssue(exc.field_name, exc.code)], lang) if exc.field_name else None
         return ProblemError(403, exc.code, fields=fields)
-    if isinstance(exc, Busy):
-        return ProblemError(503, "client.busy", headers={"Retry-After": "1"})
+    if isinstance(exc, RateLimited):
+        wait = str(exc.retry_after_s)
+        return ProblemError(
+            429, exc.code, params={"retry_after": wait}, headers={"Retry-After": wait}
+        )
     if isinstance(exc, InvalidCursor):
         return ProblemError(
             422, "validation", fields=_fields([FieldIssue("cursor", "cursor.invalid")], lang)

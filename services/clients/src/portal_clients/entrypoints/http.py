@@ -1,7 +1,7 @@
 """`uvicorn --factory portal_clients.entrypoints.http:create_app --port 8101`: the clients API.
 
-The API writes clients with their events (the outbox); the worker relays them to Kafka. For a
-single-process local run set CLIENTS_RELAY_IN_HTTP=true and the API relays too.
+The API writes clients with their events (the outbox, in the same transaction); the worker's
+relay publishes them, woken by a change stream on the outbox.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from portal_clients.bootstrap import ClientsService, bootstrap
-from portal_clients.config import Settings
+from portal_clients.bootstrap import Service, bootstrap
 from portal_clients.entrypoints import errors
 from portal_clients.entrypoints.http_clients import router as clients_router
 from portal_clients.entrypoints.http_office import router as office_router
@@ -20,32 +19,22 @@ from portal_servicekit.app import create_service_app
 from portal_servicekit.mongo import ping
 
 
-def create_app(
-    settings: Settings | None = None, *, service: ClientsService | None = None
-) -> FastAPI:
+def create_app(service: Service | None = None) -> FastAPI:
+    """``None``: bootstrap from the environment and own the service's lifecycle."""
     owned = service is None
-    if service is None:
-        settings = settings or Settings()
-        service = bootstrap(settings, with_broker=settings.relay_in_http)
-    chosen = service
+    chosen = service or bootstrap()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await chosen.prepare()
-        if chosen.relay is not None and chosen.broker is not None:
-            await chosen.broker.start()
-            chosen.relay.start()
         try:
             yield
         finally:
-            if chosen.relay is not None and chosen.broker is not None:
-                await chosen.relay.stop()
-                await chosen.broker.stop()
             if owned:
                 await chosen.close()
 
     async def mongo_ready() -> None:
-        await ping(chosen.db)
+        await ping(chosen.runtime.db)
 
     app = create_service_app(
         title="Clients service",
@@ -58,7 +47,6 @@ def create_app(
         body_limits={"POST /v1/clients/availability": 6 * 1024 * 1024},
     )
     app.state.deps = chosen.deps
-    app.state.service = chosen
     errors.register_catalogues()
     errors.install(app)
     app.include_router(clients_router)

@@ -38,19 +38,21 @@ def expected_version(if_match: str | None) -> int | None:
     return if_match_version(if_match)
 
 
-def _public(client: Client, response: Response) -> ClientPublic:
-    response.headers["ETag"] = f'"{client.version}"'
-    return ClientPublic.model_validate(client.snapshot().model_dump())
+def _public(client: Client, status_code: int = 200, **headers: str) -> Response:
+    """The client as ClientPublic, serialised once from its snapshot (no second validation)."""
+    return Response(
+        client.snapshot().model_dump_json(),
+        status_code=status_code,
+        media_type="application/json",
+        headers={"ETag": f'"{client.version}"', **headers},
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ClientPublic)
-async def create_client(
-    form: ClientForm, caller: CurrentCaller, deps: Services, response: Response
-) -> ClientPublic:
+async def create_client(form: ClientForm, caller: CurrentCaller, deps: Services) -> Response:
     command = handlers.ClientInput(raw=form.raw(), skip_vat_check=form.skip_vat_check)
     client = await handlers.create_client(command, caller, deps)
-    response.headers["Location"] = f"/v1/clients/{client.client_id}"
-    return _public(client, response)
+    return _public(client, status.HTTP_201_CREATED, Location=f"/v1/clients/{client.client_id}")
 
 
 @router.post("/availability", response_model=AvailabilityOut)
@@ -62,10 +64,8 @@ async def check_availability(
 
 
 @router.get("/{client_id}", response_model=ClientPublic)
-async def get_client(
-    client_id: str, caller: CurrentCaller, deps: Services, response: Response
-) -> ClientPublic:
-    return _public(await handlers.get_client(client_id, caller, deps), response)
+async def get_client(client_id: str, caller: CurrentCaller, deps: Services) -> Response:
+    return _public(await handlers.get_client(client_id, caller, deps))
 
 
 @router.put("/{client_id}", response_model=ClientPublic)
@@ -74,20 +74,21 @@ async def update_client(
     form: ClientForm,
     caller: CurrentCaller,
     deps: Services,
-    response: Response,
     if_match: Annotated[str | None, Header()] = None,
-) -> ClientPublic:
+) -> Response:
     version = expected_version(if_match)
     command = handlers.ClientInput(raw=form.raw(), skip_vat_check=form.skip_vat_check)
     client = await handlers.update_client(client_id, command, version, caller, deps)
-    return _public(client, response)
+    return _public(client)
 
 
 @router.get("", response_model=ClientPageOut)
 async def list_clients(
     caller: CurrentCaller,
     deps: Services,
-    status_: Annotated[ClientStatus | None, Query(alias="status")] = None,
+    status_: Annotated[
+        list[ClientStatus] | None, Query(alias="status", description="repeat for several")
+    ] = None,
     group: str | None = None,
     subscription_mode: SubscriptionMode | None = None,
     q: Annotated[
@@ -100,7 +101,7 @@ async def list_clients(
 ) -> ClientPageOut:
     query = ClientQuery(
         office_id=caller.office_id,
-        status=status_,
+        statuses=frozenset(status_) if status_ else None,
         group_id=group,
         subscription_mode=subscription_mode,
         text=q,

@@ -132,9 +132,15 @@ class AvailabilityIn(_Form):
 
 
 class AvailabilityOut(BaseModel):
-    emails: dict[str, str] = Field(description="available | taken | invalid")
+    """Per value as sent: ``available``; ``taken_in_office`` (a client of the caller's office
+    that the caller sees uses it); ``unavailable`` (used elsewhere: cannot be used, nothing more
+    is said); ``invalid`` (not an e-mail / VAT number)."""
+
+    emails: dict[str, str] = Field(
+        description="available | taken_in_office | unavailable | invalid"
+    )
     vat_numbers: dict[str, str] = Field(
-        description="available | taken_in_office | on_platform | invalid"
+        description="available | taken_in_office | unavailable | invalid"
     )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Literal
 
 from portal_clients.domain.errors import (
@@ -12,20 +15,26 @@ from portal_clients.domain.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    RateLimited,
     StaleVersion,
 )
 from portal_clients.domain.listing import ClientPage, ClientQuery
 from portal_clients.domain.model import Client, new_client_id
 from portal_clients.domain.office import Group, OfficeSettings
-from portal_clients.ports import PendingCheck
+from portal_clients.ports import Holder
 from portal_clients.service.deps import Deps, sees, visible_groups
 from portal_clients.service.rules import apply_rules, office_rules
 from portal_contracts.clients import VatCheck
 from portal_contracts.identity import Caller
 from portal_contracts.values import InvalidValue, normalise_email, normalise_vat_number
 
+logger = logging.getLogger(__name__)
+
 ON_PLATFORM = Conflict(
     "company.on_platform", [FieldIssue("company.vat_number", "company.on_platform")]
+)
+TAKEN_IN_OFFICE = Conflict(
+    "client.conflict", [FieldIssue("company.vat_number", "vat.taken_in_office")]
 )
 NOT_REGISTERED = Invalid([FieldIssue("company.vat_number", "vat.not_registered")])
 
@@ -41,66 +50,55 @@ async def create_client(command: ClientInput, caller: Caller, deps: Deps) -> Cli
     data = apply_rules(command.raw, rules)
     if not sees(caller, data.group_id):
         raise Forbidden("group.forbidden", "group_id")
-    vat, client_id = data.company.vat_number, new_client_id()
-    # Claimed first: a company already on the platform is refused before the register is asked.
-    await deps.clients.claim_vat(vat, caller.office_id, client_id)
-    try:
-        vat_check = await _register_check(vat, command.skip_vat_check, deps)
-        client = Client.register(
-            client_id=client_id,
-            office_id=caller.office_id,
-            data=data,
-            vat_check=vat_check,
-            now=deps.clock.now(),
-        )
-        await deps.clients.add(client, vat_claimed=True)
-    except BaseException:
-        await deps.clients.release_vat(vat, client_id)
-        raise
-    if vat_check is VatCheck.PENDING:
-        await _schedule_recheck(client, 0, deps)
+    # A company already on the platform is refused before the register is asked; the unique
+    # index on the VAT number decides a race between two adds.
+    await _company_free(data.company.vat_number, caller.office_id, None, deps)
+    client = Client.register(
+        client_id=new_client_id(),
+        office_id=caller.office_id,
+        data=data,
+        vat_check=await _register_check(data.company.vat_number, command.skip_vat_check, deps),
+        now=deps.clock.now(),
+    )
+    if client.vat_check is VatCheck.PENDING:
+        client.ask_register_again(_first_recheck(deps))
+    await deps.clients.add(client)
     return client
 
 
 async def get_client(client_id: str, caller: Caller, deps: Deps) -> Client:
     client = await deps.clients.get(client_id)
-    _visible_or_404(client, caller)
-    assert client is not None  # noqa: S101 - _visible_or_404 raised otherwise
+    if client is None or client.office_id != caller.office_id:
+        raise NotFound("client")
+    if not sees(caller, client.data.group_id):
+        raise NotFound("client")  # a staff member outside the group does not learn it exists
     return client
 
 
 async def update_client(
     client_id: str, command: ClientInput, expected_version: int | None, caller: Caller, deps: Deps
 ) -> Client:
-    """``expected_version`` None (``If-Match: *``): over whichever version is current."""
-    current = await get_client(client_id, caller, deps)
-    if expected_version is not None and current.version != expected_version:
-        raise StaleVersion(current.version)
+    """``expected_version`` None (``If-Match: *``): over whichever version is current now."""
+    client = await get_client(client_id, caller, deps)
+    if expected_version is None:
+        expected_version = client.version
+    if client.version != expected_version:
+        raise StaleVersion(client.version)
     rules = office_rules(*await _office(caller.office_id, deps), deps.clock.today())
-    data = apply_rules(command.raw, rules, kept_follow_from=current.data.task_list.follow_from)
+    data = apply_rules(command.raw, rules, kept_follow_from=client.data.task_list.follow_from)
     if not sees(caller, data.group_id):
         raise Forbidden("group.forbidden", "group_id")
     vat = data.company.vat_number
-    vat_changed = vat != current.data.company.vat_number
-    vat_check = current.vat_check
-    if vat_changed:
-        owner = (await deps.clients.vat_owners([vat])).get(vat)
-        if owner is not None and owner != caller.office_id:
-            raise ON_PLATFORM
+    vat_check = client.vat_check
+    if vat != client.data.company.vat_number:
+        await _company_free(vat, caller.office_id, client_id, deps)
         vat_check = await _register_check(vat, command.skip_vat_check, deps)
-    # The register was asked outside the lease; the version check below catches any write made
-    # meanwhile (including one that changed the VAT number).
-    async with deps.clients.edit(client_id) as client:
-        _visible_or_404(client, caller)
-        assert client is not None  # noqa: S101
-        if expected_version is not None and client.version != expected_version:
-            raise StaleVersion(client.version)
-        client.edit(data, vat_check, deps.clock.now())
-    if vat_changed:
         if vat_check is VatCheck.PENDING:
-            await _schedule_recheck(client, 0, deps)
-        else:
-            await deps.rechecks.drop(client_id)
+            client.ask_register_again(_first_recheck(deps))
+    client.edit(data, vat_check, deps.clock.now())
+    # The register was asked before the write: the version condition of the write catches any
+    # change made meanwhile (412).
+    await deps.clients.save(client, based_on=expected_version)
     return client
 
 
@@ -109,52 +107,83 @@ async def list_clients(query: ClientQuery, caller: Caller, deps: Deps) -> Client
         raise NotFound(query.office_id)
     groups = visible_groups(caller)
     if groups is not None:
-        query = _restricted(query, groups)
+        allowed = groups if query.visible_groups is None else groups & query.visible_groups
+        query = replace(query, visible_groups=allowed)
+    if query.groups == frozenset():
+        return ClientPage([], None)
     return await deps.clients.page(query)
 
 
-Availability = Literal["available", "taken", "invalid", "taken_in_office", "on_platform"]
+Availability = Literal["available", "unavailable", "taken_in_office", "invalid"]
 
 
 async def check_availability(
     emails: list[str], vat_numbers: list[str], caller: Caller, deps: Deps
 ) -> tuple[dict[str, Availability], dict[str, Availability]]:
-    """For the importer: can these e-mails and companies be added by this office?"""
-    email_status: dict[str, Availability] = {}
-    normal_emails: dict[str, str] = {}
-    for raw in emails:
-        try:
-            normal_emails[raw] = normalise_email(raw)
-        except InvalidValue:
-            email_status[raw] = "invalid"
-    taken = await deps.clients.taken_emails(sorted(set(normal_emails.values())))
-    for raw, email in normal_emails.items():
-        email_status[raw] = "taken" if email in taken else "available"
+    """For the importer: can this office add clients with these e-mails and companies?
 
-    vat_status: dict[str, Availability] = {}
-    normal_vats: dict[str, str] = {}
-    for raw in vat_numbers:
-        try:
-            normal_vats[raw] = normalise_vat_number(raw)
-        except InvalidValue:
-            vat_status[raw] = "invalid"
-    owners = await deps.clients.vat_owners(sorted(set(normal_vats.values())))
-    for raw, vat in normal_vats.items():
-        owner = owners.get(vat)
-        if owner is None:
-            vat_status[raw] = "available"
-        else:
-            vat_status[raw] = "taken_in_office" if owner == caller.office_id else "on_platform"
-    return email_status, vat_status
+    It answers what the caller needs to fix its own rows and nothing more: a value held by a
+    client the caller sees is ``taken_in_office``; held anywhere else (another office, a group
+    the caller does not see) it is just ``unavailable``.
+    """
+    count = len(emails) + len(vat_numbers)
+    wait = await deps.quota.take(f"availability:{caller.office_id}", count, deps.clock.now())
+    logger.info(
+        "availability check: office %s, user %s, %d values%s",
+        caller.office_id,
+        caller.user_id,
+        count,
+        " (refused: over the hourly allowance)" if wait else "",
+    )
+    if wait is not None:
+        raise RateLimited("availability.rate_limited", max(1, int(wait.total_seconds())))
+    email_of = _normalised(emails, normalise_email)
+    vat_of = _normalised(vat_numbers, normalise_vat_number)
+    holders = await deps.clients.holders(
+        sorted({v for v in email_of.values() if v}), sorted({v for v in vat_of.values() if v})
+    )
+
+    def answer(value: str | None, holder: Holder | None) -> Availability:
+        if value is None:
+            return "invalid"
+        if holder is None:
+            return "available"
+        mine = holder.office_id == caller.office_id and sees(caller, holder.group_id)
+        return "taken_in_office" if mine else "unavailable"
+
+    by_email = {h.email: h for h in holders}
+    by_vat = {h.vat_number: h for h in holders}
+    return (
+        {raw: answer(v, by_email.get(v or "")) for raw, v in email_of.items()},
+        {raw: answer(v, by_vat.get(v or "")) for raw, v in vat_of.items()},
+    )
 
 
 # --- helpers -------------------------------------------------------------------------------------
 
 
+def _normalised(values: list[str], normalise: Any) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for raw in values:
+        try:
+            out[raw] = normalise(raw)
+        except InvalidValue:
+            out[raw] = None
+    return out
+
+
 async def _office(office_id: str, deps: Deps) -> tuple[OfficeSettings, list[Group]]:
-    settings, _ = await deps.settings.get(office_id)
-    groups = await deps.groups.all(office_id)
+    (settings, _), groups = await asyncio.gather(
+        deps.settings.get(office_id), deps.groups.all(office_id)
+    )
     return settings, groups
+
+
+async def _company_free(vat: str, office_id: str, client_id: str | None, deps: Deps) -> None:
+    """A company is a client of one office on the platform, once."""
+    for holder in await deps.clients.holders([], [vat]):
+        if holder.client_id != client_id:
+            raise TAKEN_IN_OFFICE if holder.office_id == office_id else ON_PLATFORM
 
 
 async def _register_check(vat: str, skip: bool, deps: Deps) -> VatCheck:
@@ -167,25 +196,5 @@ async def _register_check(vat: str, skip: bool, deps: Deps) -> VatCheck:
     return check
 
 
-async def _schedule_recheck(client: Client, attempts: int, deps: Deps) -> None:
-    delay = deps.recheck_policy.delay(attempts + 1, deps.jitter.random())
-    await deps.rechecks.schedule(
-        PendingCheck(
-            client_id=client.client_id,
-            vat_number=client.data.company.vat_number,
-            attempts=attempts,
-            due_at=deps.clock.now() + delay,
-        )
-    )
-
-
-def _visible_or_404(client: Client | None, caller: Caller) -> None:
-    if client is None or client.office_id != caller.office_id:
-        raise NotFound("client")
-    if not sees(caller, client.data.group_id):
-        raise NotFound("client")  # a staff member outside the group does not learn it exists
-
-
-def _restricted(query: ClientQuery, groups: frozenset[str]) -> ClientQuery:
-    allowed = groups if query.visible_groups is None else groups & query.visible_groups
-    return replace(query, visible_groups=allowed)
+def _first_recheck(deps: Deps) -> datetime:
+    return deps.clock.now() + deps.recheck_policy.delay(1, deps.jitter.random())

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from portal_clients.domain.office import EVERYONE
 from portal_clients.domain.vat import RecheckPolicy
 from portal_clients.ports import (
     ClientStore,
     Clock,
     GroupStore,
     ImportStore,
-    RecheckQueue,
+    Quota,
     SettingsStore,
     VatRegister,
 )
-from portal_contracts.identity import Caller, Role
+from portal_contracts.identity import Caller
 
 
 class SystemClock:
@@ -36,20 +35,19 @@ class Deps:
     groups: GroupStore
     settings: SettingsStore
     register: VatRegister
-    rechecks: RecheckQueue
     imports: ImportStore
+    quota: Quota
     clock: Clock = field(default_factory=SystemClock)
     recheck_policy: RecheckPolicy = field(default_factory=RecheckPolicy)
+    recheck_lease: timedelta = timedelta(minutes=5)
     jitter: random.Random = field(default_factory=random.Random)
 
 
 def visible_groups(caller: Caller) -> frozenset[str] | None:
-    """None for an admin (every group); a staff member sees their groups and "Everyone"."""
-    if caller.role is Role.ADMIN:
-        return None
-    return frozenset(caller.groups) | {EVERYONE}
+    """The one rule every service applies (contracts): an admin every group, staff their
+    groups and "Everyone"."""
+    return caller.visible_groups()
 
 
 def sees(caller: Caller, group_id: str) -> bool:
-    groups = visible_groups(caller)
-    return groups is None or group_id in groups
+    return caller.sees_group(group_id)

@@ -12,7 +12,7 @@ from portal_clients.domain.errors import (
     NotFound,
     StaleVersion,
 )
-from portal_clients.domain.office import Group, OfficeSettings, name_key
+from portal_clients.domain.office import Group, OfficeSettings, malformed_staff_ids, name_key
 from portal_clients.service.deps import Deps, sees
 from portal_contracts.identity import Caller, Role
 
@@ -49,16 +49,14 @@ async def rename_group(
     name = " ".join(name.split())
     if not name:
         raise Invalid([FieldIssue("name", "field.required")])
-    async with deps.groups.edit(caller.office_id, group_id) as group:
-        if group is None:
-            raise NotFound("group")
-        if group.is_everyone:
-            raise EVERYONE_FIXED
-        if expected_version is not None and group.version != expected_version:
-            raise StaleVersion(group.version)
-        if group.name != name:
-            group.name = name
-            group.version += 1
+    group = await _group(group_id, expected_version, caller, deps)
+    if group.is_everyone:
+        raise EVERYONE_FIXED
+    if group.name != name:
+        based_on = group.version
+        group.name = name
+        group.version += 1
+        await deps.groups.save(group, based_on=based_on)
     return group
 
 
@@ -66,14 +64,27 @@ async def set_group_staff(
     group_id: str, staff: list[str], expected_version: int | None, caller: Caller, deps: Deps
 ) -> Group:
     _admin(caller)
-    async with deps.groups.edit(caller.office_id, group_id) as group:
-        if group is None:
-            raise NotFound("group")
-        if expected_version is not None and group.version != expected_version:
-            raise StaleVersion(group.version)
-        if group.staff != set(staff):
-            group.staff = set(staff)
-            group.version += 1
+    malformed = malformed_staff_ids(staff)
+    if malformed:
+        raise Invalid([FieldIssue(f"user_ids.{i}", "staff.invalid_id") for i in malformed])
+    group = await _group(group_id, expected_version, caller, deps)
+    if group.staff != set(staff):
+        based_on = group.version
+        group.staff = set(staff)
+        group.version += 1
+        await deps.groups.save(group, based_on=based_on)
+    return group
+
+
+async def _group(group_id: str, expected_version: int | None, caller: Caller, deps: Deps) -> Group:
+    """The group an edit is based on; ``expected_version`` None (``If-Match: *``): any."""
+    group = next(
+        (g for g in await deps.groups.all(caller.office_id) if g.group_id == group_id), None
+    )
+    if group is None:
+        raise NotFound("group")
+    if expected_version is not None and group.version != expected_version:
+        raise StaleVersion(group.version)
     return group
 
 
@@ -99,10 +110,7 @@ async def delete_group(group_id: str, move_to: str | None, caller: Caller, deps:
         raise Conflict("group.conflict", [FieldIssue("move_to", "group.unknown")])
     moved = 0
     for client_id in members:
-        async with deps.clients.edit(client_id) as client:
-            if client is not None and client.office_id == caller.office_id:
-                client.move_to_group(move_to or "", deps.clock.now())
-                moved += 1
+        moved += await _move(client_id, move_to or "", caller, deps)
     if moved < len(members):
         # Clients of an import not yet committed cannot be moved: keep the group for them.
         raise Conflict(
@@ -113,10 +121,29 @@ async def delete_group(group_id: str, move_to: str | None, caller: Caller, deps:
     return moved
 
 
+async def _move(client_id: str, group_id: str, caller: Caller, deps: Deps) -> int:
+    """1 once the client is in ``group_id`` (a concurrent edit makes it read the client again)."""
+    for _ in range(5):
+        client = await deps.clients.get(client_id)
+        if client is None or client.office_id != caller.office_id:
+            return 0
+        based_on = client.version
+        if not client.move_to_group(group_id, deps.clock.now()):
+            return 1
+        try:
+            await deps.clients.save(client, based_on)
+            return 1
+        except StaleVersion:
+            continue
+    return 0
+
+
 async def groups_of_staff(user_id: str, caller: Caller, deps: Deps) -> list[str]:
     """The groups a staff member belongs to (what the gateway puts in their token)."""
     if caller.role is not Role.ADMIN and caller.user_id != user_id:
         raise Forbidden("forbidden")
+    if malformed_staff_ids([user_id]):
+        raise Invalid([FieldIssue("user_id", "staff.invalid_id")])
     groups = await deps.groups.all(caller.office_id)
     return [g.group_id for g in groups if user_id in g.staff]
 
@@ -128,14 +155,9 @@ async def get_settings(caller: Caller, deps: Deps) -> tuple[OfficeSettings, int]
 async def save_settings(
     settings: OfficeSettings, expected_version: int | None, caller: Caller, deps: Deps
 ) -> int:
-    """``expected_version`` None (``If-Match: *``): over whichever version is current."""
+    """``expected_version`` None (``If-Match: *``): over whichever version is current; a
+    concurrent save in between makes this one stale (412), never silently lost."""
     _admin(caller)
-    if expected_version is not None:
-        return await deps.settings.save(caller.office_id, settings, expected_version)
-    _, current = await deps.settings.get(caller.office_id)
-    for _ in range(3):  # a save came in between: "any version" goes over that one too
-        try:
-            return await deps.settings.save(caller.office_id, settings, current)
-        except StaleVersion as stale:
-            current = stale.current
-    return await deps.settings.save(caller.office_id, settings, current)
+    if expected_version is None:
+        _, expected_version = await deps.settings.get(caller.office_id)
+    return await deps.settings.save(caller.office_id, settings, expected_version)

@@ -1,0 +1,35 @@
+"""Every handler of the service in one place, by what it handles.
+
+The HTTP routers and the Kafka subscribers call these plain functions ``verb(input, [caller,]
+deps)``; tests call them with fakes (tests/fakes.py) or with the real adapters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from portal_clients.service import clients, events, imports, office
+
+HANDLERS: dict[str, Callable[..., Awaitable[Any]]] = {
+    # the accountant's actions (HTTP)
+    "create_client": clients.create_client,
+    "get_client": clients.get_client,
+    "update_client": clients.update_client,
+    "list_clients": clients.list_clients,
+    "check_availability": clients.check_availability,
+    "list_groups": office.list_groups,
+    "create_group": office.create_group,
+    "rename_group": office.rename_group,
+    "set_group_staff": office.set_group_staff,
+    "delete_group": office.delete_group,
+    "groups_of_staff": office.groups_of_staff,
+    "get_settings": office.get_settings,
+    "save_settings": office.save_settings,
+    # events from other services (Kafka)
+    "ImportValidated": imports.import_validated,
+    "ClientInvited": events.client_invited,
+    "ClientActivated": events.client_activated,
+    # the worker's own schedule
+    "recheck_vat": events.recheck_vat,
+}
