@@ -175,10 +175,10 @@ def nginx_conf(
     if data is None:
         head = _HEAD.format(
             workers="auto",
-            pid="/tmp/nginx.pid",
+            pid="/tmp/nginx.pid",  # noqa: S108 - the container's own tmpfs
             error_log="stderr",
             access_log="/dev/stdout",
-            temp="/tmp",
+            temp="/tmp",  # noqa: S108 - the container's own tmpfs
             daemon="",
             mime_types=mime_types,
         )
@@ -188,16 +188,14 @@ def nginx_conf(
             pid=f"{data}/nginx.pid",
             error_log=f"{data}/error.log",
             access_log=f"{data}/access.log",
-            temp=f"{data}/tmp",
+            temp=f"{data}/tmp",  # noqa: S108 - under .data/gateway/
             daemon="daemon off;",
             mime_types=mime_types,
         )
     routes = [r for r in ROUTES if dev or not r.dev_only]
     out = [head]
     for service in sorted({r.service for r in routes}):
-        out.append(
-            f"    upstream {service} {{ server {hosts[service]}; keepalive 16; }}\n"
-        )
+        out.append(f"    upstream {service} {{ server {hosts[service]}; keepalive 16; }}\n")
     out.append(
         "    server {\n"
         f"        listen {listen};\n"

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import importlib.util
+import io
 import json
 import os
 import shutil
@@ -140,7 +142,9 @@ def _uvicorn(factory: str, port: int) -> list[str]:
 
 def _gateway_command() -> list[str] | None:
     """nginx with the generated configuration, in the foreground, its files under `.data/`."""
-    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    nginx = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
     if nginx is None:
         return None
     home = data_dir() / "gateway"
@@ -268,12 +272,16 @@ def _healthy(port: int, path: str = "/healthz") -> bool:
 
 
 def _wait_healthy(
-    processes: dict[str, subprocess.Popen[bytes]], ports: dict[str, int | None], stop: threading.Event
+    processes: dict[str, subprocess.Popen[bytes]],
+    ports: dict[str, int | None],
+    stop: threading.Event,
 ) -> None:
     deadline = time.monotonic() + 90
     for name, port in ports.items():
         path = "/gateway/healthz" if name == "gateway" else "/healthz"
-        while port and not stop.is_set() and not _healthy(port, path) and time.monotonic() < deadline:
+        while (
+            port and not stop.is_set() and not _healthy(port, path) and time.monotonic() < deadline
+        ):
             if processes[name].poll() is not None:
                 break
             time.sleep(0.3)
@@ -283,8 +291,15 @@ def up(detach: bool, verbose: bool = False) -> int:
     if _running():
         print(f"http://127.0.0.1:{gateway_port()}/  (already running; make down stops it)")
         return 0
-    urls = local.up()
-    infra_started = local.last_started()
+    given = {
+        k: os.environ[k] for k in ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI") if os.environ.get(k)
+    }
+    if len(given) == 2:  # servers named in the environment: use them, start none
+        urls, infra_started = given, []
+    else:
+        with contextlib.redirect_stdout(sys.stdout if verbose else io.StringIO()):
+            urls = local.up()
+        infra_started = local.last_started()
     if verbose:
         for key, value in urls.items():
             print(f"{key}={value}")
@@ -302,12 +317,15 @@ def up(detach: bool, verbose: bool = False) -> int:
         ports[name] = port
     _state_file().parent.mkdir(parents=True, exist_ok=True)
     _state_file().write_text(json.dumps({n: p.pid for n, p in processes.items()}))
+    (_state_file().parent / "infra-started.json").write_text(json.dumps(list(infra_started)))
     _wait_healthy(processes, ports, stop)
     failed = []
     for name, process in processes.items():
         port = ports[name]
         exited = process.poll() is not None
-        if exited or (port and not _healthy(port, "/gateway/healthz" if name == "gateway" else "/healthz")):
+        if exited or (
+            port and not _healthy(port, "/gateway/healthz" if name == "gateway" else "/healthz")
+        ):
             failed.append(name)
         if verbose or exited:
             state = "exited — see its log" if exited else "running"
@@ -359,7 +377,9 @@ def down() -> int:
             stop_pid(pid)
             print(f"# {name}: stopped (pid {pid})")
         _state_file().unlink()
-    local.down()
+    started = _state_file().parent / "infra-started.json"
+    local.down(tuple(json.loads(started.read_text())) if started.exists() else ("kafka", "mongodb"))
+    started.unlink(missing_ok=True)
     return 0
 
 

@@ -74,14 +74,17 @@ class Api:
         sent = {"accept-language": lang, **(headers or {})}
         if token:
             sent["authorization"] = f"Bearer {token}"
-        answer = await self.http.request(
-            method,
-            self.base[service] + path,
-            json=json,
-            params=params,
-            headers=sent,
-            files=files,
-        )
+        try:
+            answer = await self.http.request(
+                method,
+                self.base[service] + path,
+                json=json,
+                params=params,
+                headers=sent,
+                files=files,
+            )
+        except httpx.TransportError as exc:  # the service is down: a page says so, no 500
+            raise ApiError(503, {"code": "unavailable", "title": f"{service}: {exc}"}) from exc
         if answer.status_code >= 400:
             try:
                 problem = answer.json()
