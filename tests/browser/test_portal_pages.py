@@ -246,6 +246,7 @@ async def test_staff_sees_only_their_groups_and_another_office_is_not_found(
 
     other = await sign_in(browser, portal, office=f"other-{seed}", user="admin@other")
     answer = await other.goto(f"{portal.url}/clients/{ids['Nord']}/edit")
-    assert answer is not None and answer.status == 404
+    assert answer is not None
+    assert answer.status == 404
     assert "Introuvable" in await other.inner_text("main")
     await shot(other, portal, "16-other-office-not-found")
