@@ -156,7 +156,8 @@ def _workers(service: str) -> list[str]:
 
 def test_every_workload_is_non_root_read_only_and_bounded(base: list[Doc]) -> None:
     deployments = _of_kind(base, "Deployment")
-    assert len(deployments) == sum(1 + len(_workers(s)) for s in PORTS)
+    # every service's API and workers, and the portal's pages
+    assert len(deployments) == sum(1 + len(_workers(s)) for s in PORTS) + 1
     for name, deployment in deployments.items():
         pod = deployment["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True, name
@@ -270,7 +271,7 @@ def test_compose_runs_the_api_and_the_worker_of_every_service(compose: Doc, serv
         assert container["build"]["context"] == "."
         assert container["build"]["dockerfile"] == f"services/{service}/Dockerfile"
         env = container["environment"]
-        for variable in ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "PORTAL_JWT_KEY"):
+        for variable in ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "PORTAL_JWT_JWKS_URL"):
             assert env[variable], variable
         assert "PORTAL_TOPIC_PREFIX" in env
         for infra in ("kafka", "mongo"):

@@ -13,6 +13,8 @@ from portal_servicekit.health import ReadinessCheck
 from portal_servicekit.health import router as health_router
 from portal_servicekit.logs import configure_logging
 from portal_servicekit.problems import install_problem_handlers
+from portal_servicekit.staff_groups import StaffGroups, staff_groups_from_environment
+from portal_servicekit.tokens import TokenVerifier, token_verifier
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -27,13 +29,21 @@ def create_service_app(
     public_routes: Iterable[str] = (),
     body_limits: Mapping[str, int | BodyLimit] | None = None,
     default_body_limit: int = DEFAULT_BODY_LIMIT,
+    verifier: TokenVerifier | None = None,
+    staff_groups: StaffGroups | None = None,
     **kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app with problem+json errors, `/healthz`, `/readyz`, `/metrics` and the JWT key,
     behind the edge (:mod:`portal_servicekit.edge`): routes other than the probes, the docs and
     ``public_routes`` refuse a caller whose token does not verify before reading a body, and each
     body is bounded while it streams by its entry in ``body_limits`` (``"POST /v1/path/{id}"``:
-    bytes or a :class:`BodyLimit`) or ``default_body_limit`` (a JSON form)."""
+    bytes or a :class:`BodyLimit`) or ``default_body_limit`` (a JSON form).
+
+    Tokens are verified by ``verifier``, by default the one the environment names
+    (:func:`~portal_servicekit.tokens.token_verifier`: the identity provider's JWKS when
+    ``PORTAL_JWT_JWKS_URL`` is set, else ``jwt_key``, development only); a staff caller's groups
+    come from ``app.state.staff_groups`` (default: the clients service at
+    ``PORTAL_STAFF_GROUPS_URL``, see :mod:`portal_servicekit.staff_groups`)."""
     configure_logging()
     policy = EdgePolicy(
         public_routes=public_routes, body_limits=body_limits, default_limit=default_body_limit
@@ -54,10 +64,19 @@ def create_service_app(
             yield
 
     app = FastAPI(title=title, version=version, lifespan=checked, **kwargs)
+    verifier = verifier or token_verifier(jwt_key)
     app.state.jwt_key = jwt_key
+    app.state.token_verifier = verifier
+    app.state.staff_groups = staff_groups or staff_groups_from_environment()
     app.state.readiness_checks = dict(readiness_checks or {})
     app.state.edge = policy
     install_problem_handlers(app)
     app.include_router(health_router)
-    app.add_middleware(EdgeGuard, policy=policy, jwt_key=jwt_key, routes=lambda: app.routes)
+    app.add_middleware(
+        EdgeGuard,
+        policy=policy,
+        verifier=verifier,
+        routes=lambda: app.routes,
+        staff_groups=lambda: app.state.staff_groups,
+    )
     return app

@@ -5,8 +5,11 @@ none is read beyond its route's bound.
 middleware, in front of the app. For each request it finds the route (method and path template,
 from the app's own routes) and then:
 
-1. **authenticates first**: a route that is not public needs a bearer token that verifies with
-   the service's key, else 401 problem+json before one byte of the body is read. Public routes
+1. **authenticates first**: a route that is not public needs a bearer token that verifies
+   (:mod:`portal_servicekit.tokens`: the identity provider's JWKS, or the development key), else
+   401 problem+json before one byte of the body is read. The verified caller, a staff member's
+   groups resolved from the clients service's records (:mod:`portal_servicekit.staff_groups`),
+   is left in the request's state for :data:`~portal_servicekit.identity.CurrentCaller`. Public routes
    are declared, never guessed: :data:`PUBLIC_ROUTES` (probes, metrics, API docs) plus those a
    service names (``public_routes=``).
 2. **bounds the body while it streams**: ``Content-Length`` over the bound answers 413 at once;
@@ -40,8 +43,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal_servicekit.identity import caller_from_authorization
+from portal_servicekit.identity import verified_caller
 from portal_servicekit.problems import BodyTooLarge, KiB, ProblemError, problem_response
+from portal_servicekit.staff_groups import LOOKUP_HEADER, StaffGroups, with_groups
+from portal_servicekit.tokens import IdentityUnavailable, LocalKeyVerifier, TokenVerifier
 
 DEFAULT_BODY_LIMIT = 256 * KiB
 """A JSON form's bound: the biggest form of the services is a few KB."""
@@ -274,13 +279,20 @@ class EdgeGuard:
         app: ASGIApp,
         *,
         policy: EdgePolicy,
-        jwt_key: str,
         routes: Callable[[], Sequence[BaseRoute]],
+        jwt_key: str | None = None,
+        verifier: TokenVerifier | None = None,
+        staff_groups: Callable[[], StaffGroups | None] = lambda: None,
     ) -> None:
         self.app = app
         self.policy = policy
-        self.jwt_key = jwt_key
+        if verifier is None:
+            if jwt_key is None:
+                raise ValueError("the edge needs a token verifier (or a development key)")
+            verifier = LocalKeyVerifier(jwt_key)
+        self.verifier = verifier
         self.routes = routes
+        self.staff_groups = staff_groups
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -289,14 +301,22 @@ class EdgeGuard:
         method: str = scope["method"]
         resolved = self.policy.resolve(method, _route_path(scope), self.routes)
         if not resolved.public:
+            header = _header(scope, b"authorization") or ""
             try:
-                caller = caller_from_authorization(
-                    _header(scope, b"authorization") or "", self.jwt_key
-                )
+                caller = await verified_caller(header, self.verifier)
+                lookup = _header(scope, LOOKUP_HEADER.encode()) is not None
+                token = header.partition(" ")[2].strip()
+                caller = await with_groups(caller, token, self.staff_groups(), lookup=lookup)
             except ProblemError as refused:
                 await self._answer(scope, receive, send, refused)
                 return
-            scope.setdefault("state", {})["language"] = caller.language.value
+            except IdentityUnavailable:
+                unavailable = ProblemError(503, "auth.unavailable", headers={"Retry-After": "5"})
+                await self._answer(scope, receive, send, unavailable)
+                return
+            state = scope.setdefault("state", {})
+            state["language"] = caller.language.value
+            state["caller"] = caller
         if resolved.route is None and resolved.allowed:
             allow = ", ".join(sorted(resolved.allowed))
             await self._answer(scope, receive, send, method_not_allowed(allow))

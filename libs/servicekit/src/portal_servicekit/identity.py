@@ -1,4 +1,8 @@
-"""The caller of an HTTP request, from the gateway's bearer JWT (verified with the configured key)."""
+"""The caller of an HTTP request, from its bearer JWT (verified by the app's
+:class:`~portal_servicekit.tokens.TokenVerifier`: the identity provider's JWKS, or the local
+development key). The edge verifies first and leaves the caller in the request's state, with the
+staff member's groups resolved from the clients service's records
+(:mod:`portal_servicekit.staff_groups`); :data:`CurrentCaller` reads it from there."""
 
 from __future__ import annotations
 
@@ -6,9 +10,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from portal_contracts.identity import Caller, InvalidToken, verify_token
+from portal_contracts.identity import Caller, InvalidToken
 from portal_contracts.values import Language
 from portal_servicekit.problems import ProblemError
+from portal_servicekit.tokens import IdentityUnavailable, LocalKeyVerifier, TokenVerifier
 
 _CODES = {lang.value for lang in Language}
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}  # RFC 9110 §11.6.1: a 401 names its scheme
@@ -28,22 +33,46 @@ def request_language(request: Request) -> Language:
     return Language(claim) if claim in _CODES else Language.FR
 
 
-def caller_from_authorization(header: str, key: str) -> Caller:
-    """The caller an ``Authorization: Bearer <jwt>`` header names, or 401 ``auth.missing`` /
-    ``auth.invalid`` (the edge refuses with it before any body is read)."""
+def bearer_token(header: str) -> str:
+    """The token of an ``Authorization: Bearer <jwt>`` header, or 401 ``auth.missing``."""
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    if scheme.lower() != "bearer" or not token.strip():
         raise ProblemError(401, "auth.missing", headers=_CHALLENGE)
+    return token.strip()
+
+
+def _refused(exc: Exception) -> ProblemError:
+    if isinstance(exc, IdentityUnavailable):
+        return ProblemError(503, "auth.unavailable", headers={"Retry-After": "5"})
+    return ProblemError(401, "auth.invalid", headers=_CHALLENGE)
+
+
+def caller_from_authorization(header: str, key: str | TokenVerifier) -> Caller:
+    """The caller an ``Authorization: Bearer <jwt>`` header names, or 401 ``auth.missing`` /
+    ``auth.invalid`` (503 ``auth.unavailable`` when the provider's keys cannot be had)."""
+    token = bearer_token(header)
+    verifier = LocalKeyVerifier(key) if isinstance(key, str) else key
     try:
-        return verify_token(token, key)
-    except InvalidToken as exc:
-        raise ProblemError(401, "auth.invalid", headers=_CHALLENGE) from exc
+        return verifier.verify(token)
+    except (InvalidToken, IdentityUnavailable) as exc:
+        raise _refused(exc) from exc
+
+
+async def verified_caller(header: str, verifier: TokenVerifier) -> Caller:
+    """:func:`caller_from_authorization` without blocking the loop on a key fetch."""
+    token = bearer_token(header)
+    try:
+        return await verifier.averify(token)
+    except (InvalidToken, IdentityUnavailable) as exc:
+        raise _refused(exc) from exc
 
 
 def current_caller(request: Request) -> Caller:
-    caller = caller_from_authorization(
-        request.headers.get("authorization", ""), request.app.state.jwt_key
-    )
+    verified = getattr(request.state, "caller", None)
+    if isinstance(verified, Caller):  # the edge verified it (and resolved its groups)
+        return verified
+    verifier = getattr(request.app.state, "token_verifier", None) or request.app.state.jwt_key
+    caller = caller_from_authorization(request.headers.get("authorization", ""), verifier)
     request.state.language = caller.language.value
     return caller
 

@@ -63,11 +63,15 @@ def encoded(event: Envelope[Any]) -> Document:
 
 def records_of(events: Sequence[Envelope[Any]]) -> list[Document]:
     """The outbox records for ``events``, in order, each within the size bounds."""
+    return records_of_entries([encoded(event) for event in events])
+
+
+def records_of_entries(entries: Sequence[Document]) -> list[Document]:
+    """The same for events already encoded (see :func:`encoded` for an entry's shape)."""
     records: list[Document] = []
     batch: list[Document] = []
     size = 0
-    for event in events:
-        entry = encoded(event)
+    for entry in entries:
         if batch and (len(batch) >= EVENTS_PER_RECORD or size + len(entry["body"]) > RECORD_BYTES):
             records.append(_record(batch))
             batch, size = [], 0
@@ -90,7 +94,11 @@ class Outbox:
 
     async def add(self, events: Sequence[Envelope[Any]], *, session: Session | None) -> None:
         """Store ``events`` in the caller's transaction (``session``), after its other writes."""
-        records = records_of(events)
+        await self.add_entries([encoded(event) for event in events], session=session)
+
+    async def add_entries(self, entries: Sequence[Document], *, session: Session | None) -> None:
+        """The same for events already encoded by their writer."""
+        records = records_of_entries(entries)
         if len(records) == 1:
             await self.collection.insert_one(records[0], session=session)
         elif records:

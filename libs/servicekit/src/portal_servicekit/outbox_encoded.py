@@ -16,7 +16,7 @@ from uuid import UUID
 from bson import Binary
 
 from portal_servicekit.mongo import Document, Session
-from portal_servicekit.outbox import EVENTS_PER_RECORD, RECORD_BYTES, Outbox, _record
+from portal_servicekit.outbox import Outbox
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,10 @@ class EncodedEvent:
     body: bytes  # the envelope as JSON, as it goes to Kafka
 
     def entry(self) -> Document:
+        """The outbox entry, as :func:`portal_servicekit.outbox.encoded` makes it."""
         return {
             "type": self.event_type,
+            "route": self.event_type,
             "id": str(self.event_id),
             "key": self.key,
             "correlation_id": str(self.correlation_id),
@@ -41,16 +43,4 @@ async def add_encoded(
     outbox: Outbox, events: Sequence[EncodedEvent], *, session: Session | None
 ) -> None:
     """Store ``events`` in the caller's transaction (``session``), in order."""
-    records: list[Document] = []
-    batch: list[Document] = []
-    size = 0
-    for event in events:
-        if batch and (len(batch) >= EVENTS_PER_RECORD or size + len(event.body) > RECORD_BYTES):
-            records.append(_record(batch))
-            batch, size = [], 0
-        batch.append(event.entry())
-        size += len(event.body)
-    if batch:
-        records.append(_record(batch))
-    if records:
-        await outbox.collection.insert_many(records, session=session)
+    await outbox.add_entries([event.entry() for event in events], session=session)

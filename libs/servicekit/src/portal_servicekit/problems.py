@@ -35,6 +35,11 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Ongeldig of verlopen toegangstoken.",
         "en": "Invalid or expired access token.",
     },
+    "auth.unavailable": {
+        "fr": "Le service d'identité ne répond pas ; réessayez dans un instant.",
+        "nl": "De identiteitsdienst antwoordt niet; probeer zo meteen opnieuw.",
+        "en": "The identity service does not answer; try again in a moment.",
+    },
     "not_found": {"fr": "Introuvable.", "nl": "Niet gevonden.", "en": "Not found."},
     "forbidden": {
         "fr": "Action non autorisée.",

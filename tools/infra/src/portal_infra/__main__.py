@@ -7,11 +7,12 @@ import os
 import sys
 
 from portal_contracts.identity import Caller, Role, issue_token
-from portal_infra import kafka, local, mongodb, peppol
+from portal_infra import dev_identity, kafka, local, mongodb, peppol
 from portal_infra.process import MissingTool
 
-# The local development key: it signs tokens for `make token` and is what services accept when
-# run by `make up`. It is not a secret and is refused outside development (see servicekit).
+# An HS256 development key (docker-compose's default). `make up` itself verifies tokens against the
+# local sign-in's JWKS (portal_infra.dev_identity), and `make token` signs with that ES256 key
+# unless --hs256 asks for this one. Not a secret; refused wherever a JWKS URL is configured.
 DEV_JWT_KEY = "local-development-only-key-not-a-secret-32b"
 
 
@@ -25,7 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser(
         "peppol-rules", help="print the directory of the official UBL rules (fetched if needed)"
     )
-    token = sub.add_parser("token", help="print a JWT signed with the local development key")
+    token = sub.add_parser(
+        "token", help="print a JWT signed with the local sign-in's key (what `make up` verifies)"
+    )
+    token.add_argument("--hs256", action="store_true", help="sign with PORTAL_JWT_KEY instead")
     token.add_argument("--office", required=True)
     token.add_argument("--user", required=True)
     token.add_argument("--role", choices=[r.value for r in Role], default="admin")
@@ -54,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
                 groups=tuple(g for g in args.groups.split(",") if g),
                 language=args.lang,
             )
-            print(issue_token(caller, os.environ.get("PORTAL_JWT_KEY", DEV_JWT_KEY)))
+            if args.hs256:
+                print(issue_token(caller, os.environ.get("PORTAL_JWT_KEY", DEV_JWT_KEY)))
+            else:
+                print(dev_identity.load().issue(caller))
     except MissingTool as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3

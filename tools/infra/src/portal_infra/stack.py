@@ -1,7 +1,10 @@
 """`make up` / `make down`: the whole system on this machine, without Docker.
 
-Starts (or reuses) the local Kafka and MongoDB-wire server (SecantusDB), then every service that exists — its HTTP API on a
-fixed port and its worker — plus the SMTP catcher that stores outgoing mail under `.data/mail/`.
+Starts (or reuses) the local Kafka and MongoDB-wire server (SecantusDB), then every service that
+exists — its HTTP API on a fixed port and its worker — the portal's pages, the local sign-in
+(development identity provider: its JWKS is what every service verifies tokens against), the
+gateway (nginx, :mod:`portal_infra.gateway`) in front of all of them on one port, and the SMTP
+catcher that stores outgoing mail under `.data/mail/`. It prints one URL, the gateway's.
 In the foreground Ctrl-C stops everything it started; with `--detach` it returns and `make down`
 stops the run by the pids it recorded.
 """
@@ -10,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import importlib.util
+import io
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,9 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from portal_infra import local, peppol
-from portal_infra.__main__ import DEV_JWT_KEY
-from portal_infra.process import data_dir, pid_alive, spawn, stop_pid, stop_process
+from portal_infra import dev_identity, gateway, local, peppol
+from portal_infra.process import data_dir, pid_alive, project_root, spawn, stop_pid, stop_process
 
 
 @dataclass(frozen=True)
@@ -99,12 +104,36 @@ def _dev_secret(name: str, make: Callable[[], str]) -> str:
     return path.read_text().strip()
 
 
+def _port(name: str) -> int:
+    return int(os.environ.get(f"{name.upper()}_HTTP_PORT", gateway.LOCAL_PORTS[name]))
+
+
+def gateway_port() -> int:
+    return int(os.environ.get("GATEWAY_HTTP_PORT", gateway.GATEWAY_PORT))
+
+
+def _local(name: str) -> str:
+    return f"http://127.0.0.1:{_port(name)}"
+
+
 def _environment(urls: dict[str, str]) -> dict[str, str]:
     mail_port = os.environ.get("SMTP_CATCHER_PORT", str(SMTP_CATCHER_PORT))
     graph = f"http://127.0.0.1:{os.environ.get('GRAPH_FAKE_PORT', GRAPH_FAKE_PORT)}"
     clearfacts = f"http://127.0.0.1:{os.environ.get('CLEARFACTS_FAKE_PORT', CLEARFACTS_FAKE_PORT)}"
+    public = f"http://127.0.0.1:{gateway_port()}"
     defaults = {
-        "PORTAL_JWT_KEY": DEV_JWT_KEY,
+        # Identity as in production: tokens verified against the (local) provider's JWKS; a staff
+        # member's groups read from the clients service's records.
+        "PORTAL_JWT_JWKS_URL": f"{_local('signin')}/auth/jwks.json",
+        "PORTAL_STAFF_GROUPS_URL": _local("clients"),
+        "DEV_SIGNIN_CLIENTS_URL": _local("clients"),
+        "PORTAL_WEB_CLIENTS_URL": _local("clients"),
+        "PORTAL_WEB_IMPORTER_URL": _local("importer"),
+        "PORTAL_WEB_INVITATIONS_URL": _local("invitations"),
+        "PORTAL_WEB_UBL_URL": _local("ubl"),
+        "PORTAL_WEB_DELIVERY_URL": _local("delivery"),
+        "INVITATIONS_ACCEPT_URL": f"{public}/invitation?token={{token}}",
+        "INVITATIONS_TRUSTED_GATEWAYS": '["127.0.0.1/32"]',
         "INVITATIONS_SMTP_HOST": "127.0.0.1",
         "INVITATIONS_SMTP_PORT": mail_port,
         "DELIVERY_SMTP_HOST": "127.0.0.1",
@@ -119,10 +148,48 @@ def _environment(urls: dict[str, str]) -> dict[str, str]:
             "graph-client-secret", lambda: secrets.token_urlsafe(24)
         ),
         "CLEARFACTS_FAKE_TOKEN": _dev_secret("clearfacts-token", lambda: secrets.token_hex(40)),
-        "IMPORTER_CLIENTS_URL": f"http://127.0.0.1:{os.environ.get('CLIENTS_HTTP_PORT', '8101')}",
+        "IMPORTER_CLIENTS_URL": _local("clients"),
         "PEPPOL_RULES_DIR": str(peppol.rules_dir()),
     }
-    return {**defaults, **os.environ, **urls}
+    env = {**defaults, **os.environ, **urls}
+    env.pop("PORTAL_JWT_KEY", None)  # refused anyway once the JWKS URL is set
+    return env
+
+
+def _uvicorn(factory: str, port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        factory,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+
+
+def _gateway_command() -> list[str] | None:
+    """nginx with the generated configuration, in the foreground, its files under `.data/`."""
+    nginx = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if nginx is None:
+        return None
+    home = data_dir() / "gateway"
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
+    hosts = {name: f"127.0.0.1:{_port(name)}" for name in gateway.LOCAL_PORTS}
+    conf = gateway.nginx_conf(
+        hosts,
+        listen=f"127.0.0.1:{gateway_port()}",
+        api_docs=project_root() / "docs" / "api",
+        data=home,
+    )
+    (home / "nginx.conf").write_text(conf)
+    return [nginx, "-p", str(home), "-c", str(home / "nginx.conf")]
 
 
 def _commands() -> list[tuple[str, list[str], int | None]]:
@@ -146,28 +213,13 @@ def _commands() -> list[tuple[str, list[str], int | None]]:
                 None,
             )
         )
+    signin = _port("signin")
+    commands.append(("signin", _uvicorn("portal_infra.dev_signin:create_app", signin), signin))
     for spec in SERVICES:
         port = int(os.environ.get(spec.port_env, spec.port))
         if _exists(f"{spec.package}.entrypoints.http"):
-            commands.append(
-                (
-                    f"{spec.name}-api",
-                    [
-                        sys.executable,
-                        "-m",
-                        "uvicorn",
-                        "--factory",
-                        f"{spec.package}.entrypoints.http:create_app",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                        "--log-level",
-                        "warning",
-                    ],
-                    port,
-                )
-            )
+            factory = f"{spec.package}.entrypoints.http:create_app"
+            commands.append((f"{spec.name}-api", _uvicorn(factory, port), port))
         if _exists(f"{spec.package}.entrypoints.worker"):
             worker = [sys.executable, "-m", f"{spec.package}.entrypoints.worker"]
             for role in spec.worker_roles or ("",):
@@ -198,6 +250,13 @@ def _commands() -> list[tuple[str, list[str], int | None]]:
         )
     if _exists("portal_delivery.entrypoints.graph_fake"):
         commands += _remote_fakes()
+    if _exists("portal_portal.entrypoints.http"):
+        port = _port("portal")
+        factory = "portal_portal.entrypoints.http:create_app"
+        commands.append(("portal", _uvicorn(factory, port), port))
+    nginx = _gateway_command()
+    if nginx is not None:
+        commands.append(("gateway", nginx, gateway_port()))
     return commands
 
 
@@ -246,10 +305,11 @@ def _remote_fakes() -> list[tuple[str, list[str], int | None]]:
 
 def _api(env: dict[str, str], method: str, path: str, body: Any = None) -> Any:
     """A call to the local delivery API as an admin of the development office."""
-    from portal_contracts.identity import Caller, Role, issue_token
+    from portal_contracts.identity import Caller, Role
 
-    token = issue_token(
-        Caller(office_id=DEV_OFFICE, user_id="make-up", role=Role.ADMIN), env["PORTAL_JWT_KEY"]
+    # Signed like the local sign-in's tokens: the services verify them against its JWKS.
+    token = dev_identity.load().issue(
+        Caller(office_id=DEV_OFFICE, user_id="make-up", role=Role.ADMIN)
     )
     url = f"http://127.0.0.1:{env.get('DELIVERY_HTTP_PORT', '8105')}{path}"
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -334,15 +394,15 @@ def _seed_sftp_connection(env: dict[str, str]) -> str:
     pinned), so a client set to sFTP delivers without configuring anything."""
     if not _exists("portal_delivery.entrypoints.sftp_server"):
         return ""
-    from portal_contracts.identity import Caller, Role, issue_token
+    from portal_contracts.identity import Caller, Role
     from portal_delivery.entrypoints.sftp_server import host_key, host_key_line
 
     key_path = data_dir() / "sftp" / "host_key"
     deadline = time.monotonic() + 20
     while not key_path.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
-    token = issue_token(
-        Caller(office_id=DEV_OFFICE, user_id="make-up", role=Role.ADMIN), env["PORTAL_JWT_KEY"]
+    token = dev_identity.load().issue(
+        Caller(office_id=DEV_OFFICE, user_id="make-up", role=Role.ADMIN)
     )
     api = f"http://127.0.0.1:{env.get('DELIVERY_HTTP_PORT', '8105')}/v1/connections"
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -366,23 +426,48 @@ def _seed_sftp_connection(env: dict[str, str]) -> str:
         return "local-sftp (created)"
 
 
-def _healthy(port: int) -> bool:
+def _healthy(port: int, path: str = "/healthz") -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1) as response:
             return bool(response.status == 200)
     except OSError:
         return False
 
 
-def up(detach: bool) -> int:
+def _wait_healthy(
+    processes: dict[str, subprocess.Popen[bytes]],
+    ports: dict[str, int | None],
+    stop: threading.Event,
+) -> None:
+    deadline = time.monotonic() + 90
+    for name, port in ports.items():
+        path = "/gateway/healthz" if name == "gateway" else "/healthz"
+        while (
+            port and not stop.is_set() and not _healthy(port, path) and time.monotonic() < deadline
+        ):
+            if processes[name].poll() is not None:
+                break
+            time.sleep(0.3)
+
+
+def up(detach: bool, verbose: bool = False) -> int:
     if _running():
-        print("# the stack already runs (make down stops it)")
+        print(f"http://127.0.0.1:{gateway_port()}/  (already running; make down stops it)")
         return 0
-    urls = local.up()
-    infra_started = local.last_started()
-    for key, value in urls.items():
-        print(f"{key}={value}")
+    given = {
+        k: os.environ[k] for k in ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI") if os.environ.get(k)
+    }
+    if len(given) == 2:  # servers named in the environment: use them, start none
+        urls, infra_started = given, []
+    else:
+        with contextlib.redirect_stdout(sys.stdout if verbose else io.StringIO()):
+            urls = local.up()
+        infra_started = local.last_started()
+    if verbose:
+        for key, value in urls.items():
+            print(f"{key}={value}")
     env = _environment(urls)
+    dev_identity.load()  # the local sign-in's key, made before anyone reads its JWKS
     stop = threading.Event()
     if not detach:  # from now on Ctrl-C (or SIGTERM) means: stop what we started, then leave
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -395,20 +480,25 @@ def up(detach: bool) -> int:
         ports[name] = port
     _state_file().parent.mkdir(parents=True, exist_ok=True)
     _state_file().write_text(json.dumps({n: p.pid for n, p in processes.items()}))
-    deadline = time.monotonic() + 60
-    for name, port in ports.items():
-        while port and not stop.is_set() and not _healthy(port) and time.monotonic() < deadline:
-            if processes[name].poll() is not None:
-                break
-            time.sleep(0.3)
+    (_state_file().parent / "infra-started.json").write_text(json.dumps(list(infra_started)))
+    _wait_healthy(processes, ports, stop)
+    failed = []
     for name, process in processes.items():
         port = ports[name]
-        state = "exited — see its log" if process.poll() is not None else "running"
-        where = f"http://127.0.0.1:{port} (docs: /docs)" if port else ""
-        print(f"  {name:<20} {state:<22} {where}  log: {logs / (name + '.log')}")
+        exited = process.poll() is not None
+        if exited or (
+            port and not _healthy(port, "/gateway/healthz" if name == "gateway" else "/healthz")
+        ):
+            failed.append(name)
+        if verbose or exited:
+            state = "exited — see its log" if exited else "running"
+            where = f"http://127.0.0.1:{port}" if port else ""
+            print(f"# {name:<20} {state:<22} {where}  log: {logs / (name + '.log')}")
+    if "gateway" not in processes:
+        print("# nginx is missing: `apt-get install nginx-light` (make up installs it when root)")
     try:
         seeded = _seed_sftp_connection(env)
-        if seeded:
+        if seeded and verbose:
             files = data_dir() / "sftp" / "root" / "inbox"
             print(f"# sFTP connection for office {DEV_OFFICE}: {seeded}; files land in {files}")
     except OSError as exc:  # the stack runs anyway; the connection can be made by hand
@@ -420,13 +510,17 @@ def up(detach: bool) -> int:
                 _agent_command(env, token_path), logs / "delivery-agent.log", env=env
             )
             _state_file().write_text(json.dumps({n: p.pid for n, p in processes.items()}))
-            print(
-                f"# OneDrive, Clearfacts and agent connections for office {DEV_OFFICE}: {seeded};"
-                f" files land in {data_dir() / 'onedrive'}, {data_dir() / 'clearfacts'} and"
-                f" {data_dir() / 'agent'} (the reference agent)"
-            )
+            if verbose:
+                print(
+                    f"# OneDrive, Clearfacts and agent connections for office {DEV_OFFICE}: {seeded};"
+                    f" files land in {data_dir() / 'onedrive'}, {data_dir() / 'clearfacts'} and"
+                    f" {data_dir() / 'agent'} (the reference agent)"
+                )
     except OSError as exc:
         print(f"# could not create the local remote-channel connections: {exc}")
+    if failed:
+        print(f"# not healthy: {', '.join(failed)} (logs under {logs})")
+    print(f"http://127.0.0.1:{gateway_port()}/")
     if detach:
         print("# running in the background; `make down` stops it")
         return 0
@@ -461,7 +555,9 @@ def down() -> int:
             stop_pid(pid)
             print(f"# {name}: stopped (pid {pid})")
         _state_file().unlink()
-    local.down()
+    started = _state_file().parent / "infra-started.json"
+    local.down(tuple(json.loads(started.read_text())) if started.exists() else ("kafka", "mongodb"))
+    started.unlink(missing_ok=True)
     return 0
 
 
@@ -469,9 +565,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="portal_infra.stack")
     parser.add_argument("command", choices=["up", "down"])
     parser.add_argument("--detach", action="store_true")
+    parser.add_argument("--verbose", action="store_true", help="every process, port and log")
     args = parser.parse_args(argv)
     if args.command == "up":
-        return up(args.detach)
+        return up(args.detach, args.verbose)
     return down()
 
 
