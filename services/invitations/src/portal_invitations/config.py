@@ -42,7 +42,6 @@ class Settings(BaseSettings):
     send_concurrency: int = Field(default=8, ge=1, le=256)
     send_batch: int = Field(default=200, ge=1)
     send_poll_interval_s: float = Field(default=1.0, gt=0)
-    send_idle_max_s: float = Field(default=10.0, gt=0)  # empty polls back off up to this
     retry_base_s: float = Field(default=5.0, gt=0)
     retry_cap_s: float = Field(default=600.0, gt=0)
     retry_max_attempts: int = Field(default=60, ge=1)

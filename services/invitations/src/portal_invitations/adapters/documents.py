@@ -1,7 +1,8 @@
 """``ClientAccess`` to and from its MongoDB document (one document per client).
 
-``send_due_at`` is copied to the top level so the sender's queue query stays a simple indexed
-range scan; ``invitation.token_hashes`` is indexed for acceptance.
+``due_at`` (top level, only while an invitation waits for its e-mail or an attempt is under way)
+is the send queue: the sender reads an index on it. ``invitation.token_hashes`` is indexed for
+acceptance.
 """
 
 from __future__ import annotations
@@ -49,10 +50,12 @@ def _invitation(doc: Document) -> Invitation:
     return Invitation(**values)
 
 
-def to_document(access: ClientAccess) -> Document:
-    """Every field but ``_id``, ``version`` and the outbox (written by the repository)."""
+def to_document(access: ClientAccess, version: int) -> Document:
+    """The whole document of ``access`` as stored at ``version``."""
     inv = access.invitation
-    return {
+    doc: Document = {
+        "_id": access.client_id,
+        "version": version,
         "office_id": access.office_id,
         "client": asdict(access.profile),
         "invitation": _invitation_doc(inv) if inv is not None else None,
@@ -60,8 +63,10 @@ def to_document(access: ClientAccess) -> Document:
         "activated_by": access.activated_by,
         "activated_at": access.activated_at,
         "login": asdict(access.login) if access.login is not None else None,
-        "send_due_at": access.send_due_at,
     }
+    if access.send_due_at is not None:
+        doc["due_at"] = access.send_due_at  # absent: out of the (partial) queue index
+    return doc
 
 
 def from_document(doc: Document) -> ClientAccess:

@@ -3,8 +3,8 @@
 It holds what this service knows of the client (a read model fed by ClientCreated/ClientUpdated),
 the current invitation (at most one is open at a time), the invitations it replaced, the
 activation and the login. Keeping them in one aggregate — one MongoDB document — makes every
-change atomic on a store without transactions: resend voids the old link and opens a new one in
-one write; acceptance consumes the link, creates the login and records ClientActivated together.
+change one versioned write: resend voids the old link and opens a new one together; acceptance
+consumes the link, creates the login and records ClientActivated together.
 
 Tokens are made when an e-mail is actually sent (see :meth:`ClientAccess.begin_sending`), so the
 clear token only ever exists in the sender's memory and in the e-mail: the store keeps its hash.
