@@ -12,6 +12,8 @@ import pytest
 
 from portal_invitations.domain.events import Cause
 from portal_invitations.domain.model import ClientAccess, ClientProfile
+from portal_invitations.entrypoints.consumers import record_command
+from portal_invitations.service import commands, handlers
 
 from ..support import bearer, client_created, outbox_events, token_in
 
@@ -135,3 +137,34 @@ async def test_a_sender_that_died_after_sending_resends_after_its_lease(
             "mobile_phone": "+32470123456"}  # fmt: skip
     accepted = await h.http.post("/v1/invitations/accept", json=body)
     assert accepted.status_code == 200, accepted.text  # the first e-mail's link still works
+
+
+async def test_a_worker_that_died_after_storing_claimed_invitations_sends_after_the_lease(
+    make_harness: Any,
+) -> None:
+    h = await make_harness(send_lease_s=120)
+    sender = h.service.sender
+    h.service.deps.store_new = sender.store_new  # as the worker wires it
+    sender._started = True
+
+    async def died(attempts: Any) -> None:
+        return None  # the process died right after the insert, before any e-mail
+
+    sender._hand_over = died
+    event = client_created("office-a", "c-1", invite=True)
+    await handlers.record_clients(
+        commands.RecordClients((record_command(event, invite=True),)), h.service.deps
+    )
+    doc = await h.document("c-1")
+    assert doc["version"] == 1  # claimed in the insert itself
+    assert doc["invitation"]["in_flight_until"] is not None
+    assert await h.send_due() == 0  # due again only when the lease ends
+    h.clock.advance(seconds=121)
+    assert await h.send_due() == 1
+    (received,) = await h.smtp.handler.wait_for(1)
+    state = (await h.http.get("/v1/clients/c-1/invitation", headers=bearer("office-a"))).json()
+    assert (state["invitation"]["state"], state["invitation"]["attempts"]) == ("sent", 2)
+    assert (
+        received.message["Message-ID"]
+        == f"<invitation.{doc['invitation']['invitation_id']}@portal.example>"
+    )

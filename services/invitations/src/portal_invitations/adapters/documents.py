@@ -7,7 +7,6 @@ acceptance.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,10 +27,19 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None else None
 
 
+def _fields(value: object) -> Document:
+    """A dataclass's fields, shallow (``asdict`` deep-copies every value: a tenth of the
+    sender's CPU when it was used here)."""
+    return dict(vars(value))
+
+
 def _invitation_doc(inv: Invitation) -> Document:
-    doc = asdict(inv)
-    doc["state"] = inv.state.value
-    return doc
+    return {
+        **_fields(inv),
+        "state": inv.state.value,
+        "cause": _fields(inv.cause),
+        "token_hashes": list(inv.token_hashes),
+    }
 
 
 def _invitation(doc: Document) -> Invitation:
@@ -57,12 +65,12 @@ def to_document(access: ClientAccess, version: int) -> Document:
         "_id": access.client_id,
         "version": version,
         "office_id": access.office_id,
-        "client": asdict(access.profile),
+        "client": _fields(access.profile),
         "invitation": _invitation_doc(inv) if inv is not None else None,
-        "past": [{**asdict(p), "state": p.state.value} for p in access.past],
+        "past": [{**_fields(p), "state": p.state.value} for p in access.past],
         "activated_by": access.activated_by,
         "activated_at": access.activated_at,
-        "login": asdict(access.login) if access.login is not None else None,
+        "login": _fields(access.login) if access.login is not None else None,
     }
     if access.send_due_at is not None:
         doc["due_at"] = access.send_due_at  # absent: out of the (partial) queue index

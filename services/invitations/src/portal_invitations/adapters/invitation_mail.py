@@ -8,6 +8,7 @@ Message-ID is derived from the invitation id so a re-sent attempt carries the sa
 from __future__ import annotations
 
 import functools
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -151,6 +152,11 @@ def compose(
     message["Message-ID"] = message_id(invitation.invitation_id, sender.message_id_domain)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.text)
+    message.make_alternative()
+    # A boundary of 128 random bits, set here: nobody can predict it to put it in a part, so the
+    # generator need not search the whole message for a collision (half of its cost).
+    boundary = secrets.token_hex(16)
+    message.replace_header("Content-Type", f'multipart/alternative; boundary="=_{boundary}"')
     message.add_alternative(rendered.html, subtype="html")
     message["Content-Language"] = profile.language  # after set_content, which drops Content-*
     return message

@@ -17,6 +17,7 @@ from portal_servicekit.runtime import worker_app
 def create_worker(service: Service | None = None) -> FastStream:
     service = service or bootstrap()
     service.deps.notify = service.sender.wake  # a consumed change to send: no need to wait
+    service.deps.store_new = service.sender.store_new  # imports: claimed in the insert
     app = worker_app(
         service.runtime,
         build_router(service),

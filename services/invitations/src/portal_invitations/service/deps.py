@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from portal_invitations.domain.model import ClientAccess
 from portal_invitations.domain.sending import RetryPolicy
 from portal_invitations.ports import (
     ClientAccessRepository,
@@ -47,3 +48,6 @@ class Deps:
     clock: Clock
     sending: SendingRules = field(default_factory=SendingRules)
     notify: Callable[[], None] = _nothing  # a change to send: wake the sender (the worker's)
+    # Stores never-stored clients, returning those stored first by someone else; the worker's
+    # sender does it, claiming their invitations in the insert (InvitationSender.store_new).
+    store_new: Callable[[Sequence[ClientAccess]], Awaitable[list[ClientAccess]]] | None = None

@@ -105,8 +105,10 @@ async def record_clients(cmd: commands.RecordClients, deps: Deps) -> None:
         if did:
             changed.add(client_id)
     new = [loaded[c] for c in changed if loaded[c].version == 0]
-    again = {access.client_id for access in await deps.access.add_new(new)}
-    again |= await deps.access.save_many([loaded[c] for c in changed if loaded[c].version > 0])
+    stored = [loaded[c] for c in changed if loaded[c].version > 0]
+    store_new = deps.store_new or deps.access.add_new
+    again = {access.client_id for access in await store_new(new)}
+    again |= await deps.access.save_many(stored)
     for item in cmd.items:
         if item.profile.client_id in again:
             await record_client(item, deps)

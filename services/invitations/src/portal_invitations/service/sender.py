@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 _OFFICE_NAME_TTL = timedelta(minutes=1)
 _PASSES_AT_ONCE = 3
+HAND_OVER = 500  # new clients' attempts claimed in their insert and not yet recorded
+HAND_OVER_WAIT_S = 30.0  # how long the consumer waits for room before storing them due
 
 
 @dataclass
@@ -62,6 +64,9 @@ class InvitationSender:
         self._smtp_slots = asyncio.Semaphore(self.rules.concurrency)
         self._passes = asyncio.Semaphore(_PASSES_AT_ONCE)
         self._running: set[asyncio.Task[None]] = set()
+        self._in_hand = 0
+        self._started = False  # only a running sender takes new clients' attempts in hand
+        self._handed_back = asyncio.Condition()
         self._loop = PollingLoop(
             self._next_pass, name="invitation-sender", poll_interval_s=self.rules.poll_interval_s
         )
@@ -95,23 +100,72 @@ class InvitationSender:
     async def _claim_due(self) -> tuple[list[ClientAccess], list[_Attempt]]:
         now = self.deps.clock.now()
         due = await self.deps.to_send.due(now, self.rules.batch)
-        by_office: dict[str, list[ClientAccess]] = {}
-        for access in due:
-            if access.due_for_sending(now):
-                by_office.setdefault(access.office_id, []).append(access)
-        attempts: list[_Attempt] = []
-        full: dict[str, datetime] = {}
-        for office_id, accesses in by_office.items():
-            reservation = await self.deps.quota.reserve(office_id, now, len(accesses))
-            attempts.extend(self._begin(a, now) for a in accesses[: reservation.granted])
-            if reservation.reopens is not None:
-                full[office_id] = reservation.reopens
-        won = await self.deps.to_send.claim([a.access for a in attempts])
+        allowed, full = await self._within_quota([a for a in due if a.due_for_sending(now)], now)
+        attempts = [self._begin(access, now) for access in allowed]
+        won = {a.client_id for a in await self.deps.to_send.claim([a.access for a in attempts])}
         for office_id, reopens in full.items():
             logger.info("office %s reached its hourly quota until %s", office_id, reopens)
             await self.deps.to_send.postpone(office_id, now, reopens)
-        mine = {a.client_id for a in won}
-        return due, [a for a in attempts if a.access.client_id in mine]
+        return due, [a for a in attempts if a.access.client_id in won]
+
+    async def _within_quota(
+        self, due: Sequence[ClientAccess], now: datetime
+    ) -> tuple[list[ClientAccess], dict[str, datetime]]:
+        """Those of ``due`` their offices' quotas allow now (one reservation per office), and
+        when the offices that ran out reopen."""
+        by_office: dict[str, list[ClientAccess]] = {}
+        for access in due:
+            by_office.setdefault(access.office_id, []).append(access)
+        allowed: list[ClientAccess] = []
+        full: dict[str, datetime] = {}
+        for office_id, accesses in by_office.items():
+            reservation = await self.deps.quota.reserve(office_id, now, len(accesses))
+            allowed.extend(accesses[: reservation.granted])
+            if reservation.reopens is not None:
+                full[office_id] = reservation.reopens
+        return allowed, full
+
+    async def store_new(self, accesses: Sequence[ClientAccess]) -> list[ClientAccess]:
+        """Store never-stored clients (the consumer's, see Deps.store_new) with their due
+        invitations already claimed, and send those at once: an imported invitation then costs
+        one write (its outcome) after its insert instead of a read, a claim and the outcome.
+        At most ``HAND_OVER`` attempts are in hand (the consumer waits for room a while, Kafka
+        being the buffer); the others, and those over their office's quota, are stored due, for
+        the queue. A crash before an outcome is recorded leaves the lease to bring it back.
+        Returns those someone else stored first (nothing of them stored)."""
+        now = self.deps.clock.now()
+        due = [a for a in accesses if a.due_for_sending(now)]
+        if due and self._started:
+            await self._room_for(len(due))
+        room = max(0, HAND_OVER - self._in_hand) if self._started else 0
+        allowed, _ = await self._within_quota(due[:room], now)
+        attempts = [self._begin(access, now) for access in allowed]
+        taken = await self.deps.access.add_new(accesses)
+        lost = {a.client_id for a in taken}
+        mine = [a for a in attempts if a.access.client_id not in lost]
+        if mine:
+            self._in_hand += len(mine)
+            task = asyncio.create_task(self._hand_over(mine), name="invitations-handed-over")
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        return taken
+
+    async def _room_for(self, wanted: int) -> None:
+        needed = HAND_OVER - min(wanted, HAND_OVER)
+        async with self._handed_back:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._handed_back.wait_for(lambda: self._in_hand <= needed),
+                    timeout=HAND_OVER_WAIT_S,
+                )
+
+    async def _hand_over(self, attempts: list[_Attempt]) -> None:
+        try:
+            await self._send_and_record(attempts)
+        finally:
+            self._in_hand -= len(attempts)
+            async with self._handed_back:
+                self._handed_back.notify_all()
 
     def _begin(self, access: ClientAccess, now: datetime) -> _Attempt:
         token = new_token()
@@ -199,10 +253,12 @@ class InvitationSender:
         self._loop.wake()
 
     def start(self) -> None:
+        self._started = True
         self._loop.start()
 
     async def stop(self) -> None:
         """Stop claiming and drop what is on the wire (the leases bring it back)."""
+        self._started = False
         await self._loop.stop()
         for task in list(self._running):
             task.cancel()
