@@ -112,13 +112,17 @@ class FakeQuota:
 
 
 @dataclass
-class FakeGuesses:
+class FakeFailures:
     limit: int = 1000
-    hits: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
 
-    async def hit(self, key: str, now: datetime) -> timedelta | None:
-        self.hits[key] = self.hits.get(key, 0) + 1
-        return timedelta(minutes=1) if self.hits[key] > self.limit else None
+    async def record(self, key: str, now: datetime) -> timedelta | None:
+        self.failures[key] = self.failures.get(key, 0) + 1
+        return await self.wait(key, now, past=self.limit)
+
+    async def wait(self, key: str, now: datetime, past: int | None = None) -> timedelta | None:
+        over = self.failures.get(key, 0) > (self.limit - 1 if past is None else past)
+        return timedelta(minutes=1) if over else None
 
 
 @dataclass
@@ -161,8 +165,8 @@ def fake_dependencies(clock: FixedClock | None = None, *, quota: FakeQuota | Non
         mailer=FakeMailer(),
         compose=_compose,
         hasher=FakeHasher(),
-        ip_guesses=FakeGuesses(),
-        token_guesses=FakeGuesses(),
+        address_failures=FakeFailures(),
+        link_failures=FakeFailures(),
         clock=clock or FixedClock(),
         sending=SendingRules(retry=RetryPolicy(base=timedelta(seconds=10))),
     )

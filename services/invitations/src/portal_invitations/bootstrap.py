@@ -13,7 +13,7 @@ from portal_invitations.adapters.access_store import MongoClientAccess
 from portal_invitations.adapters.mongo import (
     ATTEMPTS,
     QUOTAS,
-    MongoGuessLimiter,
+    MongoFailedAttempts,
     MongoOfficeNames,
     MongoOfficeQuota,
     create_ttl_index,
@@ -104,11 +104,11 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Service:
         mailer=SmtpMailer(smtp_relay(settings)),
         compose=composer(settings),
         hasher=Argon2Hasher(),
-        ip_guesses=MongoGuessLimiter(
-            db, prefix="ip", limit=settings.accept_ip_limit, window=window
+        address_failures=MongoFailedAttempts(
+            db, kind="address", limit=settings.accept_ip_limit, window=window
         ),
-        token_guesses=MongoGuessLimiter(
-            db, prefix="token", limit=settings.accept_token_limit, window=window
+        link_failures=MongoFailedAttempts(
+            db, kind="link", limit=settings.accept_token_limit, window=window
         ),
         clock=SystemClock(),
         sending=SendingRules(

@@ -91,9 +91,14 @@ class OfficeQuota(Protocol):
         """Take up to ``wanted`` invitations of the office's hourly quota at once."""
 
 
-class GuessLimiter(Protocol):
-    async def hit(self, key: str, now: datetime) -> timedelta | None:
-        """Count one attempt; when over the limit, how long to wait."""
+class FailedAttempts(Protocol):
+    """Failed acceptance attempts per key (a client address, a link) in a sliding window."""
+
+    async def record(self, key: str, now: datetime) -> timedelta | None:
+        """Count one failure; when the key is now past its limit, how long it must wait."""
+
+    async def wait(self, key: str, now: datetime) -> timedelta | None:
+        """How long the key must wait before trying again (None: it may try); counts nothing."""
 
 
 class MailSender(Protocol):

@@ -112,6 +112,8 @@ async def test_revoke_voids_the_link(make_harness: Any) -> None:
     assert response.status_code == 204
     assert (await accept(h, token)).status_code == 400
     assert (await status(h)).json()["invitation"]["state"] == "revoked"
+    # Recorded, not published: no contract announces a revocation yet (see event_mapping).
+    assert [e["event_type"] for e in await h.outbox("c-1")] == ["ClientInvited"]
     again = await h.http.delete("/v1/clients/c-1/invitation", headers=bearer(OFFICE))
     assert again.status_code == 409
 
@@ -245,6 +247,16 @@ async def test_guesses_are_rate_limited(make_harness: Any) -> None:
     limited = await accept(h, "another-" + "y" * 40)
     assert int(limited.headers["Retry-After"]) > 0
     assert limited.json()["code"] == "invitation.too_many_attempts"
+
+
+async def test_wrong_mobile_numbers_lock_the_link_for_a_while(make_harness: Any) -> None:
+    h = await make_harness(accept_token_limit=3)
+    token = await invited_and_sent(h)
+    codes = [(await accept(h, token, mobile_phone="+32470999999")).status_code for _ in range(4)]
+    assert codes == [422, 422, 422, 429]
+    assert (await accept(h, token)).status_code == 429  # even the right number, for a while
+    h.clock.advance(minutes=31)
+    assert (await accept(h, token)).status_code == 200
 
 
 async def test_the_office_limit_delays_and_never_drops(make_harness: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from portal_invitations.adapters.mongo import MongoGuessLimiter, MongoOfficeQuota
+from portal_invitations.adapters.mongo import MongoFailedAttempts, MongoOfficeQuota
 from portal_invitations.domain.events import Cause
 from portal_invitations.domain.model import ClientAccess, ClientProfile
 from portal_invitations.ports import Conflict
@@ -70,7 +70,11 @@ async def test_the_office_quota_holds_under_concurrent_senders(mongo_db: Any) ->
     assert (await quota.reserve("office-a", NOW + timedelta(hours=1), 2)).granted == 2
 
 
-async def test_concurrent_guesses_are_all_counted(mongo_db: Any) -> None:
-    limiter = MongoGuessLimiter(mongo_db, prefix="ip", limit=10, window=timedelta(minutes=15))
-    answers = await asyncio.gather(*(limiter.hit("203.0.113.7", NOW) for _ in range(30)))
+async def test_concurrent_failures_are_all_counted(mongo_db: Any) -> None:
+    failures = MongoFailedAttempts(mongo_db, kind="address", limit=10, window=timedelta(minutes=15))
+    answers = await asyncio.gather(*(failures.record("203.0.113.7", NOW) for _ in range(30)))
     assert answers.count(None) == 10
+    assert await failures.wait("203.0.113.7", NOW) is not None
+    assert await failures.wait("203.0.113.8", NOW) is None
+    later = NOW + timedelta(minutes=30)  # the windows have moved on
+    assert await failures.wait("203.0.113.7", later) is None

@@ -17,7 +17,7 @@ from portal_invitations.service.sender import InvitationSender
 
 from ..fakes import (
     FakeClientAccess,
-    FakeGuesses,
+    FakeFailures,
     FakeMailer,
     FakeQuota,
     FixedClock,
@@ -130,7 +130,7 @@ async def test_accept_checks_the_link_the_mobile_and_the_password() -> None:
 
     def accept(**kw: str) -> commands.AcceptInvitation:
         values = {"token": token, "password": "cheval correct agrafe pile",
-                  "mobile_phone": "0470 12 34 56", "client_ip": "203.0.113.7"}  # fmt: skip
+                  "mobile_phone": "0470 12 34 56", "client_address": "203.0.113.7"}  # fmt: skip
         values.update(kw)
         return commands.AcceptInvitation(**values)
 
@@ -150,15 +150,45 @@ async def test_accept_checks_the_link_the_mobile_and_the_password() -> None:
     assert isinstance(store.published[-1], ClientActivated)
 
 
-async def test_guessing_is_rate_limited_before_any_lookup() -> None:
+async def test_links_that_lead_nowhere_are_limited_per_address_but_a_valid_one_goes_in() -> None:
     deps = fake_dependencies()
-    assert isinstance(deps.ip_guesses, FakeGuesses)
-    deps.ip_guesses.limit = 2
-    cmd = commands.AcceptInvitation(
-        "y" * 43, "cheval correct agrafe pile", "0470123456", "198.51.100.1"
-    )
-    for _ in range(2):
+    assert isinstance(deps.address_failures, FakeFailures)
+    deps.address_failures.limit = 2
+    await handlers.record_client(record(invite=True), deps)
+    await sender_for(deps).send_due()
+    body = sent(deps)[0].get_body(("plain",))
+    assert body is not None
+    token = next(line for line in body.get_content().splitlines() if "token=" in line)
+
+    def accept(token: str, mobile: str = "0470123456") -> commands.AcceptInvitation:
+        return commands.AcceptInvitation(
+            token, "cheval correct agrafe pile", mobile, "198.51.100.1"
+        )
+
+    for n in range(2):
         with pytest.raises(errors.InvitationLinkInvalid):
-            await handlers.accept_invitation(cmd, deps)
+            await handlers.accept_invitation(accept(f"guess-{n}-" + "y" * 40), deps)
     with pytest.raises(handlers.TooManyAttempts):
-        await handlers.accept_invitation(cmd, deps)
+        await handlers.accept_invitation(accept("guess-3-" + "y" * 40), deps)
+    access = await handlers.accept_invitation(accept(token.split("token=")[1]), deps)
+    assert access.login is not None
+
+
+async def test_wrong_mobile_numbers_are_limited_per_link() -> None:
+    deps = fake_dependencies()
+    assert isinstance(deps.link_failures, FakeFailures)
+    deps.link_failures.limit = 3
+    await handlers.record_client(record(invite=True), deps)
+    await sender_for(deps).send_due()
+    body = sent(deps)[0].get_body(("plain",))
+    assert body is not None
+    token = next(line for line in body.get_content().splitlines() if "token=" in line)
+    cmd = commands.AcceptInvitation(
+        token.split("token=")[1], "cheval correct agrafe pile", "+32470000000", "198.51.100.1"
+    )
+    for _ in range(3):
+        with pytest.raises(errors.MobileMismatch):
+            await handlers.accept_invitation(cmd, deps)
+    right = commands.AcceptInvitation(cmd.token, cmd.password, "0470123456", "203.0.113.9")
+    with pytest.raises(handlers.TooManyAttempts):  # from anywhere, even with the right number
+        await handlers.accept_invitation(right, deps)

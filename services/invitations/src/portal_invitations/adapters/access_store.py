@@ -25,6 +25,7 @@ from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
+from portal_contracts.envelope import Envelope
 from portal_invitations.adapters.documents import from_document, to_document
 from portal_invitations.adapters.event_mapping import to_envelope
 from portal_invitations.domain.model import ClientAccess
@@ -35,6 +36,11 @@ from portal_servicekit.runtime import Runtime
 Document = dict[str, Any]
 
 ACCESS = "client_access"
+
+
+def _envelopes(accesses: Sequence[ClientAccess]) -> list[Envelope[Any]]:
+    found = (to_envelope(event) for access in accesses for event in access.events)
+    return [envelope for envelope in found if envelope is not None]
 
 
 class MongoClientAccess:
@@ -81,6 +87,7 @@ class MongoClientAccess:
             ReplaceOne({"_id": a.client_id, "version": a.version}, docs[a.client_id])
             for a in accesses
         ]
+        announced = {a.client_id: _envelopes([a]) for a in accesses}
 
         async def work(session: Session | None) -> set[str]:
             result = await self.collection.bulk_write(replaces, ordered=False, session=session)
@@ -91,14 +98,14 @@ class MongoClientAccess:
                 )
                 won = {doc["_id"] async for doc in cursor if doc.get("write") == write}
                 lost = set(docs) - won
-            events = [to_envelope(e) for a in accesses if a.client_id not in lost for e in a.events]
+            events = [e for c, es in announced.items() if c not in lost for e in es]
             if events:
                 await self.runtime.outbox.add(events, session=session)
             return lost
 
         # The documents and their events commit together; without events each replace is
         # atomic on its own and the transaction would add nothing.
-        if any(a.events for a in accesses):
+        if any(announced.values()):
             lost = await self.runtime.transaction(work)
         else:
             lost = await work(None)
@@ -132,7 +139,7 @@ class MongoClientAccess:
         return [a for a in accesses if a.client_id in taken]
 
     async def _insert(self, access: ClientAccess) -> None:
-        events = [to_envelope(e) for e in access.events]
+        events = _envelopes([access])
 
         async def work(session: Session) -> None:
             await self.collection.insert_one(to_document(access, 1), session=session)

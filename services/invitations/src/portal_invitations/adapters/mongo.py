@@ -79,19 +79,21 @@ class MongoOfficeQuota:
         return Reservation(0, now + timedelta(seconds=5))  # unreachable; again shortly
 
 
-class MongoGuessLimiter:
-    """Sliding-window counter per key (an address, a token hash), shared by every API replica:
-    one document per key and fixed window, the previous window weighing as it still overlaps."""
+class MongoFailedAttempts:
+    """Failures per key (a client address, a token hash) in a sliding window, shared by every
+    API replica: one document per key and fixed window (``_id`` = kind|key|window start), the
+    previous window weighing as much as it still overlaps the sliding one. A key may fail
+    ``limit`` times; past that it waits for the window to move on."""
 
     def __init__(
-        self, db: AsyncDatabase[Document], *, prefix: str, limit: int, window: timedelta
+        self, db: AsyncDatabase[Document], *, kind: str, limit: int, window: timedelta
     ) -> None:
         self.collection: AsyncCollection[Document] = db[ATTEMPTS]
-        self.prefix = prefix
+        self.kind = kind
         self.limit = limit
         self.window = window
 
-    async def hit(self, key: str, now: datetime) -> timedelta | None:
+    async def record(self, key: str, now: datetime) -> timedelta | None:
         start = window_start(now, self.window)
         current = await self.collection.find_one_and_update(
             {"_id": self._id(key, start)},
@@ -99,11 +101,22 @@ class MongoGuessLimiter:
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
+        count = current["n"] if current else 1
+        return await self._wait(key, now, start, count, past=self.limit)
+
+    async def wait(self, key: str, now: datetime) -> timedelta | None:
+        start = window_start(now, self.window)
+        current = await self.collection.find_one({"_id": self._id(key, start)})
+        count = current["n"] if current else 0
+        return await self._wait(key, now, start, count, past=self.limit - 1)
+
+    async def _wait(
+        self, key: str, now: datetime, start: datetime, count: int, past: int
+    ) -> timedelta | None:
         previous = await self.collection.find_one({"_id": self._id(key, start - self.window)})
         elapsed = (now - start) / self.window
-        count = current["n"] if current else 1
         estimate = sliding_estimate(previous["n"] if previous else 0, count, elapsed)
-        return None if estimate <= self.limit else start + self.window - now
+        return None if estimate <= past else start + self.window - now
 
     def _id(self, key: str, start: datetime) -> str:
-        return f"{self.prefix}|{key}|{start.isoformat()}"
+        return f"{self.kind}|{key}|{start.isoformat()}"

@@ -22,7 +22,13 @@ from portal_invitations.domain.errors import (
     NoOpenInvitation,
     NotAccountantManaged,
 )
-from portal_invitations.domain.events import Cause, ClientActivated, ClientInvited, DomainEvent
+from portal_invitations.domain.events import (
+    Cause,
+    ClientActivated,
+    ClientInvited,
+    DomainEvent,
+    InvitationRevoked,
+)
 from portal_invitations.domain.headers import refuse_line_breaks
 from portal_invitations.domain.invitation import (
     OPEN_STATES,
@@ -163,11 +169,14 @@ class ClientAccess:
         self._fail(inv, now, reason)
         return inv
 
-    def revoke(self, now: datetime) -> Invitation:
+    def revoke(self, now: datetime, cause: Cause) -> Invitation:
         inv = self.open_invitation(now)
         if inv is None:
             raise NoOpenInvitation
         self._void(now, "revoked")
+        self.events.append(
+            InvitationRevoked(self.client_id, self.office_id, inv.invitation_id, now, cause)
+        )
         return inv
 
     def activate_by_accountant(self, now: datetime, cause: Cause) -> None:

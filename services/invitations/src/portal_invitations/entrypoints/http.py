@@ -19,6 +19,7 @@ from portal_invitations.domain import errors
 from portal_invitations.domain.headers import is_header_safe
 from portal_invitations.domain.model import ClientAccess
 from portal_invitations.domain.passwords import MAX_LENGTH, MIN_LENGTH
+from portal_invitations.entrypoints.client_address import client_address
 from portal_invitations.entrypoints.messages import MESSAGES, POLICY_RULES
 from portal_invitations.entrypoints.schemas import (
     AcceptedPublic,
@@ -136,8 +137,10 @@ async def accept(
     body: AcceptInvitationRequest, request: Request, svc: ServiceDep
 ) -> AcceptedPublic:
     """The client's first login: the link's token, a new password, the mobile number on record."""
-    client_ip = request.client.host if request.client else "unknown"
-    cmd = commands.AcceptInvitation(body.token, body.password, body.mobile_phone, client_ip)
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.getlist("x-forwarded-for")
+    address = client_address(peer, forwarded, svc.settings.gateways)
+    cmd = commands.AcceptInvitation(body.token, body.password, body.mobile_phone, address)
     access = await _run(handlers.accept_invitation(cmd, svc.deps))
     login = access.login.email if access.login else access.profile.email
     return AcceptedPublic(client_id=access.client_id, login=login)

@@ -63,7 +63,7 @@ class AcceptInvitation:
     token: str
     password: str
     mobile_phone: str
-    client_ip: str
+    client_address: str  # see entrypoints/client_address.py
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from portal_invitations.ports import (
     ClientAccessRepository,
     Clock,
     Compose,
-    GuessLimiter,
+    FailedAttempts,
     InvitationsToSend,
     MailSender,
     OfficeNames,
@@ -43,8 +43,8 @@ class Deps:
     mailer: MailSender
     compose: Compose
     hasher: PasswordHasher
-    ip_guesses: GuessLimiter
-    token_guesses: GuessLimiter
+    address_failures: FailedAttempts  # links that led nowhere, per client address
+    link_failures: FailedAttempts  # wrong mobile numbers, per (valid) link
     clock: Clock
     sending: SendingRules = field(default_factory=SendingRules)
     notify: Callable[[], None] = _nothing  # a change to send: wake the sender (the worker's)

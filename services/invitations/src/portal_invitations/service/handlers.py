@@ -9,12 +9,17 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from portal_contracts.values import InvalidValue, normalise_mobile_phone
-from portal_invitations.domain.errors import HeaderInjection, InvitationLinkInvalid, WeakPassword
+from portal_invitations.domain.errors import (
+    HeaderInjection,
+    InvitationLinkInvalid,
+    MobileMismatch,
+    WeakPassword,
+)
 from portal_invitations.domain.events import Cause
 from portal_invitations.domain.model import ClientAccess
 from portal_invitations.domain.passwords import password_problems
 from portal_invitations.domain.tokens import plausible_token, token_hash
-from portal_invitations.ports import Conflict
+from portal_invitations.ports import Conflict, FailedAttempts
 from portal_invitations.service import commands
 from portal_invitations.service.deps import Deps
 
@@ -163,7 +168,10 @@ async def invite_client(cmd: commands.InviteClient, deps: Deps) -> ClientAccess:
 
 async def revoke_invitation(cmd: commands.RevokeInvitation, deps: Deps) -> ClientAccess:
     now = deps.clock.now()
-    access, _ = await _change(_loader(deps, cmd.client_id, cmd.by), lambda a: a.revoke(now), deps)
+    cause = Cause(correlation_id=str(uuid.uuid4()))
+    access, _ = await _change(
+        _loader(deps, cmd.client_id, cmd.by), lambda a: a.revoke(now, cause), deps
+    )
     return access
 
 
@@ -199,16 +207,26 @@ def _mobile(raw: str) -> str:
 
 
 async def accept_invitation(cmd: commands.AcceptInvitation, deps: Deps) -> ClientAccess:
-    """Check the link, the mobile number and the password; create the login; activate."""
+    """Check the link, the mobile number and the password; create the login; activate.
+
+    The link is looked up first: a valid one is never refused because of others' guesses from
+    the same address (a gateway, an office's network). Links that lead nowhere count against
+    the client's address, which is refused for a while past its limit; wrong mobile numbers
+    count against the link itself, which only its holder can do."""
     now = deps.clock.now()
     hashed = token_hash(cmd.token[:512])
-    for limiter, key in ((deps.ip_guesses, cmd.client_ip), (deps.token_guesses, hashed)):
-        wait = await limiter.hit(key, now)
-        if wait is not None:
-            raise TooManyAttempts(wait)
-    if not plausible_token(cmd.token):
+    access = await _link_holder(deps, cmd.token, hashed, now)
+    if access is None:
+        await _count_failure(deps.address_failures, cmd.client_address, now)
         raise InvitationLinkInvalid
-    access = await _acceptable(deps, hashed, cmd.mobile_phone, now)
+    wait = await deps.link_failures.wait(hashed, now)
+    if wait is not None:
+        raise TooManyAttempts(wait)
+    try:
+        access.confirm_mobile(_mobile(cmd.mobile_phone))
+    except MobileMismatch:
+        await _count_failure(deps.link_failures, hashed, now)
+        raise
     p = access.profile
     problems = password_problems(cmd.password, (p.email, p.first_name, p.last_name))
     if problems:
@@ -222,20 +240,35 @@ async def accept_invitation(cmd: commands.AcceptInvitation, deps: Deps) -> Clien
         except Conflict:
             # Changed meanwhile (a profile update, or the link used at this very moment):
             # decide again on the fresh state, which refuses a link that is no longer valid.
-            access = await _acceptable(deps, hashed, cmd.mobile_phone, now)
+            fresh = await _link_holder(deps, cmd.token, hashed, now)
+            if fresh is None:
+                raise InvitationLinkInvalid from None
+            fresh.confirm_mobile(_mobile(cmd.mobile_phone))
+            access = fresh
             continue
         deps.notify()
         return access
     raise Conflict("too much contention")
 
 
-async def _acceptable(deps: Deps, hashed: str, mobile: str, now: datetime) -> ClientAccess:
+async def _link_holder(deps: Deps, token: str, hashed: str, now: datetime) -> ClientAccess | None:
+    """The client whose invitation this link opens now, if any."""
+    if not plausible_token(token):
+        return None
     access = await deps.access.by_token_hash(hashed)
     if access is None:
-        raise InvitationLinkInvalid
-    access.acceptable_invitation(hashed, now)
-    access.confirm_mobile(_mobile(mobile))
+        return None
+    try:
+        access.acceptable_invitation(hashed, now)
+    except InvitationLinkInvalid:
+        return None
     return access
+
+
+async def _count_failure(counter: FailedAttempts, key: str, now: datetime) -> None:
+    wait = await counter.record(key, now)
+    if wait is not None:
+        raise TooManyAttempts(wait)
 
 
 # Every handler, by the command it takes.
