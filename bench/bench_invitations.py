@@ -117,20 +117,23 @@ async def produce(kafka: str, topics: Topics, n: int) -> float:
     await producer.start()
     start = time.perf_counter()
     try:
-        for first in range(0, n, 500):
-            await asyncio.gather(
-                *(
-                    publish_event(
-                        producer,
-                        topics,
-                        client_created(f"bench-{i:06d}", f"client{i}@example.be"),
-                    )
-                    for i in range(first, min(n, first + 500))
-                )
-            )
+        async with asyncio.timeout(max(120.0, n / 20)):  # a stuck broker fails the run
+            await publish_all(producer, topics, n)
     finally:
         await producer.stop()
     return time.perf_counter() - start
+
+
+async def publish_all(producer: Any, topics: Topics, n: int) -> None:
+    for first in range(0, n, 500):
+        await asyncio.gather(
+            *(
+                publish_event(
+                    producer, topics, client_created(f"bench-{i:06d}", f"client{i}@example.be")
+                )
+                for i in range(first, min(n, first + 500))
+            )
+        )
 
 
 async def run_service(settings: Settings, directory: Path, n: int) -> tuple[float, float, float]:

@@ -14,6 +14,7 @@ from datetime import datetime
 from email import policy
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import quote
@@ -33,6 +34,7 @@ _env = Environment(
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
     undefined=StrictUndefined,
     keep_trailing_newline=True,
+    auto_reload=False,  # packaged templates never change; no stat per e-mail
 )
 
 
@@ -53,6 +55,20 @@ class RenderedInvitation:
     html: str
 
 
+class _FoldedOnce(BaseHeader):
+    """A header folds to the same text for a given policy (it is immutable): a reused one is
+    folded once, not once per e-mail (folding is a fifth of flattening an invitation)."""
+
+    def fold(self, *, policy: Policy) -> str:
+        # By what folding reads: the generator clones its policy for every part it writes.
+        key = (policy.linesep, policy.max_line_length, getattr(policy, "utf8", False))
+        folds: dict[tuple[str, int | None, bool], str] = self.__dict__.setdefault("_folds", {})
+        folded = folds.get(key)
+        if folded is None:
+            folded = folds[key] = super().fold(policy=policy)
+        return folded
+
+
 class _ReusedHeaders(HeaderRegistry):
     """The standard header factory, but a header parsed once is reused (headers are immutable
     strings) and each kind's class is built once (the standard one builds a new class per
@@ -60,7 +76,7 @@ class _ReusedHeaders(HeaderRegistry):
     subject, language and MIME headers go to thousands of clients. Same headers, same bytes."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(base_class=_FoldedOnce)
         self._classes: dict[str, type[BaseHeader]] = {}
         self._parsed: functools._lru_cache_wrapper[BaseHeader] = functools.lru_cache(maxsize=2048)(
             super().__call__
@@ -80,6 +96,11 @@ class _ReusedHeaders(HeaderRegistry):
 
 
 POLICY = policy.default.clone(header_factory=_ReusedHeaders())
+
+
+@functools.lru_cache(maxsize=16)
+def _mailbox(name: str, address: str) -> str:
+    return str(Address(display_name=name, addr_spec=address))
 
 
 def message_id(invitation_id: str, domain: str) -> str:
@@ -146,17 +167,17 @@ def compose(
     )
     message = EmailMessage(policy=POLICY)
     message["Subject"] = rendered.subject
-    message["From"] = str(Address(display_name=sender.name, addr_spec=sender.address))
+    message["From"] = _mailbox(sender.name, sender.address)
     message["To"] = Address(display_name=to_name, addr_spec=invitation.email)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(invitation.invitation_id, sender.message_id_domain)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(rendered.text)
+    message.set_content(rendered.text, cte="quoted-printable")  # what it would pick, unsniffed
     message.make_alternative()
     # A boundary of 128 random bits, set here: nobody can predict it to put it in a part, so the
     # generator need not search the whole message for a collision (half of its cost).
     boundary = secrets.token_hex(16)
     message.replace_header("Content-Type", f'multipart/alternative; boundary="=_{boundary}"')
-    message.add_alternative(rendered.html, subtype="html")
+    message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
     message["Content-Language"] = profile.language  # after set_content, which drops Content-*
     return message

@@ -33,7 +33,8 @@ logger = logging.getLogger(__name__)
 
 _OFFICE_NAME_TTL = timedelta(minutes=1)
 _PASSES_AT_ONCE = 3
-HAND_OVER = 500  # new clients' attempts claimed in their insert and not yet recorded
+HAND_OVER = 1000  # new clients' attempts claimed in their insert and not yet recorded
+_CHUNK = 100  # attempts recorded together: the SMTP pool stays busy while a chunk is recorded
 HAND_OVER_WAIT_S = 30.0  # how long the consumer waits for room before storing them due
 
 
@@ -129,8 +130,8 @@ class InvitationSender:
         """Store never-stored clients (the consumer's, see Deps.store_new) with their due
         invitations already claimed, and send those at once: an imported invitation then costs
         one write (its outcome) after its insert instead of a read, a claim and the outcome.
-        At most ``HAND_OVER`` attempts are in hand (the consumer waits for room a while, Kafka
-        being the buffer); the others, and those over their office's quota, are stored due, for
+        At most ``HAND_OVER`` attempts are in hand, two consumed batches (the consumer waits for
+        room a while, Kafka being the buffer); the others, and those over their office's quota, are stored due, for
         the queue. A crash before an outcome is recorded leaves the lease to bring it back.
         Returns those someone else stored first (nothing of them stored)."""
         now = self.deps.clock.now()
@@ -161,7 +162,8 @@ class InvitationSender:
 
     async def _hand_over(self, attempts: list[_Attempt]) -> None:
         try:
-            await self._send_and_record(attempts)
+            chunks = [attempts[i : i + _CHUNK] for i in range(0, len(attempts), _CHUNK)]
+            await asyncio.gather(*(self._send_and_record(chunk) for chunk in chunks))
         finally:
             self._in_hand -= len(attempts)
             async with self._handed_back:
