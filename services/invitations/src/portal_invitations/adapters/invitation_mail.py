@@ -55,6 +55,9 @@ class RenderedInvitation:
     html: str
 
 
+_OWN = frozenset({"message-id", "date", "to"})
+
+
 class _FoldedOnce(BaseHeader):
     """A header folds to the same text for a given policy (it is immutable): a reused one is
     folded once, not once per e-mail (folding is a fifth of flattening an invitation)."""
@@ -78,7 +81,7 @@ class _ReusedHeaders(HeaderRegistry):
     def __init__(self) -> None:
         super().__init__(base_class=_FoldedOnce)
         self._classes: dict[str, type[BaseHeader]] = {}
-        self._parsed: functools._lru_cache_wrapper[BaseHeader] = functools.lru_cache(maxsize=2048)(
+        self._parsed: functools._lru_cache_wrapper[BaseHeader] = functools.lru_cache(maxsize=256)(
             super().__call__
         )
 
@@ -90,7 +93,9 @@ class _ReusedHeaders(HeaderRegistry):
         return kind
 
     def __call__(self, name: str, value: Any) -> BaseHeader:
-        if isinstance(value, str):
+        # Not the headers each e-mail has its own of: kept, they would only evict the others
+        # (and a cache full of parse trees is what the garbage collector then walks).
+        if isinstance(value, str) and name.lower() not in _OWN and "boundary=" not in value:
             return self._parsed(name, value)
         return super().__call__(name, value)
 
