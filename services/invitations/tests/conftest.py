@@ -1,21 +1,14 @@
 """Fixtures of the invitations tests: a REAL SMTP server (aiosmtpd) on loopback, a settable
-clock, and the service wired to the real FerretDB (see portal_invitations.testing)."""
+clock, and the service wired to the real MongoDB-wire server (see tests/support.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
-from portal_invitations.testing import (
-    Harness,
-    ScriptedHandler,
-    SettableClock,
-    SmtpServer,
-    free_port,
-    settings_for,
-)
+from .support import Harness, ScriptedHandler, SettableClock, SmtpServer, free_port, settings_for
 
 
 @pytest.fixture
@@ -40,7 +33,7 @@ async def make_harness(
     database_name: str,
     smtp_server: SmtpServer,
     clock: SettableClock,
-) -> Any:
+) -> AsyncIterator[Any]:
     """``await make_harness(**settings)``: the service on this test's database, closed after."""
     import httpx
 
@@ -54,7 +47,7 @@ async def make_harness(
         service = bootstrap(settings, clock=clock)
         service.sender.jitter = lambda: 0.0
         await service.prepare()
-        app = create_app(service=service)
+        app = create_app(service)
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
         http = httpx.AsyncClient(transport=transport, base_url="http://invitations")
         harness = Harness(service, http, smtp_server, clock)

@@ -1,34 +1,31 @@
-"""The one composition root: real adapters from the settings; tests swap in what they need."""
+"""The one composition root: the real adapters from the settings; tests override what they need
+(``bootstrap(settings, clock=…, mailer=…)`` replaces those dependencies)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
-
-from portal_contracts.topics import Topics
 from portal_invitations.adapters import invitation_mail
-from portal_invitations.adapters.access_store import MongoClientAccess, ensure_indexes
-from portal_invitations.adapters.locks import RecordLocks
+from portal_invitations.adapters.access_store import MongoClientAccess
 from portal_invitations.adapters.mongo import (
-    MongoGuessLimiter,
+    ATTEMPTS,
+    QUOTAS,
+    MongoFailedAttempts,
     MongoOfficeNames,
-    MongoOfficeSendLimit,
+    MongoOfficeQuota,
+    create_ttl_index,
 )
 from portal_invitations.adapters.passwords import Argon2Hasher
 from portal_invitations.adapters.smtp import SmtpMailer, SmtpRelay
 from portal_invitations.config import Settings
 from portal_invitations.domain.model import ClientAccess, Invitation
-from portal_invitations.ports import Clock, MailSender, PasswordHasher
-from portal_invitations.service.handlers import Dependencies
-from portal_invitations.service.sender import Compose, InvitationSender
-from portal_servicekit import mongo
-
-Document = dict[str, Any]
+from portal_invitations.ports import Compose
+from portal_invitations.service.deps import Deps, SendingRules
+from portal_invitations.service.sender import InvitationSender
+from portal_servicekit.runtime import Runtime, open_runtime
 
 
 class SystemClock:
@@ -73,71 +70,56 @@ def composer(settings: Settings) -> Compose:
 @dataclass
 class Service:
     settings: Settings
-    client: AsyncMongoClient[Document]
-    db: AsyncDatabase[Document]
-    deps: Dependencies
-    store: MongoClientAccess
-    sender: InvitationSender
-    mailer: MailSender
-    guesses: MongoGuessLimiter
+    runtime: Runtime
+    deps: Deps
+    sender: InvitationSender = field(init=False)
 
-    @property
-    def topics(self) -> Topics:
-        return Topics(self.settings.platform.topic_prefix)
+    def __post_init__(self) -> None:
+        self.sender = InvitationSender(self.deps)
 
     async def prepare(self) -> None:
-        await ensure_indexes(self.db)
+        """Create the indexes (idempotent)."""
+        await MongoClientAccess(self.runtime).create_indexes()
+        for name in (QUOTAS, ATTEMPTS):
+            await create_ttl_index(self.runtime.db[name])
 
     async def close(self) -> None:
-        close = getattr(self.mailer, "close", None)
+        close = getattr(self.deps.mailer, "close", None)
         if close is not None:
             await close()
-        await self.client.close()
+        await self.runtime.close()
 
 
-def bootstrap(
-    settings: Settings,
-    *,
-    clock: Clock | None = None,
-    mailer: MailSender | None = None,
-    hasher: PasswordHasher | None = None,
-) -> Service:
-    clock = clock or SystemClock()
-    client = mongo.connect(settings.platform.mongodb_uri, app_name="invitations")
-    db = client[settings.database]
+def bootstrap(settings: Settings | None = None, **overrides: Any) -> Service:
+    settings = settings or Settings()
+    runtime = open_runtime("invitations", settings.platform, settings.database)
+    db = runtime.db
+    store = MongoClientAccess(runtime)
     window = timedelta(seconds=settings.accept_window_s)
-    locks = RecordLocks(db)
-    access = MongoClientAccess(db, locks)
-    offices = MongoOfficeNames(db, settings.office_names)
-    ip_guesses = MongoGuessLimiter(
-        db, locks, prefix="ip", limit=settings.accept_ip_limit, window=window
-    )
-    deps = Dependencies(
-        access=access,
-        offices=offices,
-        hasher=hasher or Argon2Hasher(),
-        ip_guesses=ip_guesses,
-        token_guesses=MongoGuessLimiter(
-            db, locks, prefix="token", limit=settings.accept_token_limit, window=window
-        ),
-        clock=clock,
-    )
-    mailer = mailer or SmtpMailer(smtp_relay(settings))
-    sender = InvitationSender(
-        access=access,
-        offices=offices,
-        quota=MongoOfficeSendLimit(db, settings.office_hourly_limit, locks),
-        mailer=mailer,
-        clock=clock,
+    deps = Deps(
+        access=store,
+        to_send=store,
+        offices=MongoOfficeNames(db, settings.office_names),
+        quota=MongoOfficeQuota(db, settings.office_hourly_limit),
+        mailer=SmtpMailer(smtp_relay(settings)),
         compose=composer(settings),
-        ttl=settings.token_ttl,
-        policy=settings.retry_policy,
-        concurrency=settings.send_concurrency,
-        batch=settings.send_batch,
-        poll_interval_s=settings.send_poll_interval_s,
-        idle_max_s=max(settings.send_idle_max_s, settings.send_poll_interval_s),
+        hasher=Argon2Hasher(),
+        address_failures=MongoFailedAttempts(
+            db, kind="address", limit=settings.accept_ip_limit, window=window
+        ),
+        link_failures=MongoFailedAttempts(
+            db, kind="link", limit=settings.accept_token_limit, window=window
+        ),
+        clock=SystemClock(),
+        sending=SendingRules(
+            token_ttl=settings.token_ttl,
+            retry=settings.retry_policy,
+            concurrency=settings.send_concurrency,
+            batch=settings.send_batch,
+            poll_interval_s=settings.send_poll_interval_s,
+        ),
     )
-    return Service(settings, client, db, deps, access, sender, mailer, ip_guesses)
+    return Service(settings, runtime, replace(deps, **overrides))
 
 
 __all__ = ["Service", "SystemClock", "bootstrap"]

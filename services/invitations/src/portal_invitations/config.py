@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from typing import Literal
 
@@ -42,15 +43,28 @@ class Settings(BaseSettings):
     send_concurrency: int = Field(default=8, ge=1, le=256)
     send_batch: int = Field(default=200, ge=1)
     send_poll_interval_s: float = Field(default=1.0, gt=0)
-    send_idle_max_s: float = Field(default=10.0, gt=0)  # empty polls back off up to this
     retry_base_s: float = Field(default=5.0, gt=0)
     retry_cap_s: float = Field(default=600.0, gt=0)
     retry_max_attempts: int = Field(default=60, ge=1)
     send_lease_s: float = Field(default=120.0, gt=0)
 
-    accept_ip_limit: int = Field(default=30, ge=1)  # attempts per IP and window
-    accept_token_limit: int = Field(default=10, ge=1)  # attempts per token and window
+    accept_ip_limit: int = Field(default=30, ge=1)  # invalid links per client address and window
+    accept_token_limit: int = Field(default=10, ge=1)  # wrong mobile numbers per link and window
     accept_window_s: float = Field(default=900.0, gt=0)
+    # Addresses or networks of the gateway(s) in front of the API, whose X-Forwarded-For names
+    # the client (JSON list). None by default: attempts count under the socket peer.
+    trusted_gateways: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_gateways")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # ValueError names the bad entry
+        return value
+
+    @property
+    def gateways(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_gateways)
 
     @field_validator("accept_url")
     @classmethod

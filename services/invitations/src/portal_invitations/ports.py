@@ -1,42 +1,18 @@
-"""The ports the service layer depends on; adapters implement them, tests provide fakes."""
+"""The ports the service layer depends on, in the domain's words; adapters implement them (MongoDB,
+SMTP, argon2), tests provide fakes (tests/fakes.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Protocol
 
-from portal_invitations.domain.model import ClientAccess
+from portal_invitations.domain.model import ClientAccess, Invitation
 
-
-@dataclass(frozen=True)
-class DueEntry:
-    """A send-queue entry: a client whose invitation may be due (the document decides)."""
-
-    client_id: str
-    office_id: str
-    rev: str
-
-
-@dataclass(frozen=True)
-class LockedClients:
-    """Clients locked for one batch: ``locked`` were free and are now held by this batch;
-    ``accesses`` are those of them that exist, loaded under their locks."""
-
-    locked: frozenset[str]
-    accesses: dict[str, ClientAccess] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Added:
-    """What :meth:`ClientAccessRepository.add_new` did: ``taken`` were stored by someone else
-    first (nothing of them written); ``queued`` the send-queue entries it wrote."""
-
-    taken: list[ClientAccess] = field(default_factory=list)
-    queued: dict[str, DueEntry] = field(default_factory=dict)
+# The e-mail of one attempt: (client, invitation, clear token, office name, now) -> message.
+Compose = Callable[[ClientAccess, Invitation, str, str | None, datetime], EmailMessage]
 
 
 @dataclass(frozen=True)
@@ -49,7 +25,7 @@ class Reservation:
 
 
 class Conflict(Exception):
-    """Someone else changed the aggregate since it was loaded (optimistic version check)."""
+    """Someone else changed the client since it was loaded (optimistic version check)."""
 
 
 class MailRefused(Exception):
@@ -66,48 +42,42 @@ class Clock(Protocol):
 
 
 class ClientAccessRepository(Protocol):
+    """Every client's access, and the events its changes recorded (stored with the change)."""
+
     async def get(self, client_id: str) -> ClientAccess | None: ...
-
-    async def by_token_hash(self, token_hash: str) -> ClientAccess | None: ...
-
-    async def save(
-        self,
-        access: ClientAccess,
-        *,
-        queue: bool = True,
-        publish_now: bool = False,
-        done_with: DueEntry | None = None,
-    ) -> None:
-        """Insert (version 0) or update at the loaded version, or raise :class:`Conflict`.
-        ``queue=False`` leaves the send queue alone; ``publish_now`` publishes new events at
-        once when it can; ``done_with`` is the queue entry this write settles."""
 
     async def get_many(self, client_ids: Sequence[str]) -> dict[str, ClientAccess]: ...
 
-    async def add_new(self, accesses: Sequence[ClientAccess], *, queue: bool = True) -> Added:
-        """Insert never-stored aggregates at once (then their queue entries)."""
+    async def by_token_hash(self, token_hash: str) -> ClientAccess | None:
+        """The client whose open invitation holds this link (None: no such link)."""
 
-    def locked(self, client_ids: Sequence[str]) -> AbstractAsyncContextManager[LockedClients]:
-        """Lock those of ``client_ids`` that are free, without waiting, and load them."""
+    async def save(self, access: ClientAccess) -> None:
+        """Store the client as changed since it was loaded, with its new events, or raise
+        :class:`Conflict` (nothing stored) when someone else changed it meanwhile."""
 
-    async def write_locked(
-        self,
-        accesses: Sequence[ClientAccess],
-        *,
-        queue: bool = True,
-        publish_now: bool = False,
-        done_with: Mapping[str, DueEntry] | None = None,
-    ) -> set[str]:
-        """Like :meth:`save` for many aggregates whose locks are held (see :meth:`locked`);
-        returns the client ids that changed meanwhile (not written)."""
+    async def save_many(self, accesses: Sequence[ClientAccess]) -> set[str]:
+        """:meth:`save` for many clients at once; returns the ids of those someone else changed
+        meanwhile (nothing of them stored)."""
 
-    async def due_for_sending(
-        self, now: datetime, limit: int, skip_offices: frozenset[str]
-    ) -> list[DueEntry]: ...
+    async def add_new(self, accesses: Sequence[ClientAccess]) -> list[ClientAccess]:
+        """Store clients never stored before; returns those someone else stored first (nothing
+        of them stored)."""
 
-    async def release_due_locked(self, entry: DueEntry, due_at: datetime | None) -> None:
-        """Drop a stale queue entry (unless renewed since), or move it to ``due_at``; the
-        caller holds the client's lock (see :meth:`locked`)."""
+
+class InvitationsToSend(Protocol):
+    """The invitations waiting for their e-mail, and the attempts under way."""
+
+    async def due(self, now: datetime, limit: int) -> list[ClientAccess]:
+        """Clients whose invitation is due to be sent now, the longest waiting first."""
+
+    async def claim(self, accesses: Sequence[ClientAccess]) -> list[ClientAccess]:
+        """Start the attempts these clients began (:meth:`ClientAccess.begin_sending`), each
+        only if nobody changed the client since it was loaded: of several senders, one wins.
+        Returns the won. An attempt whose outcome is never recorded is due again when its
+        lease ends."""
+
+    async def postpone(self, office_id: str, now: datetime, until: datetime) -> None:
+        """The office's invitations due ``now`` wait until ``until`` (its quota reopens)."""
 
 
 class OfficeNames(Protocol):
@@ -116,14 +86,19 @@ class OfficeNames(Protocol):
     async def set_name(self, office_id: str, name: str) -> None: ...
 
 
-class OfficeSendLimit(Protocol):
+class OfficeQuota(Protocol):
     async def reserve(self, office_id: str, now: datetime, wanted: int = 1) -> Reservation:
-        """Take up to ``wanted`` slots of the office's hourly quota at once."""
+        """Take up to ``wanted`` invitations of the office's hourly quota at once."""
 
 
-class GuessLimiter(Protocol):
-    async def hit(self, key: str, now: datetime) -> timedelta | None:
-        """Count one attempt; when over the limit, how long to wait."""
+class FailedAttempts(Protocol):
+    """Failed acceptance attempts per key (a client address, a link) in a sliding window."""
+
+    async def record(self, key: str, now: datetime) -> timedelta | None:
+        """Count one failure; when the key is now past its limit, how long it must wait."""
+
+    async def wait(self, key: str, now: datetime) -> timedelta | None:
+        """How long the key must wait before trying again (None: it may try); counts nothing."""
 
 
 class MailSender(Protocol):

@@ -1,4 +1,4 @@
-"""Invite → e-mail (real aiosmtpd) → accept, on the real FerretDB, through the HTTP API.
+"""Invite → e-mail (real aiosmtpd) → accept, on the real MongoDB-wire server, through the HTTP API.
 
 The sender is driven pass by pass (``send_due``) and time by a settable clock, so retries and
 expiry are checked without waiting.
@@ -10,12 +10,7 @@ from typing import Any
 
 import pytest
 
-from portal_invitations.testing import (
-    bearer,
-    client_created,
-    client_updated,
-    token_in,
-)
+from ..support import bearer, client_created, client_updated, token_in
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +61,7 @@ async def test_the_e_mail_is_in_the_client_s_language_with_the_office_name(
 async def test_the_link_works_once(make_harness: Any) -> None:
     h = await make_harness()
     token = await invited_and_sent(h)
-    doc = await h.service.db["client_access"].find_one({"_id": "c-1"})
+    doc = await h.document("c-1")
     assert token not in str(doc)  # only the hash is stored
 
     first = await accept(h, token)
@@ -80,12 +75,11 @@ async def test_the_link_works_once(make_harness: Any) -> None:
     assert body["active"] is True
     assert body["activated_by"] == "client"
     assert body["invitation"]["state"] == "accepted"
-    doc = await h.service.db["client_access"].find_one({"_id": "c-1"})
+    doc = await h.document("c-1")
     assert doc["login"]["password_hash"].startswith("$argon2id$")
-    events = await h.outbox("c-1")
+    events = await h.outbox("c-1")  # committed with the state, in order
     assert [e["event_type"] for e in events] == ["ClientInvited", "ClientActivated"]
     assert events[1]["body"]["payload"] == {"client_id": "c-1", "by": "client"}
-    assert doc["event_ids"] == [e["event_id"] for e in events]  # committed with the state
 
 
 async def test_resend_voids_the_old_link(make_harness: Any) -> None:
@@ -118,6 +112,8 @@ async def test_revoke_voids_the_link(make_harness: Any) -> None:
     assert response.status_code == 204
     assert (await accept(h, token)).status_code == 400
     assert (await status(h)).json()["invitation"]["state"] == "revoked"
+    # Recorded, not published: no contract announces a revocation yet (see event_mapping).
+    assert [e["event_type"] for e in await h.outbox("c-1")] == ["ClientInvited"]
     again = await h.http.delete("/v1/clients/c-1/invitation", headers=bearer(OFFICE))
     assert again.status_code == 409
 
@@ -251,6 +247,16 @@ async def test_guesses_are_rate_limited(make_harness: Any) -> None:
     limited = await accept(h, "another-" + "y" * 40)
     assert int(limited.headers["Retry-After"]) > 0
     assert limited.json()["code"] == "invitation.too_many_attempts"
+
+
+async def test_wrong_mobile_numbers_lock_the_link_for_a_while(make_harness: Any) -> None:
+    h = await make_harness(accept_token_limit=3)
+    token = await invited_and_sent(h)
+    codes = [(await accept(h, token, mobile_phone="+32470999999")).status_code for _ in range(4)]
+    assert codes == [422, 422, 422, 429]
+    assert (await accept(h, token)).status_code == 429  # even the right number, for a while
+    h.clock.advance(minutes=31)
+    assert (await accept(h, token)).status_code == 200
 
 
 async def test_the_office_limit_delays_and_never_drops(make_harness: Any) -> None:

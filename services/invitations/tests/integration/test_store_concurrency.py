@@ -1,5 +1,5 @@
-"""Compare-and-set on the real FerretDB, whose updates are not atomic on their own (see
-adapters/locks.py): concurrent writers of one client, one quota, one guess counter."""
+"""Concurrent writers on the real MongoDB-wire server: of writers of one version one wins; the
+office quota and the guess counters count every concurrent request."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 
-from portal_invitations.adapters.access_store import MongoClientAccess
-from portal_invitations.adapters.locks import RecordLocks
-from portal_invitations.adapters.mongo import MongoGuessLimiter, MongoOfficeSendLimit
+from portal_invitations.adapters.mongo import MongoFailedAttempts, MongoOfficeQuota
 from portal_invitations.domain.events import Cause
 from portal_invitations.domain.model import ClientAccess, ClientProfile
 from portal_invitations.ports import Conflict
@@ -28,8 +26,8 @@ def profile() -> ClientProfile:
     )  # fmt: skip
 
 
-async def test_only_one_of_concurrent_writers_of_a_version_wins(mongo_db: Any) -> None:
-    store = MongoClientAccess(mongo_db, RecordLocks(mongo_db))
+async def test_only_one_of_concurrent_writers_of_a_version_wins(make_harness: Any) -> None:
+    store = (await make_harness()).service.deps.access
     await store.save(ClientAccess(profile=profile()))
     for round_ in range(5):
         loaded = [await store.get("c-1") for _ in range(8)]
@@ -53,20 +51,30 @@ async def test_only_one_of_concurrent_writers_of_a_version_wins(mongo_db: Any) -
         assert stored.invitation.invitation_id == f"inv-{round_}-{winner}"
 
 
+async def test_a_client_is_stored_once_by_concurrent_inserts(make_harness: Any) -> None:
+    store = (await make_harness()).service.deps.access
+    attempts = [[ClientAccess(profile=profile())] for _ in range(6)]
+    taken = await asyncio.gather(*(store.add_new(batch) for batch in attempts))
+    assert sorted(len(t) for t in taken) == [0, 1, 1, 1, 1, 1]
+
+
 async def test_the_office_quota_holds_under_concurrent_senders(mongo_db: Any) -> None:
-    quota = MongoOfficeSendLimit(mongo_db, 12, RecordLocks(mongo_db))
+    quota = MongoOfficeQuota(mongo_db, 12)
     asked = [1, 3, 1, 2, 1, 4, 1, 1, 2, 1] * 2  # single invitations and batches, 40 in all
     answers = await asyncio.gather(*(quota.reserve("office-a", NOW, n) for n in asked))
     assert sum(a.granted for a in answers) == 12
+    assert (await mongo_db["office_send_quotas"].find_one({}))["count"] == 12
     for n, answer in zip(asked, answers, strict=True):
         full = None if answer.granted == n else datetime(2026, 3, 2, 10, tzinfo=UTC)
         assert answer.reopens == full
     assert (await quota.reserve("office-a", NOW + timedelta(hours=1), 2)).granted == 2
 
 
-async def test_concurrent_guesses_are_all_counted(mongo_db: Any) -> None:
-    limiter = MongoGuessLimiter(
-        mongo_db, RecordLocks(mongo_db), prefix="ip", limit=10, window=timedelta(minutes=15)
-    )
-    answers = await asyncio.gather(*(limiter.hit("203.0.113.7", NOW) for _ in range(30)))
+async def test_concurrent_failures_are_all_counted(mongo_db: Any) -> None:
+    failures = MongoFailedAttempts(mongo_db, kind="address", limit=10, window=timedelta(minutes=15))
+    answers = await asyncio.gather(*(failures.record("203.0.113.7", NOW) for _ in range(30)))
     assert answers.count(None) == 10
+    assert await failures.wait("203.0.113.7", NOW) is not None
+    assert await failures.wait("203.0.113.8", NOW) is None
+    later = NOW + timedelta(minutes=30)  # the windows have moved on
+    assert await failures.wait("203.0.113.7", later) is None

@@ -13,8 +13,9 @@ from aiokafka import AIOKafkaConsumer
 from portal_contracts.broker import build_broker, publish_event
 from portal_contracts.clients import ClientActivated, ClientCreated, ClientInvited
 from portal_contracts.topics import Topics
-from portal_invitations.entrypoints.worker import Worker
-from portal_invitations.testing import client_created, token_in
+from portal_invitations.entrypoints.worker import create_worker
+
+from ..support import client_created, token_in
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +46,7 @@ async def events_on(kafka: str, topic: str, count: int, within_s: float = 40.0) 
 async def until_recorded(h: Any, client_id: str, last_name: str, within_s: float = 60.0) -> None:
     async with asyncio.timeout(within_s):
         while True:
-            doc = await h.service.db["client_access"].find_one({"_id": client_id})
+            doc = await h.document(client_id)
             if doc is not None and doc["client"]["last_name"] == last_name:
                 return
             await asyncio.sleep(0.1)
@@ -56,7 +57,7 @@ async def test_client_created_with_invite_to_client_activated(
 ) -> None:
     clock.follow_real_time()
     h = await make_harness(kafka=kafka_bootstrap, prefix=topics.prefix, consumer_group=group_id)
-    worker = Worker(h.service)
+    worker = create_worker(h.service)
     await worker.start()
     producer = build_broker(kafka_bootstrap, client_id="test-clients-service")
     await producer.start()
@@ -117,7 +118,7 @@ async def test_an_unreadable_record_is_set_aside_and_its_batch_goes_on(
         for n in (1, 2):
             event = client_created(OFFICE, f"c-{n}", email=f"c{n}@example.be", invite=True)
             await publish_event(producer, topics, event)
-        worker = Worker(h.service)
+        worker = create_worker(h.service)
         await worker.start()
         try:
             await until_recorded(h, "c-2", "Dubois")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -12,12 +12,17 @@ import pytest
 from portal_contracts.clients import ClientCreated
 from portal_invitations.domain.model import ClientAccess, InvitationState
 from portal_invitations.entrypoints.consumers import MAX_ATTEMPTS, consume, record_command
-from portal_invitations.fakes import FakeClientAccess, FakeMailer, FakeQuota, fake_dependencies
-from portal_invitations.ports import Added
 from portal_invitations.service import commands, handlers
-from portal_invitations.testing import client_created
+from portal_invitations.service.deps import Deps
 
-from .test_handlers import record, sender_for
+from ..fakes import FakeClientAccess, FakeQuota, fake_dependencies
+from ..support import client_created
+from .test_handlers import record, sender_for, sent
+
+
+def using(deps: Deps, store: FakeClientAccess) -> FakeClientAccess:
+    deps.access = deps.to_send = store
+    return store
 
 
 def state(store: FakeClientAccess) -> dict[str, object]:
@@ -27,8 +32,12 @@ def state(store: FakeClientAccess) -> dict[str, object]:
 
     return {
         "documents": {c: one(a) for c, a in sorted(store.documents.items())},
-        "queue": sorted(store.queue),
+        "queue": sorted(store.due_at),
     }
+
+
+def batch_of(*items: commands.RecordClient) -> commands.RecordClients:
+    return commands.RecordClients(items)
 
 
 async def test_a_batch_has_the_effect_of_its_commands_one_by_one() -> None:
@@ -49,7 +58,7 @@ async def test_a_batch_has_the_effect_of_its_commands_one_by_one() -> None:
             await handlers.record_client(cmd, deps)
     for cmd in batch:
         await handlers.record_client(cmd, one_by_one)
-    await handlers.record_clients(batch, batched)
+    await handlers.record_clients(batch_of(*batch), batched)
 
     expected, got = one_by_one.access, batched.access
     assert isinstance(expected, FakeClientAccess)
@@ -69,78 +78,72 @@ class StaleReads(FakeClientAccess):
 
 async def test_a_client_stored_meanwhile_is_recorded_again_one_by_one() -> None:
     deps = fake_dependencies()
-    store = StaleReads()
-    deps.access = store
+    store = using(deps, StaleReads())
     await handlers.record_client(record("c-1"), deps)  # the other replica's ClientCreated
-    await handlers.record_clients([record("c-1", invite=True, event_id="e-9")], deps)
+    await handlers.record_clients(batch_of(record("c-1", invite=True, event_id="e-9")), deps)
     access = store.documents["c-1"]
     assert access.invitation is not None  # the import's invitation was not lost
     assert access.version == 2
-    assert list(store.queue) == ["c-1"]
+    assert list(store.due_at) == ["c-1"]
 
 
-async def test_a_client_held_by_another_writer_is_sent_on_the_next_pass() -> None:
+async def test_a_client_changed_by_another_writer_is_sent_on_the_next_pass() -> None:
     deps = fake_dependencies()
     store = deps.access
     assert isinstance(store, FakeClientAccess)
-    mailer = FakeMailer()
-    sender = sender_for(deps, mailer)
-    await handlers.record_clients(
-        [record(f"c-{n}", invite=True, event_id=f"e-{n}", email=f"c{n}@x.be") for n in range(2)],
-        deps,
-    )
-    store.busy = {"c-0"}
+    sender = sender_for(deps)
+    items = [record(f"c-{n}", invite=True, event_id=f"e-{n}", email=f"c{n}@x.be") for n in range(2)]
+    await handlers.record_clients(batch_of(*items), deps)
+    store.raced = {"c-0"}  # its claim loses
     assert await sender.send_due() == 2
-    assert [m["To"].addresses[0].addr_spec for m in mailer.sent] == ["c1@x.be"]
-    assert list(store.queue) == ["c-0"]  # left as it was, not dropped
-    store.busy = set()
+    assert [m["To"].addresses[0].addr_spec for m in sent(deps)] == ["c1@x.be"]
+    assert list(store.due_at) == ["c-0"]  # left as it was, not dropped
+    store.raced = set()
     assert await sender.send_due() == 1
-    assert len(mailer.sent) == 2
-    assert store.queue == {}
+    assert len(sent(deps)) == 2
+    assert store.due_at == {}
 
 
-async def test_a_pass_larger_than_a_chunk_sends_each_invitation_once() -> None:
+async def test_passes_smaller_than_the_queue_send_each_invitation_once() -> None:
     deps = fake_dependencies()
+    deps.sending = replace(deps.sending, batch=25)
     store = deps.access
     assert isinstance(store, FakeClientAccess)
-    mailer = FakeMailer()
-    sender = sender_for(deps, mailer)
-    sender.chunk = 7
-    cmds = [record(f"c-{n:03d}", invite=True, event_id=f"e-{n}") for n in range(60)]
-    await handlers.record_clients(cmds, deps)
-    assert await sender.send_due() == 60
-    assert len({m["Message-ID"] for m in mailer.sent}) == 60
-    assert store.queue == {}
+    sender = sender_for(deps)
+    items = [record(f"c-{n:03d}", invite=True, event_id=f"e-{n}") for n in range(60)]
+    await handlers.record_clients(batch_of(*items), deps)
+    assert [await sender.send_due() for _ in range(4)] == [25, 25, 10, 0]
+    assert len({m["Message-ID"] for m in sent(deps)}) == 60
+    assert store.due_at == {}
     assert len(store.published) == 60
 
 
 async def test_the_quota_is_taken_once_per_office_and_pass() -> None:
-    deps = fake_dependencies()
-    mailer = FakeMailer()
     quota = FakeQuota(per_hour=3)
-    sender = sender_for(deps, mailer, quota)
-    cmds = [record(f"c-{n}", invite=True, event_id=f"e-{n}") for n in range(5)]
-    cmds.append(record("b-1", invite=True, event_id="e-b", office_id="office-b"))
-    await handlers.record_clients(cmds, deps)
+    deps = fake_dependencies(quota=quota)
+    sender = sender_for(deps)
+    items = [record(f"c-{n}", invite=True, event_id=f"e-{n}") for n in range(5)]
+    items.append(record("b-1", invite=True, event_id="e-b", office_id="office-b"))
+    await handlers.record_clients(batch_of(*items), deps)
     await sender.send_due()
-    assert len(mailer.sent) == 4  # three of office-a, the one of office-b
+    assert len(sent(deps)) == 4  # three of office-a, the one of office-b
     assert sorted(quota.used.values()) == [1, 3]
-    await sender.send_due()
-    assert len(mailer.sent) == 4  # office-a waits for the next hour
+    assert await sender.send_due() == 0  # office-a's others wait for the next hour
+    assert len(sent(deps)) == 4
 
 
 class Poisoned(FakeClientAccess):
     """Storing client ``c-bad`` fails (a bug its data trips), whatever the path."""
 
-    async def add_new(self, accesses: Sequence[ClientAccess], *, queue: bool = True) -> Added:
+    async def add_new(self, accesses: Sequence[ClientAccess]) -> list[ClientAccess]:
         if any(a.client_id == "c-bad" for a in accesses):
             raise RuntimeError("boom")
-        return await super().add_new(accesses, queue=queue)
+        return await super().add_new(accesses)
 
-    async def save(self, access: ClientAccess, **kw: Any) -> None:
+    async def save(self, access: ClientAccess) -> None:
         if access.client_id == "c-bad":
             raise RuntimeError("boom")
-        await super().save(access, **kw)
+        await super().save(access)
 
 
 @dataclass
@@ -155,8 +158,7 @@ class Record:
 
 async def test_a_record_that_keeps_failing_is_set_aside_and_the_others_are_recorded() -> None:
     deps = fake_dependencies()
-    store = Poisoned()
-    deps.access = store
+    store = using(deps, Poisoned())
     events = [client_created("office-a", c, invite=True) for c in ("c-1", "c-bad", "c-2")]
     records = [Record(e.model_dump_json().encode(), n) for n, e in enumerate(events)]
     records.append(Record(b"{not json", 3))
@@ -181,7 +183,7 @@ class Unavailable(FakeClientAccess):
 
 async def test_an_outage_sends_the_whole_batch_back_and_sets_nothing_aside() -> None:
     deps = fake_dependencies()
-    deps.access = Unavailable()
+    using(deps, Unavailable())
     event = client_created("office-a", "c-1", invite=True)
     set_aside: list[object] = []
 
@@ -196,27 +198,18 @@ async def test_an_outage_sends_the_whole_batch_back_and_sets_nothing_aside() -> 
     assert set_aside == []
 
 
-class CountingPolls(FakeClientAccess):
-    polls: int = 0
-
-    async def due_for_sending(self, *args: Any) -> list[Any]:
-        self.polls += 1
-        return await super().due_for_sending(*args)
-
-
-async def test_empty_polls_back_off_and_a_write_wakes_the_sender() -> None:
+async def test_the_loop_sends_at_once_when_woken() -> None:
     deps = fake_dependencies()
-    store = CountingPolls()
-    deps.access = store
-    sender = sender_for(deps, FakeMailer())
-    sender.poll_interval_s, sender.idle_max_s = 0.01, 0.16
+    deps.sending = replace(deps.sending, poll_interval_s=30.0)
+    sender = sender_for(deps)
     sender.start()
     try:
-        await asyncio.sleep(0.6)
-        assert store.polls <= 10  # 0.01, 0.02, 0.04, 0.08, 0.16, 0.16, ... (not 60)
-        before = store.polls
+        await asyncio.sleep(0.05)  # its first pass found nothing: it now waits 30 s
+        items = [record(f"c-{n}", invite=True, event_id=f"e-{n}") for n in range(3)]
+        await handlers.record_clients(batch_of(*items), deps)
         sender.wake()
-        await asyncio.sleep(0.05)
-        assert store.polls >= before + 2  # at once, then at the short interval again
+        async with asyncio.timeout(2):
+            while len(sent(deps)) < 3:  # noqa: ASYNC110 - the sender runs on its own
+                await asyncio.sleep(0.01)
     finally:
         await sender.stop()

@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal_invitations.domain import errors
-from portal_invitations.domain.events import Cause, ClientActivated, ClientInvited
+from portal_invitations.domain.events import (
+    Cause,
+    ClientActivated,
+    ClientInvited,
+    InvitationRevoked,
+)
 from portal_invitations.domain.model import ClientAccess, ClientProfile, InvitationState
 from portal_invitations.domain.sending import RetryPolicy
 from portal_invitations.domain.tokens import new_token, plausible_token, token_hash
@@ -113,13 +118,15 @@ def test_the_link_expires() -> None:
     access.acceptable_invitation(token_hash(token), later - timedelta(seconds=1))
 
 
-def test_revoke_voids_the_link_and_needs_an_open_invitation() -> None:
+def test_revoke_voids_the_link_announces_it_and_needs_an_open_invitation() -> None:
     access, token = sent()
-    access.revoke(NOW)
+    access.events.clear()
+    access.revoke(NOW, CAUSE)
     with pytest.raises(errors.InvitationLinkInvalid):
         access.acceptable_invitation(token_hash(token), NOW)
+    assert access.events == [InvitationRevoked("c-1", "office-1", "inv-1", NOW, CAUSE)]
     with pytest.raises(errors.NoOpenInvitation):
-        access.revoke(NOW)
+        access.revoke(NOW, CAUSE)
 
 
 def test_the_mobile_number_on_record_must_be_confirmed() -> None:
@@ -194,7 +201,8 @@ def test_an_outcome_for_a_voided_invitation_changes_nothing() -> None:
     access = invited()
     hashed = token_hash(new_token())
     access.begin_sending(hashed, NOW, TTL, POLICY)
-    access.revoke(NOW)
+    access.revoke(NOW, CAUSE)
+    access.events.clear()
     assert not access.sending_succeeded("inv-1", NOW)
     assert access.events == []
 

@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from email.message import EmailMessage
 
 import pytest
 
-from portal_invitations.adapters.invitation_mail import Sender, compose
 from portal_invitations.domain import errors
 from portal_invitations.domain.events import Cause, ClientActivated, ClientInvited
 from portal_invitations.domain.model import ClientProfile, InvitationState
-from portal_invitations.domain.sending import RetryPolicy
-from portal_invitations.fakes import (
+from portal_invitations.ports import MailRefused
+from portal_invitations.service import commands, handlers
+from portal_invitations.service.deps import Deps
+from portal_invitations.service.sender import InvitationSender
+
+from ..fakes import (
     FakeClientAccess,
+    FakeFailures,
     FakeMailer,
     FakeQuota,
     FixedClock,
     fake_dependencies,
 )
-from portal_invitations.ports import MailRefused
-from portal_invitations.service import commands, handlers
-from portal_invitations.service.sender import InvitationSender
 
 ADMIN = commands.Accountant("office-a", "u-1", None)
-SENDER = Sender("no-reply@portal.example", "Portail", "portal.example", "https://p/i?token={token}")
 
 
 def record(
@@ -39,26 +40,24 @@ def record(
     return commands.RecordClient(ClientProfile(**values), event_id, Cause(), invite)  # type: ignore[arg-type]
 
 
-def sender_for(
-    deps: handlers.Dependencies, mailer: FakeMailer, quota: FakeQuota | None = None
-) -> InvitationSender:
-    return InvitationSender(
-        access=deps.access, offices=deps.offices, quota=quota or FakeQuota(), mailer=mailer,
-        clock=deps.clock, ttl=timedelta(days=14), jitter=lambda: 0.0,
-        policy=RetryPolicy(base=timedelta(seconds=10)),
-        compose=lambda a, i, t, o, n: compose(a, i, t, o, SENDER, n),
-    )  # fmt: skip
+def sender_for(deps: Deps) -> InvitationSender:
+    return InvitationSender(deps, jitter=lambda: 0.0)
+
+
+def sent(deps: Deps) -> list[EmailMessage]:
+    mailer = deps.mailer
+    assert isinstance(mailer, FakeMailer)
+    return list(mailer.sent)
 
 
 async def test_the_same_client_created_twice_queues_one_invitation() -> None:
     deps = fake_dependencies()
-    mailer = FakeMailer()
     await handlers.record_client(record(invite=True), deps)
     await handlers.record_client(record(invite=True), deps)
-    assert await sender_for(deps, mailer).send_due() == 1
+    assert await sender_for(deps).send_due() == 1
     await handlers.record_client(record(invite=True), deps)
-    assert await sender_for(deps, mailer).send_due() == 0
-    assert len(mailer.sent) == 1
+    assert await sender_for(deps).send_due() == 0
+    assert len(sent(deps)) == 1
     store = deps.access
     assert isinstance(store, FakeClientAccess)
     assert [type(e) for e in store.published] == [ClientInvited]
@@ -81,14 +80,15 @@ async def test_another_office_or_group_does_not_see_the_client() -> None:
 async def test_a_temporary_refusal_is_retried_and_a_permanent_one_fails() -> None:
     clock = FixedClock()
     deps = fake_dependencies(clock)
-    mailer = FakeMailer()
+    mailer = deps.mailer
+    assert isinstance(mailer, FakeMailer)
     mailer.refusals.extend(
         [
             MailRefused("smtp 451: later", permanent=False),
             MailRefused("smtp 550: unknown", permanent=True),
         ]
     )
-    sender = sender_for(deps, mailer)
+    sender = sender_for(deps)
     await handlers.record_client(record(invite=True), deps)
     await sender.send_due()
     access = await deps.access.get("c-1")
@@ -107,32 +107,30 @@ async def test_a_temporary_refusal_is_retried_and_a_permanent_one_fails() -> Non
 
 async def test_the_office_quota_delays_without_dropping() -> None:
     clock = FixedClock()
-    deps = fake_dependencies(clock)
-    mailer = FakeMailer()
-    sender = sender_for(deps, mailer, FakeQuota(per_hour=1))
+    deps = fake_dependencies(clock, quota=FakeQuota(per_hour=1))
+    sender = sender_for(deps)
     for n in range(2):
         await handlers.record_client(record(f"c-{n}", invite=True, event_id=f"e-{n}"), deps)
     await sender.send_due()
-    await sender.send_due()
-    assert len(mailer.sent) == 1
+    assert await sender.send_due() == 0  # postponed to the next hour
+    assert len(sent(deps)) == 1
     clock.moment += timedelta(hours=1)
     await sender.send_due()
-    assert len(mailer.sent) == 2
+    assert len(sent(deps)) == 2
 
 
 async def test_accept_checks_the_link_the_mobile_and_the_password() -> None:
     deps = fake_dependencies()
-    mailer = FakeMailer()
     await handlers.record_client(record(invite=True), deps)
-    await sender_for(deps, mailer).send_due()
-    body = mailer.sent[0].get_body(("plain",))
+    await sender_for(deps).send_due()
+    body = sent(deps)[0].get_body(("plain",))
     assert body is not None
     token = next(line for line in body.get_content().splitlines() if "token=" in line)
     token = token.split("token=")[1]
 
     def accept(**kw: str) -> commands.AcceptInvitation:
         values = {"token": token, "password": "cheval correct agrafe pile",
-                  "mobile_phone": "0470 12 34 56", "client_ip": "203.0.113.7"}  # fmt: skip
+                  "mobile_phone": "0470 12 34 56", "client_address": "203.0.113.7"}  # fmt: skip
         values.update(kw)
         return commands.AcceptInvitation(**values)
 
@@ -152,14 +150,45 @@ async def test_accept_checks_the_link_the_mobile_and_the_password() -> None:
     assert isinstance(store.published[-1], ClientActivated)
 
 
-async def test_guessing_is_rate_limited_before_any_lookup() -> None:
+async def test_links_that_lead_nowhere_are_limited_per_address_but_a_valid_one_goes_in() -> None:
     deps = fake_dependencies()
-    deps.ip_guesses.limit = 2  # type: ignore[attr-defined]
-    cmd = commands.AcceptInvitation(
-        "y" * 43, "cheval correct agrafe pile", "0470123456", "198.51.100.1"
-    )
-    for _ in range(2):
+    assert isinstance(deps.address_failures, FakeFailures)
+    deps.address_failures.limit = 2
+    await handlers.record_client(record(invite=True), deps)
+    await sender_for(deps).send_due()
+    body = sent(deps)[0].get_body(("plain",))
+    assert body is not None
+    token = next(line for line in body.get_content().splitlines() if "token=" in line)
+
+    def accept(token: str, mobile: str = "0470123456") -> commands.AcceptInvitation:
+        return commands.AcceptInvitation(
+            token, "cheval correct agrafe pile", mobile, "198.51.100.1"
+        )
+
+    for n in range(2):
         with pytest.raises(errors.InvitationLinkInvalid):
-            await handlers.accept_invitation(cmd, deps)
+            await handlers.accept_invitation(accept(f"guess-{n}-" + "y" * 40), deps)
     with pytest.raises(handlers.TooManyAttempts):
-        await handlers.accept_invitation(cmd, deps)
+        await handlers.accept_invitation(accept("guess-3-" + "y" * 40), deps)
+    access = await handlers.accept_invitation(accept(token.split("token=")[1]), deps)
+    assert access.login is not None
+
+
+async def test_wrong_mobile_numbers_are_limited_per_link() -> None:
+    deps = fake_dependencies()
+    assert isinstance(deps.link_failures, FakeFailures)
+    deps.link_failures.limit = 3
+    await handlers.record_client(record(invite=True), deps)
+    await sender_for(deps).send_due()
+    body = sent(deps)[0].get_body(("plain",))
+    assert body is not None
+    token = next(line for line in body.get_content().splitlines() if "token=" in line)
+    cmd = commands.AcceptInvitation(
+        token.split("token=")[1], "cheval correct agrafe pile", "+32470000000", "198.51.100.1"
+    )
+    for _ in range(3):
+        with pytest.raises(errors.MobileMismatch):
+            await handlers.accept_invitation(cmd, deps)
+    right = commands.AcceptInvitation(cmd.token, cmd.password, "0470123456", "203.0.113.9")
+    with pytest.raises(handlers.TooManyAttempts):  # from anywhere, even with the right number
+        await handlers.accept_invitation(right, deps)

@@ -1,12 +1,12 @@
 """``ClientAccess`` to and from its MongoDB document (one document per client).
 
-``send_due_at`` is copied to the top level so the sender's queue query stays a simple indexed
-range scan; ``invitation.token_hashes`` is indexed for acceptance.
+``due_at`` (top level, only while an invitation waits for its e-mail or an attempt is under way)
+is the send queue: the sender reads an index on it. ``invitation.token_hashes`` is indexed for
+acceptance.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,10 +27,19 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None else None
 
 
+def _fields(value: object) -> Document:
+    """A dataclass's fields, shallow (``asdict`` deep-copies every value: a tenth of the
+    sender's CPU when it was used here)."""
+    return dict(vars(value))
+
+
 def _invitation_doc(inv: Invitation) -> Document:
-    doc = asdict(inv)
-    doc["state"] = inv.state.value
-    return doc
+    return {
+        **_fields(inv),
+        "state": inv.state.value,
+        "cause": _fields(inv.cause),
+        "token_hashes": list(inv.token_hashes),
+    }
 
 
 def _invitation(doc: Document) -> Invitation:
@@ -49,19 +58,23 @@ def _invitation(doc: Document) -> Invitation:
     return Invitation(**values)
 
 
-def to_document(access: ClientAccess) -> Document:
-    """Every field but ``_id``, ``version`` and the outbox (written by the repository)."""
+def to_document(access: ClientAccess, version: int) -> Document:
+    """The whole document of ``access`` as stored at ``version``."""
     inv = access.invitation
-    return {
+    doc: Document = {
+        "_id": access.client_id,
+        "version": version,
         "office_id": access.office_id,
-        "client": asdict(access.profile),
+        "client": _fields(access.profile),
         "invitation": _invitation_doc(inv) if inv is not None else None,
-        "past": [{**asdict(p), "state": p.state.value} for p in access.past],
+        "past": [{**_fields(p), "state": p.state.value} for p in access.past],
         "activated_by": access.activated_by,
         "activated_at": access.activated_at,
-        "login": asdict(access.login) if access.login is not None else None,
-        "send_due_at": access.send_due_at,
+        "login": _fields(access.login) if access.login is not None else None,
     }
+    if access.send_due_at is not None:
+        doc["due_at"] = access.send_due_at  # absent: out of the (partial) queue index
+    return doc
 
 
 def from_document(doc: Document) -> ClientAccess:

@@ -1,4 +1,10 @@
-"""Domain events as the contract envelopes other services consume."""
+"""Domain events as the contract envelopes other services consume.
+
+InvitationRevoked has no contract yet, so it is not published: once ``portal_contracts.clients``
+defines ``ClientInvitationRevoked`` (payload client_id, invitation_id, revoked_at; key the
+client id), mapping it in :func:`to_envelope` is the only change its publication needs (it is
+already recorded by the aggregate and written with the revocation).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +26,10 @@ def _uuid(value: str | None) -> uuid.UUID | None:
     return uuid.UUID(value) if value else None
 
 
-def to_envelope(event: events.DomainEvent) -> Envelope[Any]:
+def to_envelope(event: events.DomainEvent) -> Envelope[Any] | None:
+    """The envelope announcing ``event``; None for an event no contract announces (yet)."""
+    if isinstance(event, events.InvitationRevoked):
+        return None
     correlation = _uuid(event.cause.correlation_id)
     causation = _uuid(event.cause.causation_id)
     envelope: Envelope[Any]

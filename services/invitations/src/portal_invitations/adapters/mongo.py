@@ -1,17 +1,17 @@
-"""MongoDB (FerretDB) adapters: office names, per-office sending quotas, and the accept-guess
-windows. Every write is a single-document write (FerretDB has no transactions); every lookup
-is by ``_id`` (see access_store for why)."""
+"""MongoDB adapters beside the client documents: office names, the per-office hourly quota and
+the acceptance attempt counters. Counters are single documents changed by an atomic ``$inc``
+(upserted per window) and removed by a TTL index once their window is over."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
-from portal_invitations.adapters.locks import LockTimeout, RecordLocks
 from portal_invitations.domain.sending import hour_window, sliding_estimate, window_start
 from portal_invitations.ports import Reservation
 
@@ -19,7 +19,12 @@ Document = dict[str, Any]
 
 OFFICES = "offices"
 QUOTAS = "office_send_quotas"
-GUESSES = "accept_guesses"
+ATTEMPTS = "accept_attempts"
+
+
+async def create_ttl_index(collection: AsyncCollection[Document]) -> None:
+    """Documents go once their ``expires_at`` has passed (MongoDB's TTL monitor, every 60 s)."""
+    await collection.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0)
 
 
 class MongoOfficeNames:
@@ -37,87 +42,81 @@ class MongoOfficeNames:
         await self.collection.update_one({"_id": office_id}, {"$set": {"name": name}}, upsert=True)
 
 
-class MongoOfficeSendLimit:
-    """At most ``per_hour`` invitations per office and clock hour (0: no limit).
+class MongoOfficeQuota:
+    """At most ``per_hour`` invitations per office and clock hour (0: no limit): one counter
+    document per office and hour, ``_id`` = office|hour."""
 
-    The hour's counter is read and incremented under a lock (FerretDB's ``$inc`` is not atomic:
-    concurrent increments get lost), so concurrent senders and replicas never exceed it.
-    """
-
-    def __init__(self, db: AsyncDatabase[Document], per_hour: int, locks: RecordLocks) -> None:
+    def __init__(self, db: AsyncDatabase[Document], per_hour: int) -> None:
         self.collection: AsyncCollection[Document] = db[QUOTAS]
         self.per_hour = per_hour
-        self.locks = locks
 
     async def reserve(self, office_id: str, now: datetime, wanted: int = 1) -> Reservation:
-        """Take up to ``wanted`` slots at once: the sender asks once per office and batch."""
         if self.per_hour <= 0:
             return Reservation(wanted)
-        start = hour_window(now)
-        key = f"{office_id}|{start.isoformat()}"
-        reopens = start + timedelta(hours=1)
-        try:
-            async with self.locks.hold(f"quota:{key}"):
+        hour = hour_window(now)
+        key = f"{office_id}|{hour.isoformat()}"
+        reopens = hour + timedelta(hours=1)
+        take = min(wanted, self.per_hour)
+        # Each miss means another sender took slots meanwhile, so this ends within the quota.
+        for _ in range(self.per_hour + 2):
+            try:
+                # Matches only while ``take`` slots are left; otherwise the upsert hits the
+                # ``_id`` of the existing counter (E11000), so the count never exceeds the quota.
+                await self.collection.update_one(
+                    {"_id": key, "count": {"$lte": self.per_hour - take}},
+                    {
+                        "$inc": {"count": take},
+                        "$setOnInsert": {"office_id": office_id, "expires_at": reopens},
+                    },
+                    upsert=True,
+                )
+                return Reservation(take, reopens if take < wanted else None)
+            except DuplicateKeyError:
                 counter = await self.collection.find_one({"_id": key})
-                used = counter["count"] if counter is not None else 0
-                granted = max(0, min(wanted, self.per_hour - used))
-                if granted:
-                    await self.collection.update_one(
-                        {"_id": key},
-                        {
-                            "$inc": {"count": granted},
-                            "$setOnInsert": {"office_id": office_id, "hour": start},
-                        },
-                        upsert=True,
-                    )
-        except LockTimeout:
-            # Busy: try again shortly, nothing is dropped.
-            return Reservation(0, now + timedelta(seconds=5))
-        return Reservation(granted, reopens if granted < wanted else None)
+                take = self.per_hour - (counter["count"] if counter else 0)
+                if take <= 0:
+                    return Reservation(0, reopens)
+        return Reservation(0, now + timedelta(seconds=5))  # unreachable; again shortly
 
 
-class MongoGuessLimiter:
-    """Sliding-window counter per key (an IP, a token hash), shared by every API replica;
-    counted under a lock, because concurrent guesses would otherwise lose increments."""
+class MongoFailedAttempts:
+    """Failures per key (a client address, a token hash) in a sliding window, shared by every
+    API replica: one document per key and fixed window (``_id`` = kind|key|window start), the
+    previous window weighing as much as it still overlaps the sliding one. A key may fail
+    ``limit`` times; past that it waits for the window to move on."""
 
     def __init__(
-        self,
-        db: AsyncDatabase[Document],
-        locks: RecordLocks,
-        *,
-        prefix: str,
-        limit: int,
-        window: timedelta,
+        self, db: AsyncDatabase[Document], *, kind: str, limit: int, window: timedelta
     ) -> None:
-        self.locks = locks
-        self.collection: AsyncCollection[Document] = db[GUESSES]
-        self.prefix = prefix
+        self.collection: AsyncCollection[Document] = db[ATTEMPTS]
+        self.kind = kind
         self.limit = limit
         self.window = window
 
-    async def hit(self, key: str, now: datetime) -> timedelta | None:
+    async def record(self, key: str, now: datetime) -> timedelta | None:
         start = window_start(now, self.window)
-        counter = f"{self.prefix}|{key}|{start.isoformat()}"
-        try:
-            async with self.locks.hold(f"guesses:{counter}"):
-                current = await self.collection.find_one_and_update(
-                    {"_id": counter},
-                    {"$inc": {"n": 1}, "$setOnInsert": {"window": start}},
-                    upsert=True,
-                    return_document=ReturnDocument.AFTER,
-                )
-        except LockTimeout:
-            return self.window / 10  # hammered so hard the counter is busy: refuse for now
-        previous = await self.collection.find_one(
-            {"_id": f"{self.prefix}|{key}|{(start - self.window).isoformat()}"}
+        current = await self.collection.find_one_and_update(
+            {"_id": self._id(key, start)},
+            {"$inc": {"n": 1}, "$setOnInsert": {"expires_at": start + 2 * self.window}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
         )
-        elapsed = (now - start) / self.window
         count = current["n"] if current else 1
-        estimate = sliding_estimate(previous["n"] if previous else 0, count, elapsed)
-        if estimate <= self.limit:
-            return None
-        return start + self.window - now
+        return await self._wait(key, now, start, count, past=self.limit)
 
-    async def forget_before(self, moment: datetime) -> None:
-        """Old windows are useless; FerretDB has no TTL index, so the worker prunes them."""
-        await self.collection.delete_many({"window": {"$lt": moment}})
+    async def wait(self, key: str, now: datetime) -> timedelta | None:
+        start = window_start(now, self.window)
+        current = await self.collection.find_one({"_id": self._id(key, start)})
+        count = current["n"] if current else 0
+        return await self._wait(key, now, start, count, past=self.limit - 1)
+
+    async def _wait(
+        self, key: str, now: datetime, start: datetime, count: int, past: int
+    ) -> timedelta | None:
+        previous = await self.collection.find_one({"_id": self._id(key, start - self.window)})
+        elapsed = (now - start) / self.window
+        estimate = sliding_estimate(previous["n"] if previous else 0, count, elapsed)
+        return None if estimate <= past else start + self.window - now
+
+    def _id(self, key: str, start: datetime) -> str:
+        return f"{self.kind}|{key}|{start.isoformat()}"

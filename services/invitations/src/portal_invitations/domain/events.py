@@ -32,4 +32,15 @@ class ClientActivated:
     cause: Cause
 
 
-DomainEvent = ClientInvited | ClientActivated
+@dataclass(frozen=True)
+class InvitationRevoked:
+    """The accountant revoked the open invitation: its link no longer opens anything."""
+
+    client_id: str
+    office_id: str
+    invitation_id: str
+    revoked_at: datetime
+    cause: Cause
+
+
+DomainEvent = ClientInvited | ClientActivated | InvitationRevoked

@@ -3,8 +3,8 @@
 It holds what this service knows of the client (a read model fed by ClientCreated/ClientUpdated),
 the current invitation (at most one is open at a time), the invitations it replaced, the
 activation and the login. Keeping them in one aggregate — one MongoDB document — makes every
-change atomic on a store without transactions: resend voids the old link and opens a new one in
-one write; acceptance consumes the link, creates the login and records ClientActivated together.
+change one versioned write: resend voids the old link and opens a new one together; acceptance
+consumes the link, creates the login and records ClientActivated together.
 
 Tokens are made when an e-mail is actually sent (see :meth:`ClientAccess.begin_sending`), so the
 clear token only ever exists in the sender's memory and in the e-mail: the store keeps its hash.
@@ -22,7 +22,13 @@ from portal_invitations.domain.errors import (
     NoOpenInvitation,
     NotAccountantManaged,
 )
-from portal_invitations.domain.events import Cause, ClientActivated, ClientInvited, DomainEvent
+from portal_invitations.domain.events import (
+    Cause,
+    ClientActivated,
+    ClientInvited,
+    DomainEvent,
+    InvitationRevoked,
+)
 from portal_invitations.domain.headers import refuse_line_breaks
 from portal_invitations.domain.invitation import (
     OPEN_STATES,
@@ -163,11 +169,14 @@ class ClientAccess:
         self._fail(inv, now, reason)
         return inv
 
-    def revoke(self, now: datetime) -> Invitation:
+    def revoke(self, now: datetime, cause: Cause) -> Invitation:
         inv = self.open_invitation(now)
         if inv is None:
             raise NoOpenInvitation
         self._void(now, "revoked")
+        self.events.append(
+            InvitationRevoked(self.client_id, self.office_id, inv.invitation_id, now, cause)
+        )
         return inv
 
     def activate_by_accountant(self, now: datetime, cause: Cause) -> None:

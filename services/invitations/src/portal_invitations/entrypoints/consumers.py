@@ -20,16 +20,17 @@ from typing import Any
 
 from aiokafka import ConsumerRecord
 from faststream import StreamMessage
-from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from portal_contracts.broker import is_transient, publish_dead_letter, subscriber_options
 from portal_contracts.clients import ClientCreated, ClientUpdated
-from portal_contracts.topics import Topics
+from portal_invitations.bootstrap import Service
 from portal_invitations.domain.events import Cause
 from portal_invitations.domain.model import ClientProfile
 from portal_invitations.service import commands, handlers
+from portal_invitations.service.deps import Deps
 
 logger = logging.getLogger(__name__)
 
@@ -59,16 +60,6 @@ def record_command(event: ClientCreated | ClientUpdated, invite: bool) -> comman
     return commands.RecordClient(profile, str(event.event_id), cause, invite)
 
 
-def dead_letters(broker: KafkaBroker) -> DeadLetter:
-    """Publish a record on ``<topic>.dlt`` with the error in headers, as the broker's middleware
-    does for single records."""
-
-    async def dead_letter(record: ConsumerRecord[Any, Any], exc: Exception, attempts: int) -> None:
-        await publish_dead_letter(broker, record, exc, attempts)
-
-    return dead_letter
-
-
 async def _undecoded(message: StreamMessage[Any]) -> None:
     """No decoding by the framework: records are read one by one below, so one unreadable
     record cannot fail its whole batch."""
@@ -78,7 +69,7 @@ async def _undecoded(message: StreamMessage[Any]) -> None:
 async def consume(
     records: Sequence[ConsumerRecord[Any, Any]],
     read: Callable[[bytes], commands.RecordClient],
-    deps: handlers.Dependencies,
+    deps: Deps,
     dead_letter: DeadLetter,
 ) -> None:
     readable: list[tuple[ConsumerRecord[Any, Any], commands.RecordClient]] = []
@@ -88,7 +79,9 @@ async def consume(
         except (ValidationError, ValueError) as exc:
             await dead_letter(record, exc, 1)  # nobody can ever read it
     try:
-        await handlers.record_clients([cmd for _, cmd in readable], deps)
+        await handlers.record_clients(
+            commands.RecordClients(tuple(cmd for _, cmd in readable)), deps
+        )
     except Exception as exc:
         if is_transient(exc):
             logger.warning("infrastructure unavailable; the batch comes back: %r", exc)
@@ -102,7 +95,7 @@ async def consume(
 async def _one(
     record: ConsumerRecord[Any, Any],
     cmd: commands.RecordClient,
-    deps: handlers.Dependencies,
+    deps: Deps,
     dead_letter: DeadLetter,
 ) -> None:
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -129,11 +122,13 @@ def _updated(value: bytes) -> commands.RecordClient:
     return record_command(ClientUpdated.model_validate_json(value), invite=False)
 
 
-def build_router(
-    topics: Topics, group_id: str, deps: handlers.Dependencies, dead_letter: DeadLetter
-) -> KafkaRouter:
+def build_router(service: Service) -> KafkaRouter:
     router = KafkaRouter()
-    options = subscriber_options(group_id, batch=True, max_records=BATCH)
+    options = subscriber_options(service.settings.consumer_group, batch=True, max_records=BATCH)
+    topics, deps = service.runtime.topics, service.deps
+
+    async def dead_letter(record: ConsumerRecord[Any, Any], exc: Exception, attempts: int) -> None:
+        await publish_dead_letter(service.runtime.broker, record, exc, attempts)
 
     @router.subscriber(topics.of(ClientCreated), decoder=_undecoded, **options)
     async def on_client_created(message: KafkaMessage) -> None:

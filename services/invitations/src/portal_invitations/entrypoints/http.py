@@ -15,11 +15,11 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
 from portal_contracts.identity import Caller, Role
 from portal_invitations.bootstrap import Service, bootstrap
-from portal_invitations.config import Settings
 from portal_invitations.domain import errors
 from portal_invitations.domain.headers import is_header_safe
 from portal_invitations.domain.model import ClientAccess
 from portal_invitations.domain.passwords import MAX_LENGTH, MIN_LENGTH
+from portal_invitations.entrypoints.client_address import client_address
 from portal_invitations.entrypoints.messages import MESSAGES, POLICY_RULES
 from portal_invitations.entrypoints.schemas import (
     AcceptedPublic,
@@ -98,7 +98,8 @@ async def invitation_status(
     client_id: str, caller: CurrentCaller, svc: ServiceDep
 ) -> ClientAccessPublic:
     """The client's invitation (a failed one shows its reason) and earlier ones."""
-    access = await _run(handlers.client_access(client_id, accountant(caller), svc.deps))
+    cmd = commands.ShowInvitation(client_id, accountant(caller))
+    access = await _run(handlers.show_invitation(cmd, svc.deps))
     return _view(svc, access)
 
 
@@ -136,8 +137,10 @@ async def accept(
     body: AcceptInvitationRequest, request: Request, svc: ServiceDep
 ) -> AcceptedPublic:
     """The client's first login: the link's token, a new password, the mobile number on record."""
-    client_ip = request.client.host if request.client else "unknown"
-    cmd = commands.AcceptInvitation(body.token, body.password, body.mobile_phone, client_ip)
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.getlist("x-forwarded-for")
+    address = client_address(peer, forwarded, svc.settings.gateways)
+    cmd = commands.AcceptInvitation(body.token, body.password, body.mobile_phone, address)
     access = await _run(handlers.accept_invitation(cmd, svc.deps))
     login = access.login.email if access.login else access.profile.email
     return AcceptedPublic(client_id=access.client_id, login=login)
@@ -167,16 +170,14 @@ async def set_office_name(body: OfficeName, caller: CurrentCaller, svc: ServiceD
     if not name or not is_header_safe(name):
         code = errors.HeaderInjection.code
         raise ProblemError(422, code, fields=[FieldProblem(field="name", code=code)])
-    await svc.deps.offices.set_name(caller.office_id, name)
+    await handlers.name_office(commands.NameOffice(caller.office_id, name), svc.deps)
     return OfficeName(name=name)
 
 
-def create_app(settings: Settings | None = None, *, service: Service | None = None) -> FastAPI:
-    """From the environment by default; tests pass settings or a ready service (kept open)."""
-    if service is not None:
-        settings = service.settings
-    settings = settings or Settings()
-    svc = service or bootstrap(settings)
+def create_app(service: Service | None = None) -> FastAPI:
+    """``None``: bootstrapped from the environment, and closed with the app; a given service
+    (tests) is left open."""
+    svc = service or bootstrap()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -186,11 +187,11 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
             await svc.close()
 
     async def mongo_ready() -> None:
-        await ping(svc.db)
+        await ping(svc.runtime.db)
 
     app = create_service_app(
         title="Invitations",
-        jwt_key=settings.platform.jwt_key.get_secret_value(),
+        jwt_key=svc.settings.platform.jwt_key.get_secret_value(),
         lifespan=lifespan,
         readiness_checks={"mongodb": mongo_ready},
         # The client's first login carries its own credential (the link's token).

@@ -19,12 +19,25 @@ class RecordClient:
 
 
 @dataclass(frozen=True)
+class RecordClients:
+    """A batch of snapshots as consumed (an import brings thousands), in their order."""
+
+    items: tuple[RecordClient, ...]
+
+
+@dataclass(frozen=True)
 class Accountant:
     """The caller of an accountant action: tenancy (office) and visibility (groups)."""
 
     office_id: str
     user_id: str
     groups: frozenset[str] | None  # None: an admin sees every group
+
+
+@dataclass(frozen=True)
+class ShowInvitation:
+    client_id: str
+    by: Accountant
 
 
 @dataclass(frozen=True)
@@ -50,4 +63,10 @@ class AcceptInvitation:
     token: str
     password: str
     mobile_phone: str
-    client_ip: str
+    client_address: str  # see entrypoints/client_address.py
+
+
+@dataclass(frozen=True)
+class NameOffice:
+    office_id: str
+    name: str

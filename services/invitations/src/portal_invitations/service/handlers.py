@@ -4,29 +4,26 @@ change, and saving it (retrying on a concurrent change). No HTTP, no Kafka here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from portal_contracts.values import InvalidValue, normalise_mobile_phone
-from portal_invitations.domain.errors import HeaderInjection, InvitationLinkInvalid, WeakPassword
+from portal_invitations.domain.errors import (
+    HeaderInjection,
+    InvitationLinkInvalid,
+    MobileMismatch,
+    WeakPassword,
+)
 from portal_invitations.domain.events import Cause
 from portal_invitations.domain.model import ClientAccess
 from portal_invitations.domain.passwords import password_problems
 from portal_invitations.domain.tokens import plausible_token, token_hash
-from portal_invitations.ports import (
-    ClientAccessRepository,
-    Clock,
-    Conflict,
-    GuessLimiter,
-    OfficeNames,
-    PasswordHasher,
-)
+from portal_invitations.ports import Conflict, FailedAttempts
 from portal_invitations.service import commands
+from portal_invitations.service.deps import Deps
 
 T = TypeVar("T")
-StoreNew = Callable[[Sequence[ClientAccess]], Awaitable[list[ClientAccess]]]
 _INVITATION_IDS = uuid.UUID("5b6c3f0e-6a0e-4d8e-9f3c-1d3c2a7e9b41")
 _ATTEMPTS = 5
 
@@ -41,25 +38,6 @@ class TooManyAttempts(Exception):
         self.retry_after = retry_after
 
 
-@dataclass
-class Dependencies:
-    access: ClientAccessRepository
-    offices: OfficeNames
-    hasher: PasswordHasher
-    ip_guesses: GuessLimiter
-    token_guesses: GuessLimiter
-    clock: Clock
-    notify: Callable[[], None] = field(default=lambda: None)  # wake the sender and the relay
-    # Stores never-stored clients; returns those someone else stored first. The worker's
-    # sender does it (claiming the due invitations in the same insert, see the sender).
-    store_new: StoreNew | None = None
-
-    async def insert_new(self, accesses: Sequence[ClientAccess]) -> list[ClientAccess]:
-        if self.store_new is not None:
-            return await self.store_new(accesses)
-        return (await self.access.add_new(accesses)).taken
-
-
 def derived_id(event_id: str, purpose: str) -> str:
     """The same event always yields the same invitation id: redelivery is recognised."""
     return str(uuid.uuid5(_INVITATION_IDS, f"{event_id}:{purpose}"))
@@ -68,7 +46,7 @@ def derived_id(event_id: str, purpose: str) -> str:
 async def _change(
     load: Callable[[], Awaitable[ClientAccess]],
     mutate: Callable[[ClientAccess], T],
-    deps: Dependencies,
+    deps: Deps,
 ) -> tuple[ClientAccess, T]:
     for _ in range(_ATTEMPTS):
         access = await load()
@@ -83,7 +61,7 @@ async def _change(
 
 
 def _loader(
-    deps: Dependencies, client_id: str, by: commands.Accountant
+    deps: Deps, client_id: str, by: commands.Accountant
 ) -> Callable[[], Awaitable[ClientAccess]]:
     async def load() -> ClientAccess:
         access = await deps.access.get(client_id)
@@ -101,7 +79,7 @@ def _loader(
 # --- events from the clients service ---------------------------------------------------------
 
 
-async def record_client(cmd: commands.RecordClient, deps: Dependencies) -> None:
+async def record_client(cmd: commands.RecordClient, deps: Deps) -> None:
     """ClientCreated / ClientUpdated: keep the read model; invite when the import asked to."""
     for _ in range(_ATTEMPTS):
         access = await deps.access.get(cmd.profile.client_id)
@@ -117,30 +95,28 @@ async def record_client(cmd: commands.RecordClient, deps: Dependencies) -> None:
     raise Conflict("too much contention")
 
 
-async def record_clients(cmds: Sequence[commands.RecordClient], deps: Dependencies) -> None:
+async def record_clients(cmd: commands.RecordClients, deps: Deps) -> None:
     """A batch of ClientCreated / ClientUpdated, in their order, with the same effect as
-    :func:`record_client` on each: the clients are read at once and the new ones inserted at
-    once (an import brings thousands); a client changed by someone else meanwhile is done
-    again one command at a time."""
+    :func:`record_client` on each: the clients are read at once, the new ones stored at once
+    and the changed ones saved at once; a client changed by someone else meanwhile is done
+    again one snapshot at a time."""
     now = deps.clock.now()
-    loaded = await deps.access.get_many([cmd.profile.client_id for cmd in cmds])
+    loaded = await deps.access.get_many([item.profile.client_id for item in cmd.items])
     changed: set[str] = set()
-    for cmd in cmds:
-        client_id = cmd.profile.client_id
-        access, did = _record(loaded.get(client_id), cmd, now)
+    for item in cmd.items:
+        client_id = item.profile.client_id
+        access, did = _record(loaded.get(client_id), item, now)
         loaded[client_id] = access
         if did:
             changed.add(client_id)
     new = [loaded[c] for c in changed if loaded[c].version == 0]
-    again = {access.client_id for access in await deps.insert_new(new)}
-    for client_id in changed - {a.client_id for a in new}:
-        try:
-            await deps.access.save(loaded[client_id])
-        except Conflict:
-            again.add(client_id)
-    for cmd in cmds:
-        if cmd.profile.client_id in again:
-            await record_client(cmd, deps)
+    stored = [loaded[c] for c in changed if loaded[c].version > 0]
+    store_new = deps.store_new or deps.access.add_new
+    again = {access.client_id for access in await store_new(new)}
+    again |= await deps.access.save_many(stored)
+    for item in cmd.items:
+        if item.profile.client_id in again:
+            await record_client(item, deps)
     if changed:
         deps.notify()
 
@@ -177,7 +153,7 @@ def _invite_from_import(access: ClientAccess, cmd: commands.RecordClient, now: d
 # --- the accountant's actions ----------------------------------------------------------------
 
 
-async def invite_client(cmd: commands.InviteClient, deps: Dependencies) -> ClientAccess:
+async def invite_client(cmd: commands.InviteClient, deps: Deps) -> ClientAccess:
     """Invite, or resend (the previous link is voided)."""
     now = deps.clock.now()
     invitation_id = str(uuid.uuid4())
@@ -190,13 +166,16 @@ async def invite_client(cmd: commands.InviteClient, deps: Dependencies) -> Clien
     return access
 
 
-async def revoke_invitation(cmd: commands.RevokeInvitation, deps: Dependencies) -> ClientAccess:
+async def revoke_invitation(cmd: commands.RevokeInvitation, deps: Deps) -> ClientAccess:
     now = deps.clock.now()
-    access, _ = await _change(_loader(deps, cmd.client_id, cmd.by), lambda a: a.revoke(now), deps)
+    cause = Cause(correlation_id=str(uuid.uuid4()))
+    access, _ = await _change(
+        _loader(deps, cmd.client_id, cmd.by), lambda a: a.revoke(now, cause), deps
+    )
     return access
 
 
-async def activate_client(cmd: commands.ActivateClient, deps: Dependencies) -> ClientAccess:
+async def activate_client(cmd: commands.ActivateClient, deps: Deps) -> ClientAccess:
     """Managed by the accountant: active at once, no e-mail, the client is not told."""
     now = deps.clock.now()
     cause = Cause(correlation_id=str(uuid.uuid4()))
@@ -208,10 +187,13 @@ async def activate_client(cmd: commands.ActivateClient, deps: Dependencies) -> C
     return access
 
 
-async def client_access(
-    client_id: str, by: commands.Accountant, deps: Dependencies
-) -> ClientAccess:
-    return await _loader(deps, client_id, by)()
+async def show_invitation(cmd: commands.ShowInvitation, deps: Deps) -> ClientAccess:
+    return await _loader(deps, cmd.client_id, cmd.by)()
+
+
+async def name_office(cmd: commands.NameOffice, deps: Deps) -> None:
+    """The name invitations show (until ClientCreated carries it)."""
+    await deps.offices.set_name(cmd.office_id, cmd.name)
 
 
 # --- the client accepting --------------------------------------------------------------------
@@ -224,17 +206,27 @@ def _mobile(raw: str) -> str:
         return raw.strip()
 
 
-async def accept_invitation(cmd: commands.AcceptInvitation, deps: Dependencies) -> ClientAccess:
-    """Check the link, the mobile number and the password; create the login; activate."""
+async def accept_invitation(cmd: commands.AcceptInvitation, deps: Deps) -> ClientAccess:
+    """Check the link, the mobile number and the password; create the login; activate.
+
+    The link is looked up first: a valid one is never refused because of others' guesses from
+    the same address (a gateway, an office's network). Links that lead nowhere count against
+    the client's address, which is refused for a while past its limit; wrong mobile numbers
+    count against the link itself, which only its holder can do."""
     now = deps.clock.now()
     hashed = token_hash(cmd.token[:512])
-    for limiter, key in ((deps.ip_guesses, cmd.client_ip), (deps.token_guesses, hashed)):
-        wait = await limiter.hit(key, now)
-        if wait is not None:
-            raise TooManyAttempts(wait)
-    if not plausible_token(cmd.token):
+    access = await _link_holder(deps, cmd.token, hashed, now)
+    if access is None:
+        await _count_failure(deps.address_failures, cmd.client_address, now)
         raise InvitationLinkInvalid
-    access = await _acceptable(deps, hashed, cmd.mobile_phone, now)
+    wait = await deps.link_failures.wait(hashed, now)
+    if wait is not None:
+        raise TooManyAttempts(wait)
+    try:
+        access.confirm_mobile(_mobile(cmd.mobile_phone))
+    except MobileMismatch:
+        await _count_failure(deps.link_failures, hashed, now)
+        raise
     p = access.profile
     problems = password_problems(cmd.password, (p.email, p.first_name, p.last_name))
     if problems:
@@ -248,17 +240,45 @@ async def accept_invitation(cmd: commands.AcceptInvitation, deps: Dependencies) 
         except Conflict:
             # Changed meanwhile (a profile update, or the link used at this very moment):
             # decide again on the fresh state, which refuses a link that is no longer valid.
-            access = await _acceptable(deps, hashed, cmd.mobile_phone, now)
+            fresh = await _link_holder(deps, cmd.token, hashed, now)
+            if fresh is None:
+                raise InvitationLinkInvalid from None
+            fresh.confirm_mobile(_mobile(cmd.mobile_phone))
+            access = fresh
             continue
         deps.notify()
         return access
     raise Conflict("too much contention")
 
 
-async def _acceptable(deps: Dependencies, hashed: str, mobile: str, now: datetime) -> ClientAccess:
+async def _link_holder(deps: Deps, token: str, hashed: str, now: datetime) -> ClientAccess | None:
+    """The client whose invitation this link opens now, if any."""
+    if not plausible_token(token):
+        return None
     access = await deps.access.by_token_hash(hashed)
     if access is None:
-        raise InvitationLinkInvalid
-    access.acceptable_invitation(hashed, now)
-    access.confirm_mobile(_mobile(mobile))
+        return None
+    try:
+        access.acceptable_invitation(hashed, now)
+    except InvitationLinkInvalid:
+        return None
     return access
+
+
+async def _count_failure(counter: FailedAttempts, key: str, now: datetime) -> None:
+    wait = await counter.record(key, now)
+    if wait is not None:
+        raise TooManyAttempts(wait)
+
+
+# Every handler, by the command it takes.
+HANDLERS: dict[type[Any], Callable[[Any, Deps], Awaitable[Any]]] = {
+    commands.RecordClient: record_client,
+    commands.RecordClients: record_clients,
+    commands.ShowInvitation: show_invitation,
+    commands.InviteClient: invite_client,
+    commands.RevokeInvitation: revoke_invitation,
+    commands.ActivateClient: activate_client,
+    commands.AcceptInvitation: accept_invitation,
+    commands.NameOffice: name_office,
+}

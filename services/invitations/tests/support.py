@@ -1,10 +1,10 @@
-"""Test support shared by the invitations tests and the benchmark: a scripted REAL SMTP server
-(aiosmtpd), a settable clock, event builders, JWTs, and a harness wiring the service to the real
-FerretDB. Nothing here is used by the service itself."""
+"""Test support of the invitations tests: a scripted REAL SMTP server (aiosmtpd), a settable
+clock, event builders, JWTs, and a harness wiring the service to the real MongoDB-wire server."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
@@ -106,7 +106,7 @@ class SettableClock:
         self.moment += timedelta(**delta)
 
 
-# --- the service on the real FerretDB, with a real SMTP server --------------------------------
+# --- the service on the real servers, with a real SMTP server ----------------------------------
 
 JWT_KEY = "test-key-for-the-invitations-service-0123456789"
 
@@ -207,10 +207,23 @@ class Harness:
     async def send_due(self) -> int:
         return int(await self.service.sender.send_due())
 
+    async def document(self, client_id: str) -> Any:
+        return await self.service.runtime.db["client_access"].find_one({"_id": client_id})
+
     async def outbox(self, client_id: str) -> list[dict[str, Any]]:
-        """The client's events not yet published, in order (nothing publishes without a
-        worker)."""
-        return list(await self.service.store.outbox.pending({client_id}))
+        """The client's events committed and not yet published, in order (nothing publishes
+        without a worker)."""
+        return await outbox_events(self.service.runtime.db, client_id)
+
+
+async def outbox_events(db: Any, client_id: str | None = None) -> list[dict[str, Any]]:
+    """servicekit's outbox records, opened: ``{"event_type", "body"}`` per event, in order."""
+    found = []
+    async for record in db["outbox"].find({}).sort("_id", 1):
+        for event in record["events"]:
+            if client_id is None or event["key"] == client_id:
+                found.append({"event_type": event["type"], "body": json.loads(event["body"])})
+    return found
 
 
 def settings_for(
