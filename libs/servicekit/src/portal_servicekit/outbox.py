@@ -92,6 +92,9 @@ class Outbox:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db[OUTBOX]
 
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("at", 1), ("_id", 1)])
+
     async def add(self, events: Sequence[Envelope[Any]], *, session: Session | None) -> None:
         """Store ``events`` in the caller's transaction (``session``), after its other writes."""
         await self.add_entries([encoded(event) for event in events], session=session)
@@ -130,6 +133,7 @@ class OutboxRelay:
             self.relay_once, name=f"{name}-outbox-relay", poll_interval_s=poll_interval_s
         )
         self._watch: asyncio.Task[None] | None = None
+        self._indexed = False
 
     def wake(self) -> None:
         """Publish now rather than at the next poll (called after a commit with events)."""
@@ -138,7 +142,17 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         if not await self.lease.hold():
             return 0  # another replica relays; this one stands by
-        cursor = self.outbox.collection.find({}).sort("_id", 1).limit(self.records_per_pass)
+        if not self._indexed:
+            await self.outbox.ensure_indexes()
+            self._indexed = True
+        # Commit order: by the time each record was made (milliseconds), then its ObjectId (whose
+        # time is whole seconds and whose counter is per process: alone it could put a record of
+        # one process before an earlier one of another within the same second).
+        cursor = (
+            self.outbox.collection.find({})
+            .sort([("at", 1), ("_id", 1)])
+            .limit(self.records_per_pass)
+        )
         records = await cursor.to_list()
         if not records:
             return 0
