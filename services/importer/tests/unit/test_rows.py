@@ -78,6 +78,21 @@ def test_numbers_excel_typed_as_numbers_are_accepted() -> None:
     assert report["valid"]
 
 
+def test_a_text_column_typed_as_true_a_decimal_or_a_date_is_flagged_not_changed() -> None:
+    """Issue 16 point 13: `true` became "yes" and `1e308` "1e+308" without a word."""
+    rows = []
+    for typed in (True, 1e308, date(2026, 1, 2)):
+        row: dict[str, Any] = client_row(len(rows) + 7)
+        row["company.name"] = typed
+        rows.append(row)
+    headers = [BY_KEY[k].header("fr") for k in rows[0]]
+    report = _report(headers, [list(r.values()) for r in rows])
+    assert not report["valid"]
+    name = BY_KEY["company.name"].header("fr")
+    assert [(e["column"], e["code"]) for e in report["errors"]] == [(name, "text.not_text")] * 3
+    assert "Excel" in report["errors"][0]["message"]  # how to fix it: type ' or format as text
+
+
 def test_column_order_does_not_matter_and_unknown_columns_are_warnings() -> None:
     row = client_row(1, language="en")
     keys = list(reversed(row))

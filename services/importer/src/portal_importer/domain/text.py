@@ -24,6 +24,16 @@ def match_key(text: str) -> str:
     return _NON_ALNUM.sub(" ", ascii_only.casefold()).strip()
 
 
+def typed_not_text(value: Any) -> bool:
+    """A cell Excel stored as a true/false, a decimal or a date: in a text column it cannot be
+    what the accountant meant (a company called `true` reads "yes", `1e308` "1e+308")."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, float):
+        return not (value.is_integer() and abs(value) < 1e17)
+    return isinstance(value, datetime | date | time)
+
+
 def cell_text(value: Any) -> str:
     """A cell as the accountant meant it, trimmed; numbers Excel typed keep their digits.
 

@@ -77,6 +77,7 @@ def check_row(
     blocked_keys: frozenset[str] = frozenset(),
     *,
     keep_client: bool = False,
+    not_text_keys: frozenset[str] = frozenset(),
 ) -> CheckedRow:
     """Every rule of the clients service that needs no write, on one row.
 
@@ -86,6 +87,8 @@ def check_row(
     """
     mapped = to_raw(cells, context.groups)
     problems = [RowProblem(key, "cell.formula_without_value") for key in sorted(blocked_keys)]
+    problems += [RowProblem(key, "text.not_text") for key in sorted(not_text_keys - blocked_keys)]
+    quiet = blocked_keys | not_text_keys  # the rules' complaints about those cells are left out
     if mapped.invite is None:
         problems.append(RowProblem("invite", "field.boolean"))
     data: ClientData | None = None
@@ -95,7 +98,7 @@ def check_row(
         for violation in error.violations:
             column = column_for_path(catalogue_key(violation.field, mapped.ledger_positions))
             key = column.key if column else None
-            if key not in blocked_keys:
+            if key not in quiet:
                 problems.append(RowProblem(key, violation.code, dict(violation.params)))
     if data is not None:
         email: str | None = data.user.email

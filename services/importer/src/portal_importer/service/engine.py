@@ -16,13 +16,16 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from portal_importer.domain.assessment import FileFacts
+from portal_importer.domain.column_model import Kind
 from portal_importer.domain.rows import ColumnMap, is_example, map_headers
 from portal_importer.domain.sheet import MAX_ROWS, SheetRows, too_many_rows
-from portal_importer.domain.text import cell_text
+from portal_importer.domain.text import cell_text, typed_not_text
 from portal_importer.domain.validation import CheckedRow, RowContext, check_row
 
 BATCH_ROWS = 1000
-RowInput = tuple[int, dict[str, str], frozenset[str]]  # Excel row, cells, unreadable keys
+# Excel row, cells, keys of unreadable cells, keys of text columns whose cell Excel typed as a
+# true/false, a decimal or a date (`true` would read "yes", `1e308` "1e+308": not what was meant).
+RowInput = tuple[int, dict[str, str], frozenset[str], frozenset[str]]
 Sink = Callable[[list[CheckedRow]], None]
 
 
@@ -40,8 +43,8 @@ def check_batch(
 ) -> list[CheckedRow]:
     """Runs in a worker process: module-level so it pickles by name."""
     checked = [
-        check_row(row, cells, context, blocked, keep_client=keep_cells)
-        for row, cells, blocked in batch
+        check_row(row, cells, context, blocked, keep_client=keep_cells, not_text_keys=not_text)
+        for row, cells, blocked, not_text in batch
     ]
     return checked if keep_cells else [c.outcome() for c in checked]
 
@@ -54,12 +57,20 @@ def row_inputs(
     count = 0
     unreadable_by_row: dict[int, set[str]] = {}
     keys_by_index = {p.index: p.column.key for p in column_map.placed}
+    text_columns = [
+        (p.index, p.column.key) for p in column_map.placed if p.column.kind is Kind.TEXT
+    ]
     for row, index in sheet.unreadable_cells:
         if index in keys_by_index:
             unreadable_by_row.setdefault(row, set()).add(keys_by_index[index])
     for row, values in sheet.rows:
         cells = column_map.cells_of(values, cell_text)
         blocked = frozenset(unreadable_by_row.get(row, ()))
+        not_text = frozenset(
+            key
+            for index, key in text_columns
+            if index < len(values) and typed_not_text(values[index])
+        )
         if not cells and not blocked:
             continue
         if is_example(cells):
@@ -68,7 +79,7 @@ def row_inputs(
         count += 1
         if count > max_rows:
             raise too_many_rows()
-        yield row, cells, blocked
+        yield row, cells, blocked, not_text
 
 
 def _batches(items: Iterable[RowInput], size: int) -> Iterator[list[RowInput]]:
