@@ -1,5 +1,6 @@
 """Events on the real Kafka: ClientCreated / ClientUpdated relayed from the outbox, and the
-status moved by ClientInvited / ClientActivated (idempotent on redelivery)."""
+status and invitation state moved by ClientInvited / ClientActivated / ClientInvitationFailed /
+ClientInvitationRevoked (idempotent on redelivery, stale ones ignored)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ from portal_contracts.clients import (
     ClientActivated,
     ClientActivatedPayload,
     ClientCreated,
+    ClientInvitationFailed,
+    ClientInvitationFailedPayload,
+    ClientInvitationRevoked,
+    ClientInvitationRevokedPayload,
     ClientInvited,
     ClientInvitedPayload,
     ClientUpdated,
@@ -48,10 +53,13 @@ async def test_created_and_updated_go_out_with_the_full_snapshot(
     assert record["key"] == created["client_id"]
     assert record["headers"]["event_id"] == str(event.event_id)
     assert event.office_id == "office-a"
+    assert created.pop("invitation") is None  # the API's own view, not in the snapshot
     assert event.payload.client.model_dump(mode="json") == created
     [record] = await read_topic(topics.of(ClientUpdated), 1)
     updated = ClientUpdated.model_validate(record["value"])
-    assert updated.payload.client.model_dump(mode="json") == edited.json()
+    assert updated.payload.client.model_dump(mode="json") == {
+        k: v for k, v in edited.json().items() if k != "invitation"
+    }
     assert sorted(updated.payload.changed) == ["company.name", "user.language"]
 
     async def outbox_drained() -> bool:
@@ -101,3 +109,63 @@ async def test_invitation_events_move_the_status_once(
     await asyncio.sleep(2)
     body = (await api.get(f"/v1/clients/{client_id}", headers=auth())).json()
     assert (body["status"], body["version"]) == ("active", 3)
+
+
+async def test_a_failed_then_revoked_invitation_shows_on_the_client_and_in_the_list(
+    api, auth, worker, topics
+) -> None:
+    created = (await api.post("/v1/clients", json=client_form(820), headers=auth())).json()
+    client_id, broker = created["client_id"], worker.runtime.broker
+    start = datetime.now(UTC)
+    invited = ClientInvited.new(
+        office_id="office-a",
+        payload=ClientInvitedPayload(
+            client_id=client_id,
+            invitation_id="inv-1",
+            email=created["user"]["email"],
+            expires_at=start + timedelta(days=7),
+        ),
+    ).model_copy(update={"occurred_at": start})
+    failed = ClientInvitationFailed.new(
+        office_id="office-a",
+        payload=ClientInvitationFailedPayload(
+            client_id=client_id,
+            invitation_id="inv-2",
+            reason="mail.rejected",
+            detail="smtp 550: no such user",
+        ),
+    ).model_copy(update={"occurred_at": start + timedelta(seconds=1)})
+    revoked = ClientInvitationRevoked.new(
+        office_id="office-a",
+        payload=ClientInvitationRevokedPayload(client_id=client_id, invitation_id="inv-2"),
+    ).model_copy(update={"occurred_at": start + timedelta(seconds=2)})
+
+    async def shown(status: str, invitation: dict | None) -> bool:
+        body = (await api.get(f"/v1/clients/{client_id}", headers=auth())).json()
+        got = body["invitation"] and {k: body["invitation"][k] for k in invitation or {}}
+        return body["status"] == status and got == invitation
+
+    async def row() -> dict:
+        page = (await api.get("/v1/clients", params={"q": "Peeters 820"}, headers=auth())).json()
+        [line] = [r for r in page["items"] if r["client_id"] == client_id]
+        return line
+
+    await publish_event(broker, topics, invited)
+    await _wait_for(lambda: shown("inactive", {"state": "sent", "invitation_id": "inv-1"}))
+    await publish_event(broker, topics, failed)
+    await publish_event(broker, topics, failed)  # redelivered
+    failure = {"state": "failed", "reason": "mail.rejected", "detail": "smtp 550: no such user"}
+    await _wait_for(lambda: shown("not_invited", failure))
+    line = await row()
+    assert line["status"] == "not_invited"
+    assert {k: line["invitation"][k] for k in failure} == failure
+
+    await publish_event(broker, topics, revoked)
+    await _wait_for(lambda: shown("not_invited", None))
+    await publish_event(broker, topics, invited)  # older than the revocation: ignored
+    await publish_event(broker, topics, revoked)  # redelivered
+    await asyncio.sleep(2)
+    body = (await api.get(f"/v1/clients/{client_id}", headers=auth())).json()
+    assert (body["status"], body["invitation"], body["version"]) == ("not_invited", None, 4)
+    line = await row()
+    assert (line["status"], line["invitation"]) == ("not_invited", None)

@@ -1,5 +1,9 @@
-"""Handlers for what happens elsewhere: invitations move a client's status, and the register
-answers a pending VAT check. (A confirmed import becoming clients: imports.py.)"""
+"""Handlers for what happens elsewhere: invitations move a client's status and invitation state
+(sent, revoked, failed, accepted), and the register answers a pending VAT check. (A confirmed
+import becoming clients: imports.py.)
+
+Invitation events come on four topics, so in any order: each carries its ``occurred_at`` and the
+aggregate ignores one older than the newest it applied (domain/invitation.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,12 @@ from portal_clients.domain.errors import StaleVersion
 from portal_clients.domain.model import Client
 from portal_clients.domain.vat import RegisterVerdict
 from portal_clients.service.deps import Deps
-from portal_contracts.clients import ClientActivated, ClientInvited
+from portal_contracts.clients import (
+    ClientActivated,
+    ClientInvitationFailed,
+    ClientInvitationRevoked,
+    ClientInvited,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +33,38 @@ async def client_invited(event: ClientInvited, deps: Deps) -> None:
         event.office_id,
         deps,
         type(event).__name__,
-        lambda c: c.mark_invited(now, caused_by=event),
+        lambda c: c.mark_invited(
+            event.payload.invitation_id, event.occurred_at, now, caused_by=event
+        ),
+    )
+
+
+async def invitation_revoked(event: ClientInvitationRevoked, deps: Deps) -> None:
+    now = deps.clock.now()
+    await _change(
+        event.payload.client_id,
+        event.office_id,
+        deps,
+        type(event).__name__,
+        lambda c: c.mark_invitation_revoked(event.occurred_at, now, caused_by=event),
+    )
+
+
+async def invitation_failed(event: ClientInvitationFailed, deps: Deps) -> None:
+    now, failure = deps.clock.now(), event.payload
+    await _change(
+        failure.client_id,
+        event.office_id,
+        deps,
+        type(event).__name__,
+        lambda c: c.mark_invitation_failed(
+            failure.invitation_id,
+            failure.reason,
+            failure.detail,
+            event.occurred_at,
+            now,
+            caused_by=event,
+        ),
     )
 
 
@@ -35,7 +75,7 @@ async def client_activated(event: ClientActivated, deps: Deps) -> None:
         event.office_id,
         deps,
         type(event).__name__,
-        lambda c: c.mark_activated(event.payload.by, now, caused_by=event),
+        lambda c: c.mark_activated(event.payload.by, event.occurred_at, now, caused_by=event),
     )
 
 

@@ -30,6 +30,8 @@ HANDLERS: dict[str, Callable[..., Awaitable[Any]]] = {
     "ImportValidated": imports.import_validated,
     "ClientInvited": events.client_invited,
     "ClientActivated": events.client_activated,
+    "ClientInvitationRevoked": events.invitation_revoked,
+    "ClientInvitationFailed": events.invitation_failed,
     # the worker's own schedule
     "recheck_vat": events.recheck_vat,
 }

@@ -27,6 +27,7 @@ from portal_invitations.domain.events import (
     ClientActivated,
     ClientInvited,
     DomainEvent,
+    InvitationFailed,
     InvitationRevoked,
 )
 from portal_invitations.domain.headers import refuse_line_breaks
@@ -100,6 +101,14 @@ class ClientAccess:
         return self.activated_by is not None or self.profile.status == "active"
 
     @property
+    def invitable(self) -> bool:
+        """Not active, or activated by the accountant without the client ever logging in: a
+        silently activated client may still be invited to use the app, and stays active."""
+        if not self.is_active:
+            return True
+        return self.activated_by == "accountant" and self.login is None
+
+    @property
     def send_due_at(self) -> datetime | None:
         """When the sender should look at this client again (None: nothing to send)."""
         inv = self.invitation
@@ -127,7 +136,7 @@ class ClientAccess:
         self.profile = profile
         if profile.email != old_email and self.open_invitation(now) is not None:
             self._void(now, "email_changed")
-            if not self.is_active:
+            if self.invitable:
                 self._open(reissue_id, now, "email_change", cause)
         return True
 
@@ -135,7 +144,7 @@ class ClientAccess:
 
     def invite(self, invitation_id: str, now: datetime, origin: str, cause: Cause) -> Invitation:
         """Invite, or resend: a resend voids the open invitation and opens a new one."""
-        if self.is_active:
+        if not self.invitable:
             raise ClientAlreadyActive
         p = self.profile
         refuse_line_breaks(
@@ -278,7 +287,7 @@ class ClientAccess:
             or inv.effective_state(now) not in {InvitationState.PENDING, InvitationState.SENT}
             or inv.expires_at is None
             or now >= inv.expires_at
-            or self.is_active
+            or not self.invitable
         ):
             raise InvitationLinkInvalid
         return inv
@@ -327,6 +336,11 @@ class ClientAccess:
         inv.ended_at = now
         inv.token_hashes = []
         inv.next_attempt_at = inv.in_flight_until = None
+        self.events.append(
+            InvitationFailed(
+                self.client_id, self.office_id, inv.invitation_id, reason, now, inv.cause
+            )
+        )
 
     def _archive(self, inv: Invitation) -> None:
         entry = PastInvitation(inv.invitation_id, inv.state, inv.ended_at, inv.end_reason)

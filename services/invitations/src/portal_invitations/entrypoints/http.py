@@ -82,8 +82,7 @@ ServiceDep = Annotated[Service, Depends(current_service)]
 
 
 def accountant(caller: Caller) -> commands.Accountant:
-    groups = None if caller.role is Role.ADMIN else frozenset(caller.groups)
-    return commands.Accountant(caller.office_id, caller.user_id, groups)
+    return commands.Accountant.of(caller)
 
 
 def _view(svc: Service, access: ClientAccess) -> ClientAccessPublic:
