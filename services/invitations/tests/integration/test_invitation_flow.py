@@ -112,8 +112,13 @@ async def test_revoke_voids_the_link(make_harness: Any) -> None:
     assert response.status_code == 204
     assert (await accept(h, token)).status_code == 400
     assert (await status(h)).json()["invitation"]["state"] == "revoked"
-    # Recorded, not published: no contract announces a revocation yet (see event_mapping).
-    assert [e["event_type"] for e in await h.outbox("c-1")] == ["ClientInvited"]
+    # Published with the revocation (same transaction): the clients service un-invites the client.
+    events = await h.outbox("c-1")
+    assert [e["event_type"] for e in events] == ["ClientInvited", "ClientInvitationRevoked"]
+    assert events[1]["body"]["payload"] == {
+        "client_id": "c-1",
+        "invitation_id": events[0]["body"]["payload"]["invitation_id"],
+    }
     again = await h.http.delete("/v1/clients/c-1/invitation", headers=bearer(OFFICE))
     assert again.status_code == 409
 
@@ -152,6 +157,14 @@ async def test_a_5xx_is_marked_failed_without_blocking_others(make_harness: Any)
     failed = (await status(h, "c-1")).json()["invitation"]
     assert failed["state"] == "failed"
     assert failed["failure_reason"] == "smtp 550: 5.1.1 No such user here"
+    (event,) = await h.outbox("c-1")
+    assert event["event_type"] == "ClientInvitationFailed"
+    assert event["body"]["payload"] == {
+        "client_id": "c-1",
+        "invitation_id": failed["invitation_id"],
+        "reason": "mail.rejected",
+        "detail": "smtp 550: 5.1.1 No such user here",
+    }
     assert await h.send_due() == 0
     h.clock.advance(hours=2)
     assert await h.send_due() == 0  # never retried
@@ -198,6 +211,24 @@ async def test_activation_sends_nothing(make_harness: Any) -> None:
     refused = await h.http.post("/v1/clients/c-2/activation", headers=bearer(OFFICE))
     assert refused.status_code == 409
     assert refused.json()["code"] == "activation.not_accountant_managed"
+
+
+async def test_a_silently_activated_client_can_be_invited_later(make_harness: Any) -> None:
+    h = await make_harness()
+    await h.record(client_created(OFFICE, "c-1", mode="accountant_managed"))
+    assert (await h.http.post("/v1/clients/c-1/activation", headers=bearer(OFFICE))).is_success
+    invited = await h.http.post("/v1/clients/c-1/invitation", headers=bearer(OFFICE))
+    assert invited.status_code == 202, invited.text
+    assert await h.send_due() == 1
+    (received,) = await h.smtp.handler.wait_for(1)
+    assert (await status(h)).json()["active"] is True  # still active while invited
+    assert (await accept(h, token_in(received))).status_code == 200
+    body = (await status(h)).json()
+    assert (body["active"], body["activated_by"]) == (True, "client")
+    events = [e["event_type"] for e in await h.outbox("c-1")]
+    assert events == ["ClientActivated", "ClientInvited", "ClientActivated"]
+    again = await h.http.post("/v1/clients/c-1/invitation", headers=bearer(OFFICE))
+    assert again.status_code == 409  # logged in now: nothing left to invite to
 
 
 async def test_another_office_s_client_is_not_found(make_harness: Any) -> None:
