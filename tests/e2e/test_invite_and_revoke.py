@@ -59,7 +59,7 @@ async def test_revoking_the_invitation_makes_the_client_not_invited_in_clients(
     )
     assert created.status_code == 201, created.text
     client_id = created.json()["client_id"]
-    invitation_url = stack.url("invitations") + f"/v1/clients/{client_id}/invitation"
+    invitation_url = stack.url("invitations") + f"/v1/invitations/clients/{client_id}"
 
     async def invited() -> bool:  # 404 until the invitations service heard ClientCreated
         return (await http.post(invitation_url, headers=headers)).status_code == 202

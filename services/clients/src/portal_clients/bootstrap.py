@@ -58,7 +58,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Service:
     deps = Deps(
         clients=clients,
         groups=MongoGroups(db),
-        settings=MongoSettings(db),
+        settings=MongoSettings(runtime),
         imports=MongoImports(
             runtime, clients, lists, rows_per_transaction=settings.import_rows_per_transaction
         ),

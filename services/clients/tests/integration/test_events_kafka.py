@@ -25,8 +25,16 @@ from portal_contracts.clients import (
     ClientInvitedPayload,
     ClientUpdated,
 )
+from portal_contracts.office import OfficeSettingsChanged
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+
+SETTINGS = {
+    "enabled_transfer_methods": ["sftp", "email"],
+    "default_timing": {"when": "delayed", "delay_days": 3},
+    "credit_card_statements": "with_misc",
+    "accounting_softwares": ["adsolut"],
+}
 
 
 async def _wait_for(predicate, timeout: float = 45.0) -> None:
@@ -66,6 +74,34 @@ async def test_created_and_updated_go_out_with_the_full_snapshot(
         return await worker.runtime.db["outbox"].count_documents({}) == 0
 
     await _wait_for(outbox_drained)
+
+
+async def test_each_settings_save_goes_out_with_its_version(
+    api, auth, worker, topics, read_topic
+) -> None:
+    """Delivery keeps the office's defaults from OfficeSettingsChanged: one per save, in the
+    save's transaction, carrying the version that orders them."""
+    admin = auth()
+    first = await api.put("/v1/settings", json=SETTINGS, headers={**admin, "If-Match": '"0"'})
+    assert first.status_code == 200, first.text
+    immediate = {**SETTINGS, "default_timing": {"when": "immediately"}}
+    second = await api.put("/v1/settings", json=immediate, headers={**admin, "If-Match": '"1"'})
+    assert second.status_code == 200, second.text
+    stale = await api.put("/v1/settings", json=SETTINGS, headers={**admin, "If-Match": '"1"'})
+    assert stale.status_code == 412
+
+    records = await read_topic(topics.of(OfficeSettingsChanged), 2)
+    events = [OfficeSettingsChanged.model_validate(r["value"]) for r in records]
+    assert [r["key"] for r in records] == ["office-a", "office-a"]
+    assert [e.payload.version for e in events] == [1, 2]
+    assert [m.value for m in events[0].payload.enabled_transfer_methods] == [
+        "email",
+        "manual",
+        "sftp",
+    ]
+    assert events[0].payload.default_timing.delay_days == 3
+    assert events[1].payload.default_timing.when.value == "immediately"
+    assert events[0].payload.credit_card_statements.value == "with_misc"
 
 
 async def test_invitation_events_move_the_status_once(

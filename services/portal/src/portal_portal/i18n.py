@@ -68,6 +68,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "action.activate": ("Activer", "Activeren", "Activate"),
     "action.edit": ("Modifier", "Wijzigen", "Edit"),
     "action.documents": ("Documents", "Documenten", "Documents"),
+    "action.not_ready": (
+        "Ce client est encore en cours d'enregistrement ; réessayez dans quelques secondes.",
+        "Deze klant wordt nog geregistreerd; probeer het over enkele seconden opnieuw.",
+        "This client is still being registered; try again in a few seconds.",
+    ),
     "action.done.invite": ("Invitation envoyée.", "Uitnodiging verstuurd.", "Invitation sent."),
     "action.done.resend": (
         "Invitation renvoyée.",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from portal_invitations.domain.errors import (
     ClientAlreadyActive,
@@ -38,6 +39,8 @@ from portal_invitations.domain.invitation import (
     PastInvitation,
 )
 from portal_invitations.domain.sending import RetryPolicy
+
+LinkState = Literal["valid", "used", "expired", "revoked", "invalid"]
 
 ACCOUNTANT_MANAGED = "accountant_managed"
 PAST_KEPT = 20  # replaced invitations remembered (idempotency of ClientCreated, history)
@@ -292,6 +295,25 @@ class ClientAccess:
             raise InvitationLinkInvalid
         return inv
 
+    def link_state(self, token_hash: str, now: datetime) -> LinkState:
+        """What the link with this hash opens now, told to whoever holds it (a 256-bit token:
+        nothing to enumerate). A link of a replaced or failed invitation is simply invalid."""
+        inv = self.invitation
+        if inv is None or token_hash not in inv.token_hashes:
+            return "invalid"
+        try:
+            self.acceptable_invitation(token_hash, now)
+        except InvitationLinkInvalid:
+            state = inv.effective_state(now)
+            if state is InvitationState.ACCEPTED:
+                return "used"
+            if state is InvitationState.REVOKED:
+                return "revoked"
+            if inv.expires_at is not None and now >= inv.expires_at and self.invitable:
+                return "expired"
+            return "invalid"
+        return "valid"
+
     def confirm_mobile(self, mobile_phone: str) -> None:
         if mobile_phone != self.profile.mobile_phone:
             raise MobileMismatch
@@ -300,7 +322,7 @@ class ClientAccess:
         inv = self.acceptable_invitation(token_hash, now)
         inv.state = InvitationState.ACCEPTED
         inv.ended_at = now
-        inv.token_hashes = []  # single use
+        # Single use by state: the hash stays so the link, opened again, says it was used.
         inv.next_attempt_at = inv.in_flight_until = None
         self.login = Login(self.profile.email, password_hash, now)
         self._activate("client", now, cause)
@@ -326,8 +348,7 @@ class ClientAccess:
             return
         inv.state = InvitationState.REVOKED
         inv.ended_at = now
-        inv.end_reason = reason
-        inv.token_hashes = []
+        inv.end_reason = reason  # the hashes stay: the link, opened, says it was revoked
         inv.next_attempt_at = inv.in_flight_until = None
 
     def _fail(self, inv: Invitation, now: datetime, reason: str) -> None:

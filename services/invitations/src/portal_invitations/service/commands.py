@@ -73,6 +73,14 @@ class AcceptInvitation:
 
 
 @dataclass(frozen=True)
+class InspectLink:
+    """The onboarding page asking what a link opens before it shows the form."""
+
+    token: str
+    client_address: str
+
+
+@dataclass(frozen=True)
 class NameOffice:
     office_id: str
     name: str
