@@ -39,6 +39,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "status.not_invited": ("Pas encore invité", "Nog niet uitgenodigd", "Not yet invited"),
     "status.inactive": ("Inactif", "Inactief", "Inactive"),
     "status.active": ("Actif", "Actief", "Active"),
+    "status.invitation_failed": (
+        "L'e-mail d'invitation n'a pas pu être remis",
+        "De uitnodigingsmail kon niet worden afgeleverd",
+        "The invitation e-mail could not be delivered",
+    ),
     # lists
     "list.search": (
         "Rechercher (nom, TVA, référence, e-mail)",
