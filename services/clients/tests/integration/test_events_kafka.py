@@ -25,7 +25,9 @@ from portal_contracts.clients import (
     ClientInvitedPayload,
     ClientUpdated,
 )
+from portal_contracts.delivery import ConnectionName, ConnectionsChanged, ConnectionsChangedPayload
 from portal_contracts.office import OfficeSettingsChanged
+from portal_contracts.values import TransferMethod
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -102,6 +104,54 @@ async def test_each_settings_save_goes_out_with_its_version(
     assert events[0].payload.default_timing.delay_days == 3
     assert events[1].payload.default_timing.when.value == "immediately"
     assert events[0].payload.credit_card_statements.value == "with_misc"
+
+
+def _connections(version: int, **names: str) -> ConnectionsChanged:
+    return ConnectionsChanged.new(
+        office_id="office-a",
+        payload=ConnectionsChangedPayload(
+            version=version,
+            connections=[ConnectionName(name=n, kind=TransferMethod(k)) for n, k in names.items()],
+        ),
+    )
+
+
+async def test_an_sftp_client_names_a_connection_delivery_announced(
+    api, auth, worker, topics
+) -> None:
+    """ConnectionsChanged from delivery: clients keeps the newest list of names and refuses a
+    client naming none of the office's sFTP connections, saying which exist."""
+    admin = auth()
+    body = {**SETTINGS, "enabled_transfer_methods": ["sftp"]}
+    assert (await api.put("/v1/settings", json=body, headers={**admin, "If-Match": "*"})).is_success
+
+    def form(n: int, connection: str) -> dict:
+        target = {"kind": "sftp", "connection": connection, "folder": f"client{n}"}
+        return client_form(n, integration={"target": target, "accounting_software": "adsolut"})
+
+    await publish_event(
+        worker.runtime.broker, topics, _connections(2, Kantoor="sftp", Agent="agent")
+    )
+    await publish_event(worker.runtime.broker, topics, _connections(1, Oud="sftp"))  # stale, late
+
+    async def refused_with_names() -> bool:
+        answer = await api.post("/v1/clients", json=form(830, "Oud"), headers=admin)
+        return answer.status_code == 422
+
+    await _wait_for(refused_with_names)
+    refused = await api.post(
+        "/v1/clients", json=form(830, "Oud"), headers={**admin, "Accept-Language": "en"}
+    )
+    [problem] = refused.json()["errors"]
+    assert problem["field"] == "integration.target.connection"
+    assert problem["code"] == "connection.unknown"
+    assert "(Kantoor)" in problem["message"], problem
+    wrong = await api.post("/v1/clients", json=form(831, "Agent"), headers=admin)
+    assert wrong.json()["errors"][0]["code"] == "connection.wrong_kind"
+    accepted = await api.post("/v1/clients", json=form(832, "kantoor"), headers=admin)
+    assert accepted.status_code == 201, accepted.text
+    await asyncio.sleep(1)  # the stale list came after on the same partition: still ignored
+    assert (await api.post("/v1/clients", json=form(833, "Oud"), headers=admin)).status_code == 422
 
 
 async def test_invitation_events_move_the_status_once(

@@ -18,6 +18,7 @@ from portal_clients.domain.office import (
     name_key,
     settings_changed,
 )
+from portal_contracts.values import TransferMethod
 from portal_servicekit.mongo import Session, is_duplicate_key
 from portal_servicekit.runtime import Runtime
 
@@ -133,3 +134,33 @@ class MongoSettings:
                 raise
         _, current = await self.get(office_id)
         raise StaleVersion(current)
+
+
+class MongoConnectionNames:
+    """``office_connections``: one document per office (``_id`` = office id), the names and kinds
+    of ConnectionsChanged with its ``version``. An older or repeated event matches nothing: the
+    filter asks for a lower version, and the upsert's E11000 means a newer one is stored."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db["office_connections"]
+
+    async def of(self, office_id: str) -> dict[str, TransferMethod] | None:
+        doc = await self.collection.find_one({"_id": office_id})
+        if doc is None:
+            return None
+        return {c["name"]: TransferMethod(c["kind"]) for c in doc["connections"]}
+
+    async def keep_newest(
+        self, office_id: str, version: int, connections: dict[str, TransferMethod]
+    ) -> bool:
+        body = {
+            "version": version,
+            "connections": [{"name": n, "kind": k.value} for n, k in sorted(connections.items())],
+        }
+        try:
+            saved = await self.collection.update_one(
+                {"_id": office_id, "version": {"$lt": version}}, {"$set": body}, upsert=True
+            )
+        except DuplicateKeyError:
+            return False  # a version as new is stored: the filter missed, the upsert collided
+        return bool(saved.modified_count or saved.upserted_id is not None)

@@ -17,6 +17,7 @@ from portal_contracts.clients import (
     ClientInvitationRevoked,
     ClientInvited,
 )
+from portal_contracts.delivery import ConnectionsChanged
 from portal_contracts.imports import MAX_CHUNK_BYTES, ImportValidated
 
 
@@ -48,5 +49,9 @@ def build_router(service: Service) -> KafkaRouter:
     @router.subscriber(topics.of(ClientInvitationFailed), **options)
     async def on_invitation_failed(event: ClientInvitationFailed) -> None:
         await HANDLERS["ClientInvitationFailed"](event, deps)
+
+    @router.subscriber(topics.of(ConnectionsChanged), **options)
+    async def on_connections_changed(event: ConnectionsChanged) -> None:
+        await HANDLERS["ConnectionsChanged"](event, deps)
 
     return router

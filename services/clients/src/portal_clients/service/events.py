@@ -20,6 +20,7 @@ from portal_contracts.clients import (
     ClientInvitationRevoked,
     ClientInvited,
 )
+from portal_contracts.delivery import ConnectionsChanged
 
 logger = logging.getLogger(__name__)
 
@@ -118,3 +119,10 @@ async def _change(
         except StaleVersion:
             continue
     raise StaleVersion(-1)  # redelivered by the consumer (bounded attempts, then dead letter)
+
+
+async def connections_changed(event: ConnectionsChanged, deps: Deps) -> None:
+    """Delivery's connections of an office after a change: clients keeps their names so a client
+    naming no connection of its kind is refused with the names the office has."""
+    names = {c.name: c.kind for c in event.payload.connections}
+    await deps.connections.keep_newest(event.office_id, event.payload.version, names)

@@ -32,6 +32,7 @@ HANDLERS: dict[str, Callable[..., Awaitable[Any]]] = {
     "ClientActivated": events.client_activated,
     "ClientInvitationRevoked": events.invitation_revoked,
     "ClientInvitationFailed": events.invitation_failed,
+    "ConnectionsChanged": events.connections_changed,
     # the worker's own schedule
     "recheck_vat": events.recheck_vat,
 }
