@@ -152,6 +152,8 @@ async def test_an_sftp_client_names_a_connection_delivery_announced(
     assert accepted.status_code == 201, accepted.text
     await asyncio.sleep(1)  # the stale list came after on the same partition: still ignored
     assert (await api.post("/v1/clients", json=form(833, "Oud"), headers=admin)).status_code == 422
+    known = (await api.get("/v1/settings", headers=admin)).json()["connections"]
+    assert known == [{"name": "Agent", "kind": "agent"}, {"name": "Kantoor", "kind": "sftp"}]
 
 
 async def test_invitation_events_move_the_status_once(

@@ -17,7 +17,12 @@ from portal_clients.domain.listing import ClientSummary
 from portal_clients.domain.model import Client
 from portal_clients.domain.office import Group, OfficeSettings
 from portal_contracts.clients import ClientSnapshot, Timing, VatCheck
-from portal_contracts.values import AccountingSoftware, ClientStatus, SubscriptionMode
+from portal_contracts.values import (
+    AccountingSoftware,
+    ClientStatus,
+    SubscriptionMode,
+    TransferMethod,
+)
 
 Loose = str | int | float | bool | None
 
@@ -199,9 +204,17 @@ class GroupOut(BaseModel):
         )
 
 
+class ConnectionOut(BaseModel):
+    name: str
+    kind: TransferMethod
+
+
 class SettingsOut(BaseModel):
     settings: OfficeSettings
     version: int
+    # The office's delivery connections as clients knows them (from delivery's announcements);
+    # None until delivery has announced any. Names only: delivery owns the connections.
+    connections: list[ConnectionOut] | None = None
 
 
 __all__ = [

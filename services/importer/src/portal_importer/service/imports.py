@@ -133,9 +133,10 @@ async def list_imports(query: ListImports, deps: Deps) -> list[ImportRecord]:
     return await deps.imports.recent(caller.office_id, query.limit, created_by=own)
 
 
-async def offer_groups(query: OfferGroups, deps: Deps) -> list[str]:
+async def offer_choices(query: OfferGroups, deps: Deps) -> tuple[list[str], list[str]]:
+    """The template's drop-downs: the groups this caller may use, the office's connections."""
     settings = await office_settings(query.caller, query.token, deps)
-    return sorted((settings.groups or {}).values())
+    return sorted((settings.groups or {}).values()), sorted(settings.connections or {})
 
 
 async def office_settings(caller: Caller, token: str, deps: Deps) -> OfficeSettings:
@@ -264,6 +265,7 @@ def row_context(settings: OfficeSettings, today: date) -> RowContext:
             enabled_transfer_methods=methods if methods is not None else frozenset(TransferMethod),
             group_ids=frozenset(settings.groups) if settings.groups is not None else None,
             today=today,
+            connections=settings.connections,
         ),
         GroupNames.of(settings.groups or {}),
     )
