@@ -247,6 +247,7 @@ async def test_a_failed_then_revoked_invitation_shows_on_the_client_and_in_the_l
     line = await row()
     assert line["status"] == "not_invited"
     assert {k: line["invitation"][k] for k in failure} == failure
+    assert (line["group_name"], line["actions"]) == ("Everyone", ["invite"])  # invite again
 
     await publish_event(broker, topics, revoked)
     await _wait_for(lambda: shown("not_invited", None))
@@ -257,3 +258,4 @@ async def test_a_failed_then_revoked_invitation_shows_on_the_client_and_in_the_l
     assert (body["status"], body["invitation"], body["version"]) == ("not_invited", None, 4)
     line = await row()
     assert (line["status"], line["invitation"]) == ("not_invited", None)
+    assert line["actions"] == ["invite"]

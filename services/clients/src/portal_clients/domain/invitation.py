@@ -60,3 +60,32 @@ def failed(invitation_id: str, reason: str, detail: str, occurred_at: datetime) 
 
 def revoked(occurred_at: datetime) -> InvitationNews:
     return InvitationNews(None, to_ms(occurred_at))
+
+
+class Action(StrEnum):
+    """What the accountant may do to a client's access now (the Actions of a list row)."""
+
+    INVITE = "invite"
+    RESEND = "resend"
+    REVOKE = "revoke"
+    ACTIVATE = "activate"
+
+
+def allowed_actions(
+    status: str, accountant_managed: bool, invitation: ClientInvitation | None
+) -> list[Action]:
+    """The one rule the list rows carry, so no page re-derives it (the article's Actions):
+    not yet invited → invite, and activate when the accountant manages the client; invited →
+    resend or revoke; active after a silent activation → invite (it stays active), then resend or
+    revoke while that invitation is out, invite again after a failed one."""
+    out = invitation is not None and invitation.state is InvitationState.SENT
+    if status == "not_invited":
+        return [Action.INVITE, *([Action.ACTIVATE] if accountant_managed else [])]
+    if status == "inactive":
+        return [Action.RESEND, Action.REVOKE]
+    if status == "active" and accountant_managed:
+        if out:
+            return [Action.RESEND, Action.REVOKE]
+        if invitation is None or invitation.state is InvitationState.FAILED:
+            return [Action.INVITE]
+    return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
@@ -17,6 +18,7 @@ from portal_clients.entrypoints.schemas import (
     ClientPublic,
 )
 from portal_clients.service import clients as handlers
+from portal_clients.service import office
 from portal_clients.service.deps import Deps
 from portal_contracts.values import ClientStatus, SubscriptionMode
 from portal_servicekit.identity import CurrentCaller
@@ -110,5 +112,10 @@ async def list_clients(
         limit=limit,
         after=Cursor.decode(cursor) if cursor else None,
     )
-    page = await handlers.list_clients(query, caller, deps)
-    return ClientPageOut(items=[ClientLine.of(r) for r in page.items], next_cursor=page.next_cursor)
+    page, groups = await asyncio.gather(
+        handlers.list_clients(query, caller, deps), office.list_groups(caller, deps)
+    )
+    names = {g.group_id: g.name for g in groups}
+    return ClientPageOut(
+        items=[ClientLine.of(r, names) for r in page.items], next_cursor=page.next_cursor
+    )

@@ -7,12 +7,18 @@ here are deliberately loose; the response types are the normalised ones.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from portal_clients.domain.invitation import ClientInvitation, InvitationState
+from portal_clients.domain.invitation import (
+    Action,
+    ClientInvitation,
+    InvitationState,
+    allowed_actions,
+)
 from portal_clients.domain.listing import ClientSummary
 from portal_clients.domain.model import Client
 from portal_clients.domain.office import Group, OfficeSettings
@@ -151,10 +157,18 @@ class ClientLine(BaseModel):
     version: int
     created_at: datetime
     invitation: InvitationOut | None = None
+    group_name: str | None = Field(None, description="the group's name (None: a deleted group)")
+    actions: list[Action] = Field(
+        default_factory=list, description="what may be done now: invite, resend, revoke, activate"
+    )
 
     @classmethod
-    def of(cls, row: ClientSummary) -> ClientLine:
-        return cls.model_validate(row, from_attributes=True)
+    def of(cls, row: ClientSummary, group_names: Mapping[str, str]) -> ClientLine:
+        line = cls.model_validate(row, from_attributes=True)
+        line.group_name = group_names.get(row.group_id)
+        managed = row.subscription_mode is SubscriptionMode.ACCOUNTANT_MANAGED
+        line.actions = allowed_actions(row.status.value, managed, row.invitation)
+        return line
 
 
 class ClientPageOut(BaseModel):
