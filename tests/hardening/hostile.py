@@ -134,6 +134,17 @@ class Watch:
         return await snapshot(self.mongo[self.databases[service]]), await self.offsets()
 
 
+def _body(row: Row, seeds: dict[str, str]) -> dict[str, Any]:
+    body = {k: v for k, v in row.body.items() if k != "made"}
+    if "made" in row.body:
+        body |= row.body["made"](seeds)
+    return body
+
+
+def _told(problem: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in problem.items() if k != "instance"}
+
+
 async def check(
     app: FastAPI,
     service: str,
@@ -149,9 +160,7 @@ async def check(
         headers = {"authorization": f"Bearer {seeds['agent']}"}
     else:
         headers = bearer() if row.headers is None else dict(row.headers)
-    body = {k: v for k, v in row.body.items() if k != "made"}
-    if "made" in row.body:
-        body |= row.body["made"](seeds)
+    body = _body(row, seeds)
     before = await watch.state(service)
     started = time.perf_counter()
     wrong = []
@@ -174,6 +183,16 @@ async def check(
         wrong.append(f"no title or code: {sent.problem}")
     if sent.problem and not set(sent.problem) <= PROBLEM_KEYS:
         wrong.append(f"says more than a problem: {sorted(set(sent.problem) - PROBLEM_KEYS)}")
+    if row.kind == "other-office":  # nothing told: the answer of an id that exists nowhere
+        missing = await send(
+            app,
+            row.method or method,
+            path_of(template, {k: v for k, v in seeds.items() if v.isdigit()}),
+            headers=headers,
+            **_body(row, seeds),
+        )
+        if (missing.status, _told(missing.problem)) != (sent.status, _told(sent.problem)):
+            wrong.append(f"differs from a missing id's: {sent.problem} vs {missing.problem}")
     if row.field is not None:
         named = [e.get("field") for e in sent.problem.get("errors", [])]
         if row.field not in named:

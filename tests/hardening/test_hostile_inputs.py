@@ -27,6 +27,7 @@ from pymongo import AsyncMongoClient
 from portal_clients.testing.samples import client_form
 from portal_importer.adapters.xlsx_template import FORMULA_TRIGGERS
 from portal_importer.samples import client_row, fill_template
+from portal_invitations.domain.model import ClientAccess, ClientProfile
 from tests.hardening.apps import SERVICES, bearer
 from tests.hardening.hostile import Row, Watch, check, staff_token, tokens
 from tests.hardening.hostile_inputs import (
@@ -112,6 +113,11 @@ def unseen_group(
         headers={**staff_token(), **(headers or {})},
         body=body or {},
     )
+
+
+def traversal_id(param: str = "client_id") -> Row:
+    """An id that is a path (one segment: ``%2F`` would route elsewhere): 404, nothing read."""
+    return Row("traversal-id", 404, "not_found", params={param: "..%5C..%5Cetc%5Cpasswd"})
 
 
 def clients() -> Table:
@@ -340,13 +346,35 @@ def invitations() -> Table:
         ("invitations", "GET", "/healthz"): probe(),
         ("invitations", "GET", "/readyz"): probe(),
         ("invitations", "GET", "/metrics"): probe(),
-        ("invitations", "POST", "/v1/clients/{client_id}/activation"): [*tokens(), tenancy()],
-        ("invitations", "DELETE", "/v1/clients/{client_id}/invitation"): [*tokens(), tenancy()],
-        ("invitations", "GET", "/v1/clients/{client_id}/invitation"): [*tokens(), tenancy()],
-        ("invitations", "POST", "/v1/clients/{client_id}/invitation"): [*tokens(), tenancy()],
+        ("invitations", "POST", "/v1/clients/{client_id}/activation"): [
+            *tokens(),
+            tenancy(),
+            unseen_group(),
+            traversal_id(),
+        ],
+        ("invitations", "DELETE", "/v1/clients/{client_id}/invitation"): [
+            *tokens(),
+            tenancy(),
+            unseen_group(),
+            traversal_id(),
+        ],
+        ("invitations", "GET", "/v1/clients/{client_id}/invitation"): [
+            *tokens(),
+            tenancy(),
+            unseen_group(),
+            traversal_id(),
+        ],
+        ("invitations", "POST", "/v1/clients/{client_id}/invitation"): [
+            *tokens(),
+            tenancy(),
+            unseen_group(),
+            traversal_id(),
+        ],
         ("invitations", "POST", "/v1/clients/{client_id}/invitation/resend"): [
             *tokens(),
             tenancy(),
+            unseen_group(),
+            traversal_id(),
         ],
         ("invitations", "POST", "/v1/invitations/accept"): [
             *json_shape("token", {"token": 12, "password": "x", "mobile_phone": "1"}, "token"),
@@ -775,6 +803,23 @@ async def seeds(apps: Apps) -> dict[str, dict[str, str]]:
     assert upload.status == 201, upload.response.text
     # Office-x has been here before: its first request makes its own "Everyone" group.
     await send(clients_app, "GET", "/v1/groups", headers=OTHER)
+    invitations_app = await apps.get("invitations")
+    access = ClientAccess(
+        profile=ClientProfile(
+            client_id,
+            "office-h",
+            group_id,
+            "marie@example.be",
+            "Marie",
+            "Dubois",
+            "fr",
+            "full_follow_up",
+            "not_invited",
+            "+32470123456",
+            1,
+        )
+    )  # as the worker keeps it from ClientCreated (no worker runs here)
+    await invitations_app.state.service.deps.access.save(access)
     return {
         "clients": {"client_id": client_id, "group_id": group_id, "user_id": "u-h"},
         "importer": {"import_id": upload.response.json()["id"], "row": "3"},
