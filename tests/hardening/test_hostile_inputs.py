@@ -132,6 +132,7 @@ def clients() -> Table:
             Row("wrong-type-limit", 422, "validation", query="limit=abc", field="limit"),
             Row("negative-limit", 422, "validation", query="limit=-1", field="limit"),
             Row("bad-order", 422, "validation", query="order=drop", field="order"),
+            Row("search-too-long", 422, "validation", query="q=" + "a" * 101, field="q"),
             Row("garbage-cursor", 422, None, query="cursor=%00%ff..%2F"),
         ],
         ("clients", "POST", "/v1/clients"): [
@@ -152,6 +153,13 @@ def clients() -> Table:
                 "validation",
                 body={"json": client_form(9102, company={"name": "Acme\r\nBcc: x@y.z"})},
                 field="company.name",
+            ),
+            Row(
+                "traversal-target-folder",
+                422,
+                "validation",
+                body={"json": client_form(9107, integration=TO_SFTP_UP)},
+                field="integration.target.folder",
             ),
             Row(
                 "wrong-type-bank-accounts",
@@ -484,6 +492,13 @@ def ubl() -> Table:
                 field="client_id",
             ),
             Row(
+                "traversal-profile",
+                422,
+                "profile.unknown",
+                body={"data": {**form, "profile": "../../os"}, "files": {"pdf": ("a.pdf", pdf())}},
+                field="profile",
+            ),
+            Row(
                 "another-offices-client",
                 422,
                 "client.unknown",
@@ -528,6 +543,22 @@ def ubl() -> Table:
             ],
         ],
     }
+
+
+SFTP_MISTAKES = [
+    ("crlf-in-host", "host", "sftp.example.be\r\nx"),
+    ("url-as-host", "host", "sftp://u:p@evil.example/"),
+    ("option-in-username", "username", "-oProxyCommand=touch /tmp/x"),
+    ("port-out-of-range", "port", "99999"),
+]
+ONEDRIVE = {"tenant_id": "../../common", "client_id": str(uuid.UUID(int=1)), "drive_id": "b!x"}
+TO_SFTP_UP = {"target": {"kind": "sftp", "connection": "h-sftp", "folder": "../../etc"}}
+
+
+def _sftp_with(key: str, value: str) -> dict[str, Any]:
+    settings = {"host": "sftp.example.be", "username": "u", key: value}
+    body = {"name": "h-sftp", "kind": "sftp", "settings": settings, "secrets": {"password": "p"}}
+    return {"json": body}
 
 
 def delivery() -> Table:
@@ -641,6 +672,17 @@ def delivery() -> Table:
             *too_big(),
             *json_shape("name", {"name": "h", "kind": "sftp", "settings": ["x"]}, "settings"),
             *traversal,
+            *[
+                Row(kind, 422, None, body=_sftp_with(key, value), field=f"settings.{key}")
+                for kind, key, value in SFTP_MISTAKES
+            ],
+            Row(
+                "traversal-onedrive-tenant",
+                422,
+                "connection.invalid",
+                body={"json": {"name": "h-od", "kind": "onedrive", "settings": ONEDRIVE}},
+                field="settings.tenant_id",
+            ),
             Row(
                 "wrong-kind",
                 422,
