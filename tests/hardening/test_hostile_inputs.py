@@ -922,3 +922,16 @@ async def test_a_formula_in_a_workbook_is_flagged_and_never_written_back_as_one(
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     risky = [c for c in cells if c.value.startswith(FORMULA_TRIGGERS)]
     assert all(c.quotePrefix for c in risky), [(c.coordinate, c.value) for c in risky]
+
+
+async def test_an_uploaded_workbooks_name_is_kept_as_a_plain_file_name(apps: Apps) -> None:
+    """Was: kept as sent (folders, bidi overrides), unlike every other upload of the platform
+    (portal_contracts.filenames: applied where a name enters)."""
+    app = await apps.get("importer")
+    workbook = fill_template([client_row(9004)])
+    name = "..\\../etc/evil\u202egpj.xlsx"
+    sent = await send(
+        app, "POST", "/v1/imports", headers=bearer(), files={"file": (name, workbook)}
+    )
+    assert sent.status == 201, sent.response.text
+    assert sent.response.json()["filename"] == "evilgpj.xlsx"
