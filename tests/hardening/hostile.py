@@ -84,7 +84,7 @@ class Row:
     status: int
     code: str | None
     params: dict[str, str] = field(default_factory=dict)
-    headers: dict[str, str] | str | None = None  # "agent": the seeded agent key of office-h
+    headers: dict[str, Any] | str | None = None  # "agent": the seeded agent key of office-h
     body: dict[str, Any] = field(default_factory=dict)  # send()'s json / content / data / files
     query: str = ""
     field: str | None = None

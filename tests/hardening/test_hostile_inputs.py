@@ -115,6 +115,21 @@ def unseen_group(
     )
 
 
+HOSTILE_IF_MATCH: dict[str, str | bytes] = {
+    "if-match-5000-digits": "9" * 5000,
+    "if-match-over-64-bits": '"99999999999999999999999"',
+    "if-match-superscript": "²".encode("latin-1"),  # a digit to str.isdigit, not to int()
+}
+
+
+def if_match(body: dict[str, Any] | None = None) -> list[Row]:
+    """A version no one stored: 412, never a 500 from int() or BSON."""
+    return [
+        Row(kind, 412, "precondition.failed", headers={**bearer(), "if-match": v}, body=body or {})
+        for kind, v in HOSTILE_IF_MATCH.items()
+    ]
+
+
 def traversal_id(param: str = "client_id") -> Row:
     """An id that is a path (one segment: ``%2F`` would route elsewhere): 404, nothing read."""
     return Row("traversal-id", 404, "not_found", params={param: "..%5C..%5Cetc%5Cpasswd"})
@@ -201,6 +216,7 @@ def clients() -> Table:
             *tokens(),
             *too_big(),
             tenancy({"json": client_form(9104)}, star),
+            *if_match({"json": client_form(9108)}),
             unseen_group({"json": client_form(9105)}, headers=star),
             Row(
                 "crlf-in-email",
@@ -230,6 +246,7 @@ def clients() -> Table:
             *too_big(),
             *json_shape("name", {"name": ["x"]}),
             tenancy({"json": {"name": "Stolen"}}, star),
+            *if_match({"json": {"name": "Renamed"}}),
             unseen_group({"json": {"name": "Stolen"}}, 403, "forbidden", star),
         ],
         ("clients", "PUT", "/v1/groups/{group_id}/staff"): [
@@ -239,6 +256,7 @@ def clients() -> Table:
                 "wrong-type", 422, "validation", body={"json": {"user_ids": "u"}}, field="user_ids"
             ),
             tenancy({"json": {"user_ids": ["u-x"]}}, star),
+            *if_match({"json": {"user_ids": ["u-x"]}}),
             unseen_group({"json": {"user_ids": ["u-staff"]}}, 403, "forbidden", star),
         ],
         ("clients", "GET", "/v1/settings"): tokens(),
@@ -254,6 +272,7 @@ def clients() -> Table:
                 field="body",
             ),
             Row("staff", 403, "forbidden", headers={**staff_token(), **star}, body={"json": {}}),
+            *if_match({"json": {}}),
         ],
         ("clients", "GET", "/v1/staff/{user_id}/groups"): [
             *tokens(),
@@ -716,11 +735,13 @@ def delivery() -> Table:
         ("delivery", "DELETE", "/v1/connections/{name}"): [
             *tokens(),
             tenancy(headers={"if-match": "*"}),
+            *if_match(),
         ],
         ("delivery", "PUT", "/v1/connections/{name}"): [
             *tokens(),
             *too_big(),
             tenancy({"json": {"name": "x", "kind": "agent"}}, {"if-match": "*"}),
+            *if_match({"json": {"name": "h-agent", "kind": "agent"}}),
             *[
                 Row(
                     r.kind,
@@ -744,6 +765,7 @@ def delivery() -> Table:
             *too_big(),
             *json_shape("host_key", {"host_key": 1}),
             tenancy({"json": {"host_key": "ssh-ed25519 " + "A" * 68}}, {"if-match": "*"}),
+            *if_match({"json": {"host_key": "ssh-ed25519 " + "A" * 68}}),
         ],
         ("delivery", "POST", "/v1/connections/{name}/test"): [*tokens(), tenancy()],
         ("delivery", "GET", "/v1/deliveries"): [
