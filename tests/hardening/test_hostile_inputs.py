@@ -12,6 +12,7 @@ the rows here reuse their helpers.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import uuid
@@ -115,6 +116,8 @@ def unseen_group(
     )
 
 
+# A cursor is base64 of JSON: 5,000 lists deep (6.7 KB: any server takes such a URL).
+DEEP_CURSOR = base64.urlsafe_b64encode(b"[" * 5_000).decode()
 HOSTILE_IF_MATCH: dict[str, str | bytes] = {
     "if-match-5000-digits": "9" * 5000,
     "if-match-over-64-bits": '"99999999999999999999999"',
@@ -148,6 +151,7 @@ def clients() -> Table:
             Row("negative-limit", 422, "validation", query="limit=-1", field="limit"),
             Row("bad-order", 422, "validation", query="order=drop", field="order"),
             Row("search-too-long", 422, "validation", query="q=" + "a" * 101, field="q"),
+            Row("deep-cursor", 422, None, query=f"cursor={DEEP_CURSOR}"),
             Row("garbage-cursor", 422, None, query="cursor=%00%ff..%2F"),
         ],
         ("clients", "POST", "/v1/clients"): [
@@ -509,6 +513,12 @@ def ubl() -> Table:
                 "validation",
                 body={"data": {**form, "client_id": "../c1"}},
                 field="client_id",
+            ),
+            Row(
+                "deep-data",
+                422,
+                "document.rejected",
+                body={"data": {**form, "data": "[" * 5_000 + "]" * 5_000}},
             ),
             Row(
                 "traversal-profile",
