@@ -24,7 +24,7 @@ from portal_contracts.identity import Caller, Role, claims_of, issue_token
 from tests.hardening.apps import JWT_KEY, bearer
 from tests.hardening.test_auth_before_body import WRONG_KEY
 from tests.hardening.test_memory import PeakRss
-from tests.hardening.wire import MiB, send
+from tests.hardening.wire import MiB, Sent, send
 
 MAX_SECONDS = 2.0
 MAX_EXTRA_RSS = 64 * MiB
@@ -145,6 +145,46 @@ def _told(problem: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in problem.items() if k != "instance"}
 
 
+def _headers(row: Row, seeds: dict[str, str]) -> dict[str, Any]:
+    if row.headers == "agent":
+        return {"authorization": f"Bearer {seeds['agent']}"}
+    return bearer() if row.headers is None else dict(row.headers)
+
+
+def _answer_wrong(row: Row, sent: Sent) -> list[str]:
+    """What is wrong with the answer itself: status, code, media type, the field named."""
+    wrong = []
+    ctype = sent.response.headers.get("content-type", "")
+    outcome = (sent.status, sent.code)
+    if outcome != (row.status, row.code or sent.code):
+        text = sent.response.text[:300]
+        wrong.append(f"answered {outcome}, not {(row.status, row.code)}: {text}")
+    if not ctype.startswith("application/problem+json") and sent.status >= 400:
+        wrong.append(f"answered {ctype!r}, not problem+json: {sent.response.text[:200]}")
+    if sent.status >= 400 and not (sent.problem.get("title") and sent.code):
+        wrong.append(f"no title or code: {sent.problem}")
+    if sent.problem and not set(sent.problem) <= PROBLEM_KEYS:
+        wrong.append(f"says more than a problem: {sorted(set(sent.problem) - PROBLEM_KEYS)}")
+    if row.field is not None:
+        named = [e.get("field") for e in sent.problem.get("errors", [])]
+        if row.field not in named:
+            wrong.append(f"does not name {row.field!r}: {named}")
+    return wrong
+
+
+async def _leak_wrong(
+    app: FastAPI, method: str, template: str, row: Row, seeds: dict[str, str], sent: Sent
+) -> list[str]:
+    """Another office's id must be answered as an id that exists nowhere (all but instance)."""
+    numbers = {k: v for k, v in seeds.items() if v.isdigit()}  # a row number is no one's
+    missing = await send(
+        app, method, path_of(template, numbers), headers=_headers(row, seeds), **_body(row, seeds)
+    )
+    if (missing.status, _told(missing.problem)) != (sent.status, _told(sent.problem)):
+        return [f"differs from a missing id's: {sent.problem} vs {missing.problem}"]
+    return []
+
+
 async def check(
     app: FastAPI,
     service: str,
@@ -155,48 +195,20 @@ async def check(
     watch: Watch,
 ) -> list[str]:
     """What is wrong with the app's answer to ``row`` (nothing: an empty list)."""
+    method = row.method or method
     path = path_of(template, {**seeds, **row.params}) + (f"?{row.query}" if row.query else "")
-    if row.headers == "agent":
-        headers = {"authorization": f"Bearer {seeds['agent']}"}
-    else:
-        headers = bearer() if row.headers is None else dict(row.headers)
-    body = _body(row, seeds)
     before = await watch.state(service)
     started = time.perf_counter()
-    wrong = []
     with PeakRss() as rss:
         try:
-            sent = await send(app, row.method or method, path, headers=headers, **body)
+            sent = await send(app, method, path, headers=_headers(row, seeds), **_body(row, seeds))
         except Exception as exc:  # what a server answers 500 to
             return [f"{row.kind}: raised {exc!r}"]
     elapsed = time.perf_counter() - started
     after = await watch.state(service)
-    ctype = sent.response.headers.get("content-type", "")
-    outcome = (sent.status, sent.code)
-    if outcome != (row.status, row.code or sent.code):
-        wrong.append(
-            f"answered {outcome}, not {(row.status, row.code)}: {sent.response.text[:300]}"
-        )
-    if not ctype.startswith("application/problem+json") and sent.status >= 400:
-        wrong.append(f"answered {ctype!r}, not problem+json: {sent.response.text[:200]}")
-    if sent.status >= 400 and not (sent.problem.get("title") and sent.code):
-        wrong.append(f"no title or code: {sent.problem}")
-    if sent.problem and not set(sent.problem) <= PROBLEM_KEYS:
-        wrong.append(f"says more than a problem: {sorted(set(sent.problem) - PROBLEM_KEYS)}")
-    if row.kind == "other-office":  # nothing told: the answer of an id that exists nowhere
-        missing = await send(
-            app,
-            row.method or method,
-            path_of(template, {k: v for k, v in seeds.items() if v.isdigit()}),
-            headers=headers,
-            **_body(row, seeds),
-        )
-        if (missing.status, _told(missing.problem)) != (sent.status, _told(sent.problem)):
-            wrong.append(f"differs from a missing id's: {sent.problem} vs {missing.problem}")
-    if row.field is not None:
-        named = [e.get("field") for e in sent.problem.get("errors", [])]
-        if row.field not in named:
-            wrong.append(f"does not name {row.field!r}: {named}")
+    wrong = _answer_wrong(row, sent)
+    if row.kind == "other-office":
+        wrong += await _leak_wrong(app, method, template, row, seeds, sent)
     if elapsed > MAX_SECONDS:
         wrong.append(f"took {elapsed:.2f} s")
     if rss.peak - rss.before > MAX_EXTRA_RSS:
