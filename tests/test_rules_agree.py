@@ -1,10 +1,14 @@
 """Issue 16 point 7 across services: the clients' rules (form and import) and the invitation's
 header checks agree, so a client that was saved can be invited, and an import row the e-mail
-would refuse is flagged in the import report instead of ending as a failed invitation."""
+would refuse is flagged in the import report instead of ending as a failed invitation.
+
+Issue 14 point 2: every service decides who sees which group's clients by the one rule of
+contracts (``Caller.visible_groups`` / ``sees_group``: a staff member's groups and "Everyone")."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, cast
 
 import pytest
 from hypothesis import example, given
@@ -12,11 +16,20 @@ from hypothesis import strategies as st
 
 from portal_client_rules import OfficeRules, check_client
 from portal_client_rules.checker import ClientRulesError
-from portal_contracts.values import TransferMethod
+from portal_clients.service.deps import sees as clients_sees
+from portal_contracts.identity import EVERYONE, Caller, Role
+from portal_contracts.values import DocumentKind, TransferMethod
+from portal_delivery.service.office import visible_groups as delivery_visible_groups
 from portal_importer.domain.validation import RowContext, check_row
+from portal_importer.ports import OfficeSettings as ImporterSettings
 from portal_importer.samples import client_row
+from portal_importer.service.deps import Deps as ImporterDeps
+from portal_importer.service.imports import office_settings as importer_office_settings
 from portal_invitations.domain.errors import HeaderInjection
 from portal_invitations.domain.headers import refuse_line_breaks
+from portal_invitations.service.commands import Accountant as InvitationsAccountant
+from portal_ubl.domain.document import ClientSettings as UblClient
+from portal_ubl.domain.document import SubmitDocument
 
 OFFICE = OfficeRules(frozenset({TransferMethod.EMAIL}), None, date(2026, 11, 29))
 
@@ -100,3 +113,52 @@ def test_the_invitation_refuses_what_its_e_mail_cannot_carry(field: str, value: 
     with pytest.raises(HeaderInjection) as caught:
         refuse_line_breaks(**{field: value})
     assert caught.value.field == field
+
+
+# --- Issue 14 point 2: one visibility rule (contracts' Caller.visible_groups / sees_group) -----
+
+CALLERS = [
+    Caller(office_id="o1", user_id="admin", role=Role.ADMIN),
+    Caller(office_id="o1", user_id="s0", role=Role.STAFF),
+    Caller(office_id="o1", user_id="s1", role=Role.STAFF, groups=("g-gent",)),
+    Caller(office_id="o1", user_id="s2", role=Role.STAFF, groups=("g-gent", "g-liege")),
+]
+GROUPS = [EVERYONE, "g-gent", "g-liege", "g-brugge"]
+
+
+class _WholeOffice:
+    async def settings(self, caller: Caller, bearer_token: str) -> ImporterSettings:
+        return ImporterSettings({g: g for g in GROUPS}, None)
+
+
+async def _importer_offers(caller: Caller) -> set[str]:
+    deps = ImporterDeps(
+        imports=cast(Any, None),
+        platform=cast(Any, None),
+        directory=_WholeOffice(),
+        read_workbook=cast(Any, None),
+    )
+    settings = await importer_office_settings(caller, "token", deps)
+    return set(settings.groups or {})
+
+
+@pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.user_id)
+async def test_every_service_applies_the_one_visibility_rule(caller: Caller) -> None:
+    expected = {g for g in GROUPS if caller.sees_group(g)}
+    assert EVERYONE in expected  # every member of the office sees "Everyone"'s clients
+    accountant = InvitationsAccountant.of(caller)
+    ubl = SubmitDocument(
+        office_id="o1",
+        client_id="c1",
+        kind=DocumentKind.SALES_INVOICE,
+        visible_groups=caller.visible_groups(),
+    )
+    delivery = delivery_visible_groups(caller)
+    decisions = {
+        "clients": {g for g in GROUPS if clients_sees(caller, g)},
+        "invitations": {g for g in GROUPS if accountant.groups is None or g in accountant.groups},
+        "ubl": {g for g in GROUPS if ubl.may_submit_for(UblClient("o1", "c1", 1, group_id=g))},
+        "delivery": {g for g in GROUPS if delivery is None or g in delivery},
+        "importer": await _importer_offers(caller),
+    }
+    assert decisions == dict.fromkeys(decisions, expected)

@@ -20,6 +20,7 @@ PUBLIC = {
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
     ("POST", "/v1/invitations/accept"),
+    ("GET", "/v1/invitations/link"),
     ("GET", "/v1/invitations/password-policy"),
 }
 BODY = 4 * MiB  # enough to see a body read: the guard must read none of it

@@ -112,6 +112,43 @@ def test_sftp_folder_must_be_a_safe_relative_path(folder: str, code: str) -> Non
     assert codes(raw) == {"integration.target.folder": code}
 
 
+def _sftp(connection: str) -> dict[str, Any]:
+    return valid_raw(
+        integration={
+            "target": {"kind": "sftp", "connection": connection, "folder": "peeters"},
+            "accounting_software": "adsolut",
+        }
+    )
+
+
+def test_an_sftp_target_names_one_of_the_office_s_sftp_connections() -> None:
+    office = OfficeRules(
+        OFFICE.enabled_transfer_methods,
+        OFFICE.group_ids,
+        TODAY,
+        connections={"Adsolut server": TransferMethod.SFTP, "Kantoor": TransferMethod.AGENT},
+    )
+    # As the accountant sees it: case and spacing aside; the stored name is what was typed.
+    assert check_client(_sftp(" adsolut  SERVER"), office).integration.target.connection
+    with pytest.raises(ClientRulesError) as caught:
+        check_client(_sftp("Adsolut srv"), office)
+    [unknown] = caught.value.violations
+    assert (unknown.field, unknown.code) == ("integration.target.connection", "connection.unknown")
+    assert messages.message(unknown.code, "fr", unknown.params) == (
+        "Aucune connexion « Adsolut srv » n'existe dans vos paramètres ; "
+        "choisissez-en une (Adsolut server) ou créez-la d'abord."
+    )
+    with pytest.raises(ClientRulesError) as caught:
+        check_client(_sftp("Kantoor"), office)
+    [wrong] = caught.value.violations
+    assert wrong.code == "connection.wrong_kind"
+    assert "agent" in messages.message(wrong.code, "en", wrong.params)
+
+
+def test_connection_names_not_checked_before_the_office_s_connections_are_known() -> None:
+    assert check_client(_sftp("anything"), OFFICE).integration.target.connection == "anything"
+
+
 def test_unknown_group() -> None:
     assert codes(valid_raw(group_id="antwerp")) == {"group_id": "group.unknown"}
 

@@ -21,6 +21,7 @@ from portal_clients.domain.vat import RegisterAnswer, RegisterVerdict
 from portal_clients.ports import Holder, ImportChunk, ImportLine, ImportStatus
 from portal_clients.service.deps import Deps
 from portal_contracts.imports import ImportCommitted, ImportRejected
+from portal_contracts.values import TransferMethod
 
 
 class FixedClock:
@@ -191,6 +192,23 @@ class FakeSettings:
         return current + 1
 
 
+class FakeConnectionNames:
+    def __init__(self) -> None:
+        self.stored: dict[str, tuple[int, dict[str, TransferMethod]]] = {}
+
+    async def of(self, office_id: str) -> dict[str, TransferMethod] | None:
+        found = self.stored.get(office_id)
+        return None if found is None else dict(found[1])
+
+    async def keep_newest(
+        self, office_id: str, version: int, connections: dict[str, TransferMethod]
+    ) -> bool:
+        if office_id in self.stored and self.stored[office_id][0] >= version:
+            return False
+        self.stored[office_id] = (version, dict(connections))
+        return True
+
+
 class FakeRegister:
     def __init__(self) -> None:
         self.verdicts: dict[str, RegisterVerdict] = {}
@@ -254,6 +272,7 @@ def fake_deps() -> Deps:
         clients=clients,
         groups=FakeGroups(),
         settings=FakeSettings(),
+        connections=FakeConnectionNames(),
         register=FakeRegister(),
         imports=FakeImports(clients),
         quota=FakeQuota(),

@@ -35,11 +35,16 @@ class ClientRulesError(ValueError):
 
 @dataclass(frozen=True)
 class OfficeRules:
-    """What the office's settings allow; ``group_ids=None`` skips the group-exists check."""
+    """What the office's settings allow; ``group_ids=None`` skips the group-exists check.
+
+    ``connections``: the office's sFTP and agent connections by name (delivery owns them and
+    announces each change); ``None`` when the checker has not heard of them yet, which skips the
+    check (the name is then only checked when delivering)."""
 
     enabled_transfer_methods: frozenset[TransferMethod]
     group_ids: frozenset[str] | None
     today: date
+    connections: Mapping[str, TransferMethod] | None = None
 
 
 class _Checker:

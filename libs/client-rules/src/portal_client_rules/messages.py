@@ -173,6 +173,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "nl": "De overdrachtsmethode « {method} » is niet geactiveerd in uw algemene instellingen; activeer ze eerst.",
         "en": "The transfer method “{method}” is not enabled in your general settings; enable it first.",
     },
+    "connection.unknown": {
+        "fr": "Aucune connexion « {name} » n'existe dans vos paramètres ; choisissez-en une ({known}) ou créez-la d'abord.",
+        "nl": "Er bestaat geen verbinding « {name} » in uw instellingen; kies er een ({known}) of maak ze eerst aan.",
+        "en": "There is no connection “{name}” in your settings; pick one ({known}) or create it first.",
+    },
+    "connection.wrong_kind": {
+        "fr": "La connexion « {name} » est de type {kind}, pas {method} ; choisissez une connexion {method} ({known}).",
+        "nl": "De verbinding « {name} » is van het type {kind}, niet {method}; kies een {method}-verbinding ({known}).",
+        "en": "The connection “{name}” is a {kind} connection, not {method}; pick a {method} connection ({known}).",
+    },
     "email_target.required": {
         "fr": "Indiquez une adresse e-mail pour tous les documents, ou une par type de document.",
         "nl": "Geef één e-mailadres voor alle documenten, of één per documenttype.",

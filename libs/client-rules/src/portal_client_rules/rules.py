@@ -149,6 +149,8 @@ def _integration(c: _Checker, office: OfficeRules) -> Integration | None:
     if kind is not TransferMethod.MANUAL and kind not in office.enabled_transfer_methods:
         c.add("integration.target.kind", "transfer_method.not_enabled", method=kind.value)
     target = _target(c, kind, target_raw)
+    if isinstance(target, SftpTarget | AgentTarget):
+        _connection_known(c, target.connection, kind, office)
     timing = _timing(c, data, kind)
     software = c.choice(
         data,
@@ -201,6 +203,27 @@ def _target(c: _Checker, kind: TransferMethod, data: Mapping[str, Any]) -> Any:
         return None
     target_cls = SftpTarget if kind is TransferMethod.SFTP else AgentTarget
     return target_cls(connection=connection, folder=folder)
+
+
+def _connection_known(c: _Checker, name: str, kind: TransferMethod, office: OfficeRules) -> None:
+    """An sFTP or agent target names one of the office's connections of that kind. Names match
+    as the accountant sees them: case and spacing aside."""
+    if office.connections is None:
+        return
+    known = {" ".join(n.split()).casefold(): k for n, k in office.connections.items()}
+    found = known.get(" ".join(name.split()).casefold())
+    names = ", ".join(sorted(n for n, k in office.connections.items() if k is kind)) or "—"
+    if found is None:
+        c.add("integration.target.connection", "connection.unknown", name=name, known=names)
+    elif found is not kind:
+        c.add(
+            "integration.target.connection",
+            "connection.wrong_kind",
+            name=name,
+            kind=found.value,
+            method=kind.value,
+            known=names,
+        )
 
 
 def _timing(c: _Checker, data: Mapping[str, Any], kind: TransferMethod) -> Timing | None:

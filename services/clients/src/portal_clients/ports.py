@@ -13,6 +13,7 @@ from portal_clients.domain.model import Client
 from portal_clients.domain.office import Group, OfficeSettings
 from portal_clients.domain.vat import RegisterAnswer
 from portal_contracts.imports import ImportCommitted, ImportRejected
+from portal_contracts.values import TransferMethod
 
 
 class Clock(Protocol):
@@ -77,6 +78,18 @@ class SettingsStore(Protocol):
 
     async def save(self, office_id: str, settings: OfficeSettings, expected_version: int) -> int:
         """Store; raises StaleVersion when ``expected_version`` is not current."""
+
+
+class ConnectionNames(Protocol):
+    """The office's delivery connections by name, as delivery last announced them."""
+
+    async def of(self, office_id: str) -> dict[str, TransferMethod] | None:
+        """Name → kind; None when delivery has announced none for this office yet."""
+
+    async def keep_newest(
+        self, office_id: str, version: int, connections: dict[str, TransferMethod]
+    ) -> bool:
+        """Store unless a version as new is stored already; True when stored."""
 
 
 class VatRegister(Protocol):

@@ -25,7 +25,7 @@ from portal_clients.domain.model import Client, changed_paths, imported_client_i
 from portal_clients.domain.office import OfficeSettings, malformed_staff_ids
 from portal_clients.domain.vat import RecheckPolicy
 from portal_clients.testing.samples import client_form
-from portal_contracts.clients import ActivatedBy, ClientCreated, ClientUpdated, VatCheck
+from portal_contracts.clients import ClientCreated, ClientUpdated, VatCheck
 from portal_contracts.values import ClientStatus, SubscriptionMode, TransferMethod
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -63,16 +63,6 @@ def test_an_edit_bumps_the_version_and_names_what_changed() -> None:
     [event] = client.pull_events()
     assert isinstance(event, ClientUpdated)
     assert (event.payload.changed, event.payload.client.version) == (changed, 2)
-
-
-def test_status_moves_only_forward_through_invitation_events() -> None:
-    client = new_client()
-    assert client.mark_invited(NOW)
-    assert not client.mark_invited(NOW)  # a resent invitation changes nothing
-    assert client.mark_activated(ActivatedBy.CLIENT, NOW)
-    assert not client.mark_invited(NOW)  # a late invitation does not step back
-    assert client.status is ClientStatus.ACTIVE
-    assert client.version == 3
 
 
 def test_import_rows_always_get_the_same_client_id() -> None:

@@ -106,6 +106,35 @@ async def test_staff_only_reach_their_groups() -> None:
         await office.create_group("Mine", staff, deps)
 
 
+async def test_staff_act_on_everyone_s_clients_and_not_on_a_group_they_lack() -> None:
+    deps = fake_deps()
+    gent = await office.create_group("Gent", ADMIN, deps)
+    brugge = await office.create_group("Brugge", ADMIN, deps)
+    staff = Caller(office_id="o1", user_id="s", role=Role.STAFF, groups=(gent.group_id,))
+    shared = await clients.create_client(ClientInput(client_form(1)), ADMIN, deps)
+    assert shared.data.group_id == "everyone"
+    in_brugge = await clients.create_client(
+        ClientInput(client_form(2, group_id=brugge.group_id)), ADMIN, deps
+    )
+    assert (await clients.get_client(shared.client_id, staff, deps)).client_id == shared.client_id
+    edited = await clients.update_client(
+        shared.client_id, ClientInput(client_form(1, company={"name": "Renamed"})), 1, staff, deps
+    )
+    assert edited.data.company.name == "Renamed"
+    page = await clients.list_clients(ClientQuery(office_id="o1"), staff, deps)
+    assert [r.client_id for r in page.items] == [shared.client_id]
+    assert {g.group_id for g in await office.list_groups(staff, deps)} == {
+        "everyone",
+        gent.group_id,
+    }
+    with pytest.raises(NotFound):
+        await clients.get_client(in_brugge.client_id, staff, deps)
+    with pytest.raises(NotFound):
+        await clients.update_client(
+            in_brugge.client_id, ClientInput(client_form(2)), 1, staff, deps
+        )
+
+
 async def test_a_group_with_clients_is_deleted_only_by_moving_them() -> None:
     deps = fake_deps()
     gent = await office.create_group("Gent", ADMIN, deps)

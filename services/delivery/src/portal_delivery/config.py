@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     scheduler_interval_s: float = Field(default=0.5, gt=0)
     lease_s: float = Field(default=120.0, ge=5)
     give_up_hours: float = Field(default=24.0, gt=0)
+    # Back-off between attempts (retry.py) and a failing destination's pause (the breaker). The
+    # defaults are production's; the fault suite compresses them to see recoveries in seconds.
+    retry_base_s: float = Field(default=60.0, gt=0)
+    retry_cap_s: float = Field(default=7200.0, gt=0)
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_open_s: float = Field(default=300.0, gt=0)
+    breaker_open_max_s: float = Field(default=3600.0, gt=0)
     requests_in_flight: int = Field(default=16, ge=1, le=256)  # per channel worker
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
 

@@ -261,6 +261,27 @@ async def test_the_ledger_api_keeps_offices_and_groups_apart(deps: Deps) -> None
     ).delivery_id == delivery.delivery_id
 
 
+async def test_staff_act_on_everyone_s_deliveries_and_not_on_a_group_they_lack(
+    deps: Deps,
+) -> None:
+    await remember_client_route("o1", snapshot(1, target=EMAIL, timing=IMMEDIATELY), deps)
+    await ready(deps)
+    [shared] = ledger(deps).stored.values()
+    assert shared.group_id == "everyone"
+    staff = Caller(office_id="o1", user_id="u5", role=Role.STAFF, groups=("g2",))
+    assert [d.delivery_id for d in await office.list_deliveries(staff, deps)] == [
+        shared.delivery_id
+    ]
+    assert (await office.get_delivery(staff, shared.delivery_id, deps)) is not None
+    with pytest.raises(office.NotRetryable):  # reached it: only not failed
+        await office.retry_delivery(staff, shared.delivery_id, deps)
+    lacking = Caller(office_id="o1", user_id="u6", role=Role.STAFF, groups=("g9",))
+    ledger(deps).stored[shared.delivery_id].group_id = "g1"
+    assert await office.list_deliveries(lacking, deps) == []
+    with pytest.raises(office.NotFound):
+        await office.retry_delivery(lacking, shared.delivery_id, deps)
+
+
 async def test_only_a_failed_delivery_is_retried_and_then_sent(deps: Deps) -> None:
     await remember_client_route("o1", snapshot(1, target=EMAIL, timing=IMMEDIATELY), deps)
     await ready(deps)

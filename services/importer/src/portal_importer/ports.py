@@ -33,6 +33,7 @@ class OfficeSettings:
 
     groups: dict[str, str] | None  # group id -> name
     enabled_transfer_methods: frozenset[TransferMethod] | None
+    connections: dict[str, TransferMethod] | None = None  # delivery's names, as clients knows them
 
 
 class OfficeDirectory(Protocol):

@@ -53,6 +53,23 @@ def test_drop_downs_cover_the_enumerations_yes_no_and_the_offices_groups() -> No
     assert "$1:$" in name.attr_text
 
 
+def test_the_connection_column_offers_the_office_s_connections() -> None:
+    data = write_template("nl", groups=["Everyone"], connections=["Adsolut server", "Kantoor"])
+    workbook = load_workbook(io.BytesIO(data))
+    listed = {dv.formula1 for dv in workbook.worksheets[0].data_validations.dataValidation}
+    assert "list_integration_target_connection" in listed
+    column = [c.key for c in CATALOGUE].index("integration.target.connection") + 1
+    lists = workbook.worksheets[2]
+    assert [lists.cell(row=r, column=column).value for r in (1, 2)] == ["Adsolut server", "Kantoor"]
+    instructions = [[c.value for c in row] for row in workbook.worksheets[1].iter_rows()]
+    assert any(row[3] == "Adsolut server, Kantoor" for row in instructions)
+    # None known: a free text column (a drop-down would refuse every name)
+    bare = load_workbook(io.BytesIO(write_template("nl"))).worksheets[0]
+    assert "list_integration_target_connection" not in {
+        dv.formula1 for dv in bare.data_validations.dataValidation
+    }
+
+
 def test_vat_phone_and_iban_columns_are_formatted_as_text() -> None:
     sheet = load_workbook(io.BytesIO(write_template("fr"))).worksheets[0]
     for key in ("company.vat_number", "user.mobile_phone", "bank_accounts.0"):

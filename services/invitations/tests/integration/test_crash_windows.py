@@ -130,7 +130,7 @@ async def test_a_sender_that_died_after_sending_resends_after_its_lease(
     assert await h.send_due() == 1
     second = (await h.smtp.handler.wait_for(2))[-1]
     assert second.message["Message-ID"] == first.message["Message-ID"]
-    state = (await h.http.get("/v1/clients/c-1/invitation", headers=bearer("office-a"))).json()
+    state = (await h.http.get("/v1/invitations/clients/c-1", headers=bearer("office-a"))).json()
     assert (state["invitation"]["state"], state["invitation"]["attempts"]) == ("sent", 2)
     assert [e["event_type"] for e in await h.outbox("c-1")] == ["ClientInvited"]
     body = {"token": token_in(first), "password": "cheval correct agrafe pile",
@@ -162,7 +162,7 @@ async def test_a_worker_that_died_after_storing_claimed_invitations_sends_after_
     h.clock.advance(seconds=121)
     assert await h.send_due() == 1
     (received,) = await h.smtp.handler.wait_for(1)
-    state = (await h.http.get("/v1/clients/c-1/invitation", headers=bearer("office-a"))).json()
+    state = (await h.http.get("/v1/invitations/clients/c-1", headers=bearer("office-a"))).json()
     assert (state["invitation"]["state"], state["invitation"]["attempts"]) == ("sent", 2)
     assert (
         received.message["Message-ID"]

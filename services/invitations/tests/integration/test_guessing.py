@@ -61,7 +61,7 @@ async def test_a_rotated_x_forwarded_for_does_not_get_past_the_limit(make_harnes
 async def test_others_guesses_never_lock_out_the_holder_of_a_valid_link(make_harness: Any) -> None:
     h = await make_harness(accept_ip_limit=30)
     await h.record(client_created("office-a", "c-1"))
-    invited = await h.http.post("/v1/clients/c-1/invitation", headers=bearer("office-a"))
+    invited = await h.http.post("/v1/invitations/clients/c-1", headers=bearer("office-a"))
     assert invited.status_code == 202
     await h.send_due()
     token = token_in((await h.smtp.handler.wait_for(1))[-1])

@@ -21,7 +21,7 @@ MOBILE = "0470 12 34 56"  # the number on record, written the local way
 
 async def invited_and_sent(h: Any, client_id: str = "c-1", **kw: Any) -> str:
     await h.record(client_created(OFFICE, client_id, **kw))
-    response = await h.http.post(f"/v1/clients/{client_id}/invitation", headers=bearer(OFFICE))
+    response = await h.http.post(f"/v1/invitations/clients/{client_id}", headers=bearer(OFFICE))
     assert response.status_code == 202, response.text
     before = len(h.smtp.handler.received)
     assert await h.send_due() >= 1
@@ -35,7 +35,7 @@ async def accept(h: Any, token: str, **overrides: str) -> Any:
 
 
 async def status(h: Any, client_id: str = "c-1", office: str = OFFICE) -> Any:
-    return await h.http.get(f"/v1/clients/{client_id}/invitation", headers=bearer(office))
+    return await h.http.get(f"/v1/invitations/clients/{client_id}", headers=bearer(office))
 
 
 async def test_the_e_mail_is_in_the_client_s_language_with_the_office_name(
@@ -85,7 +85,7 @@ async def test_the_link_works_once(make_harness: Any) -> None:
 async def test_resend_voids_the_old_link(make_harness: Any) -> None:
     h = await make_harness()
     old = await invited_and_sent(h)
-    response = await h.http.post("/v1/clients/c-1/invitation/resend", headers=bearer(OFFICE))
+    response = await h.http.post("/v1/invitations/clients/c-1/resend", headers=bearer(OFFICE))
     assert response.status_code == 202
     await h.send_due()
     new = token_in((await h.smtp.handler.wait_for(2))[-1])
@@ -108,20 +108,25 @@ async def test_the_link_expires(make_harness: Any) -> None:
 async def test_revoke_voids_the_link(make_harness: Any) -> None:
     h = await make_harness()
     token = await invited_and_sent(h)
-    response = await h.http.delete("/v1/clients/c-1/invitation", headers=bearer(OFFICE))
+    response = await h.http.delete("/v1/invitations/clients/c-1", headers=bearer(OFFICE))
     assert response.status_code == 204
     assert (await accept(h, token)).status_code == 400
     assert (await status(h)).json()["invitation"]["state"] == "revoked"
-    # Recorded, not published: no contract announces a revocation yet (see event_mapping).
-    assert [e["event_type"] for e in await h.outbox("c-1")] == ["ClientInvited"]
-    again = await h.http.delete("/v1/clients/c-1/invitation", headers=bearer(OFFICE))
+    # Published with the revocation (same transaction): the clients service un-invites the client.
+    events = await h.outbox("c-1")
+    assert [e["event_type"] for e in events] == ["ClientInvited", "ClientInvitationRevoked"]
+    assert events[1]["body"]["payload"] == {
+        "client_id": "c-1",
+        "invitation_id": events[0]["body"]["payload"]["invitation_id"],
+    }
+    again = await h.http.delete("/v1/invitations/clients/c-1", headers=bearer(OFFICE))
     assert again.status_code == 409
 
 
 async def test_a_4xx_is_retried_then_delivered(make_harness: Any) -> None:
     h = await make_harness(retry_base_s=10)
     await h.record(client_created(OFFICE, "c-1"))
-    await h.http.post("/v1/clients/c-1/invitation", headers=bearer(OFFICE))
+    await h.http.post("/v1/invitations/clients/c-1", headers=bearer(OFFICE))
     h.smtp.handler.refuse_rcpt.extend(["451 4.3.0 Mailbox busy", "421 4.7.0 Try later"])
     await h.send_due()
     first = (await status(h)).json()["invitation"]
@@ -144,7 +149,7 @@ async def test_a_5xx_is_marked_failed_without_blocking_others(make_harness: Any)
     await h.record(client_created(OFFICE, "c-1"))
     await h.record(client_created(OFFICE, "c-2", email="paul@example.be"))
     for client in ("c-1", "c-2"):
-        await h.http.post(f"/v1/clients/{client}/invitation", headers=bearer(OFFICE))
+        await h.http.post(f"/v1/invitations/clients/{client}", headers=bearer(OFFICE))
     h.smtp.handler.refuse_rcpt.append("550 5.1.1 No such user here")
     assert await h.send_due() == 2
     (received,) = await h.smtp.handler.wait_for(1)
@@ -152,6 +157,14 @@ async def test_a_5xx_is_marked_failed_without_blocking_others(make_harness: Any)
     failed = (await status(h, "c-1")).json()["invitation"]
     assert failed["state"] == "failed"
     assert failed["failure_reason"] == "smtp 550: 5.1.1 No such user here"
+    (event,) = await h.outbox("c-1")
+    assert event["event_type"] == "ClientInvitationFailed"
+    assert event["body"]["payload"] == {
+        "client_id": "c-1",
+        "invitation_id": failed["invitation_id"],
+        "reason": "mail.rejected",
+        "detail": "smtp 550: 5.1.1 No such user here",
+    }
     assert await h.send_due() == 0
     h.clock.advance(hours=2)
     assert await h.send_due() == 0  # never retried
@@ -187,7 +200,7 @@ async def test_an_e_mail_change_voids_the_old_link_and_invites_the_new_address(
 async def test_activation_sends_nothing(make_harness: Any) -> None:
     h = await make_harness()
     await h.record(client_created(OFFICE, "c-1", mode="accountant_managed"))
-    response = await h.http.post("/v1/clients/c-1/activation", headers=bearer(OFFICE))
+    response = await h.http.post("/v1/invitations/clients/c-1/activation", headers=bearer(OFFICE))
     assert response.status_code == 200, response.text
     assert response.json()["activated_by"] == "accountant"
     assert await h.send_due() == 0
@@ -195,27 +208,49 @@ async def test_activation_sends_nothing(make_harness: Any) -> None:
     (event,) = await h.outbox("c-1")
     assert event["body"]["payload"] == {"client_id": "c-1", "by": "accountant"}
     await h.record(client_created(OFFICE, "c-2"))
-    refused = await h.http.post("/v1/clients/c-2/activation", headers=bearer(OFFICE))
+    refused = await h.http.post("/v1/invitations/clients/c-2/activation", headers=bearer(OFFICE))
     assert refused.status_code == 409
     assert refused.json()["code"] == "activation.not_accountant_managed"
+
+
+async def test_a_silently_activated_client_can_be_invited_later(make_harness: Any) -> None:
+    h = await make_harness()
+    await h.record(client_created(OFFICE, "c-1", mode="accountant_managed"))
+    assert (
+        await h.http.post("/v1/invitations/clients/c-1/activation", headers=bearer(OFFICE))
+    ).is_success
+    invited = await h.http.post("/v1/invitations/clients/c-1", headers=bearer(OFFICE))
+    assert invited.status_code == 202, invited.text
+    assert await h.send_due() == 1
+    (received,) = await h.smtp.handler.wait_for(1)
+    assert (await status(h)).json()["active"] is True  # still active while invited
+    assert (await accept(h, token_in(received))).status_code == 200
+    body = (await status(h)).json()
+    assert (body["active"], body["activated_by"]) == (True, "client")
+    events = [e["event_type"] for e in await h.outbox("c-1")]
+    assert events == ["ClientActivated", "ClientInvited", "ClientActivated"]
+    again = await h.http.post("/v1/invitations/clients/c-1", headers=bearer(OFFICE))
+    assert again.status_code == 409  # logged in now: nothing left to invite to
 
 
 async def test_another_office_s_client_is_not_found(make_harness: Any) -> None:
     h = await make_harness()
     await h.record(client_created(OFFICE, "c-1", group_id="group-1"))
     other = bearer("office-b")
-    assert (await h.http.get("/v1/clients/c-1/invitation", headers=other)).status_code == 404
-    assert (await h.http.post("/v1/clients/c-1/invitation", headers=other)).status_code == 404
-    assert (await h.http.post("/v1/clients/c-1/activation", headers=other)).status_code == 404
+    assert (await h.http.get("/v1/invitations/clients/c-1", headers=other)).status_code == 404
+    assert (await h.http.post("/v1/invitations/clients/c-1", headers=other)).status_code == 404
+    assert (
+        await h.http.post("/v1/invitations/clients/c-1/activation", headers=other)
+    ).status_code == 404
     staff = bearer(OFFICE, role="staff", groups=("group-2",))
-    assert (await h.http.post("/v1/clients/c-1/invitation", headers=staff)).status_code == 404
+    assert (await h.http.post("/v1/invitations/clients/c-1", headers=staff)).status_code == 404
     assert (await status(h)).json()["invitation"] is None
 
 
 async def test_header_injection_is_refused_before_anything_is_queued(make_harness: Any) -> None:
     h = await make_harness()
     await h.record(client_created(OFFICE, "c-1", last_name="Dubois\r\nBcc: victim@example.com"))
-    response = await h.http.post("/v1/clients/c-1/invitation", headers=bearer(OFFICE))
+    response = await h.http.post("/v1/invitations/clients/c-1", headers=bearer(OFFICE))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "user.last_name"
     assert await h.send_due() == 0
@@ -301,3 +336,45 @@ async def test_the_office_name_is_set_by_an_admin(make_harness: Any) -> None:
     await h.send_due()
     (received,) = await h.smtp.handler.wait_for(1)
     assert str(received.message["Subject"]).startswith("Cabinet Lemaire vous invite")
+
+
+async def link(h: Any, token: str) -> dict[str, Any]:
+    response = await h.http.get("/v1/invitations/link", params={"token": token})
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
+async def test_the_link_says_what_it_opens(make_harness: Any) -> None:
+    """The onboarding page asks before it shows the form: valid (with the office and the login),
+    then used once accepted; revoked; expired; and a token that leads nowhere is invalid."""
+    h = await make_harness(token_ttl_days=14)
+    token = await invited_and_sent(h, language="nl")
+    assert await link(h, token) == {
+        "state": "valid",
+        "language": "nl",
+        "office_name": "Fiduciaire Dupont",
+        "login": "marie@example.be",
+    }
+    assert (await accept(h, token)).status_code == 200
+    assert await link(h, token) == {
+        "state": "used",
+        "language": "nl",
+        "office_name": None,
+        "login": None,
+    }
+
+    revoked = await invited_and_sent(h, client_id="c-2")
+    await h.http.delete("/v1/invitations/clients/c-2", headers=bearer(OFFICE))
+    assert (await link(h, revoked))["state"] == "revoked"
+
+    expiring = await invited_and_sent(h, client_id="c-3")
+    h.clock.advance(days=14)
+    assert (await link(h, expiring))["state"] == "expired"
+
+    assert await link(h, "A" * 43) == {
+        "state": "invalid",
+        "language": None,
+        "office_name": None,
+        "login": None,
+    }

@@ -12,6 +12,7 @@ from portal_invitations.domain.events import (
     Cause,
     ClientActivated,
     ClientInvited,
+    InvitationFailed,
     InvitationRevoked,
 )
 from portal_invitations.domain.model import ClientAccess, ClientProfile, InvitationState
@@ -247,5 +248,29 @@ def test_activation_is_only_for_accountant_managed_clients() -> None:
     assert event.by == "accountant"
     with pytest.raises(errors.ClientAlreadyActive):
         managed.activate_by_accountant(NOW, CAUSE)
-    with pytest.raises(errors.ClientAlreadyActive):
-        managed.invite("inv-9", NOW, "accountant", CAUSE)
+
+
+def test_a_silently_activated_client_can_be_invited_later_and_stays_active() -> None:
+    managed = ClientAccess(profile=profile(subscription_mode="accountant_managed"))
+    managed.activate_by_accountant(NOW, CAUSE)
+    managed.events.clear()
+    access, token = sent(managed)  # the client starts using the app after all
+    assert access.is_active
+    assert isinstance(access.events[-1], ClientInvited)
+    access.accept(token_hash(token), "argon2-hash", NOW, CAUSE)
+    assert access.login is not None
+    assert access.is_active
+    assert access.activated_by == "client"
+    assert isinstance(access.events[-1], ClientActivated)
+    with pytest.raises(errors.ClientAlreadyActive):  # logged in: nothing left to invite to
+        access.invite("inv-9", NOW, "accountant", CAUSE)
+
+
+def test_a_failed_invitation_records_its_failure_for_the_other_services() -> None:
+    access = invited()
+    inv = access.begin_sending(token_hash(new_token()), NOW, TTL, POLICY)
+    access.events.clear()
+    assert access.sending_failed(inv.invitation_id, NOW, "smtp 550: no such user")
+    assert access.events == [
+        InvitationFailed("c-1", "office-1", "inv-1", "smtp 550: no such user", NOW, CAUSE)
+    ]

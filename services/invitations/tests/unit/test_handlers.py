@@ -7,8 +7,15 @@ from email.message import EmailMessage
 
 import pytest
 
+from portal_contracts.identity import Caller, Role
 from portal_invitations.domain import errors
-from portal_invitations.domain.events import Cause, ClientActivated, ClientInvited
+from portal_invitations.domain.events import (
+    Cause,
+    ClientActivated,
+    ClientInvited,
+    InvitationFailed,
+    InvitationRevoked,
+)
 from portal_invitations.domain.model import ClientProfile, InvitationState
 from portal_invitations.ports import MailRefused
 from portal_invitations.service import commands, handlers
@@ -75,6 +82,38 @@ async def test_another_office_or_group_does_not_see_the_client() -> None:
     staff = commands.Accountant("office-a", "u-4", frozenset({"g-1"}))
     access = await handlers.invite_client(commands.InviteClient("c-1", staff), deps)
     assert access.invitation is not None
+
+
+async def test_staff_act_on_everyone_s_clients_and_not_on_a_group_they_lack() -> None:
+    deps = fake_dependencies()
+    await handlers.record_client(record("c-everyone", group_id="everyone"), deps)
+    await handlers.record_client(record("c-g2", group_id="g-2", email="jan@example.be"), deps)
+    staff = commands.Accountant.of(
+        Caller(office_id="office-a", user_id="u-5", role=Role.STAFF, groups=("g-1",))
+    )
+    access = await handlers.invite_client(commands.InviteClient("c-everyone", staff), deps)
+    assert access.invitation is not None
+    await handlers.revoke_invitation(commands.RevokeInvitation("c-everyone", staff), deps)
+    with pytest.raises(handlers.ClientNotFound):
+        await handlers.invite_client(commands.InviteClient("c-g2", staff), deps)
+
+
+async def test_a_revocation_and_a_failure_are_published() -> None:
+    deps = fake_dependencies()
+    await handlers.record_client(record(), deps)
+    await handlers.invite_client(commands.InviteClient("c-1", ADMIN), deps)
+    await handlers.revoke_invitation(commands.RevokeInvitation("c-1", ADMIN), deps)
+    await handlers.invite_client(commands.InviteClient("c-1", ADMIN), deps)
+    mailer = deps.mailer
+    assert isinstance(mailer, FakeMailer)
+    mailer.refusals.append(MailRefused("smtp 550: no such user", permanent=True))
+    assert await sender_for(deps).send_due() == 1
+    store = deps.access
+    assert isinstance(store, FakeClientAccess)
+    assert [type(e) for e in store.published] == [InvitationRevoked, InvitationFailed]
+    failed = store.published[-1]
+    assert isinstance(failed, InvitationFailed)
+    assert failed.reason == "smtp 550: no such user"
 
 
 async def test_a_temporary_refusal_is_retried_and_a_permanent_one_fails() -> None:

@@ -39,6 +39,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "status.not_invited": ("Pas encore invité", "Nog niet uitgenodigd", "Not yet invited"),
     "status.inactive": ("Inactif", "Inactief", "Inactive"),
     "status.active": ("Actif", "Actief", "Active"),
+    "status.invitation_failed": (
+        "L'e-mail d'invitation n'a pas pu être remis",
+        "De uitnodigingsmail kon niet worden afgeleverd",
+        "The invitation e-mail could not be delivered",
+    ),
     # lists
     "list.search": (
         "Rechercher (nom, TVA, référence, e-mail)",
@@ -68,6 +73,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "action.activate": ("Activer", "Activeren", "Activate"),
     "action.edit": ("Modifier", "Wijzigen", "Edit"),
     "action.documents": ("Documents", "Documenten", "Documents"),
+    "action.not_ready": (
+        "Ce client est encore en cours d'enregistrement ; réessayez dans quelques secondes.",
+        "Deze klant wordt nog geregistreerd; probeer het over enkele seconden opnieuw.",
+        "This client is still being registered; try again in a few seconds.",
+    ),
     "action.done.invite": ("Invitation envoyée.", "Uitnodiging verstuurd.", "Invitation sent."),
     "action.done.resend": (
         "Invitation renvoyée.",

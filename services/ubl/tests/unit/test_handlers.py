@@ -10,6 +10,7 @@ import pytest
 from lxml import etree
 
 from portal_contracts.documents import DocumentReady
+from portal_contracts.identity import Caller, Role
 from portal_contracts.values import DocumentKind
 from portal_ubl.adapters.conversion import convert
 from portal_ubl.domain.document import ClientSettings, LedgerAccount, Status, SubmitDocument
@@ -156,16 +157,21 @@ async def test_an_account_the_client_does_not_have_is_refused() -> None:
 
 async def test_a_client_not_heard_of_or_of_another_group_is_refused_before_anything() -> None:
     deps = fake_deps()
+    assert isinstance(deps.clients, FakeClients)
+    await deps.clients.save(ClientSettings("office-1", "client-a", 1, group_id="team-a"))
+    staff_b = Caller(office_id="office-1", user_id="u", role=Role.STAFF, groups=("team-b",))
     for cmd in (
         replace(_cmd(), client_id="client-9"),
         replace(_cmd(), office_id="office-2"),
-        replace(_cmd(), visible_groups=("team-b",)),
+        replace(_cmd(), client_id="client-a", visible_groups=staff_b.visible_groups()),
     ):
         with pytest.raises(UnknownClient):
             await submit_document(cmd, deps)
     assert isinstance(deps.documents, FakeDocuments)
     assert deps.documents.documents == {}
-    assert (await submit_document(replace(_cmd(), visible_groups=("everyone",)), deps)).profile
+    # A staff member acts on "Everyone"'s clients (client-1) without being in that group.
+    staff_everyone = replace(_cmd(), visible_groups=staff_b.visible_groups())
+    assert (await submit_document(staff_everyone, deps)).profile
 
 
 async def test_an_older_client_version_does_not_overwrite_a_newer_one() -> None:

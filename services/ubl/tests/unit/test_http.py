@@ -218,6 +218,28 @@ async def test_staff_reach_only_the_clients_of_their_groups() -> None:
         ).status_code == 422
 
 
+async def test_staff_act_on_everyone_s_clients_through_the_api() -> None:
+    """The HTTP edge passes the one rule (Caller.visible_groups): it used to pass the token's
+    groups alone, so a staff member could not submit for an "Everyone" client."""
+    from portal_ubl.domain.document import ClientSettings
+
+    service = fake_service()
+    await service.deps.clients.save(ClientSettings("office-1", "client-1", 1, group_id="everyone"))
+    caller = Caller(office_id="office-1", user_id="s", role=Role.STAFF, groups=("team-b",))
+    headers = {"Authorization": f"Bearer {issue_token(caller, KEY)}"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(service)), base_url="http://ubl"
+    ) as http:
+        files = {"pdf": ("f.pdf", PDF, "application/pdf")}
+        submitted = await http.post(
+            "/v1/documents", data=_form(sample_data(lines=1)), files=files, headers=headers
+        )
+        assert submitted.status_code == 201, submitted.text
+        document_id = submitted.json()["document_id"]
+        shown = await http.get(f"/v1/documents/{document_id}", headers=headers)
+        assert shown.status_code == 200
+
+
 async def _upload(
     client: httpx.AsyncClient, filename: str, kind: str = "misc_document", **fields: str
 ) -> str:

@@ -10,6 +10,9 @@ sort            one key per list order, "<office>␟<value>␟<client id>" (doma
 search          the office's search words for this client (domain/listing.py)
 due_at          when the register is to be asked again (a pending VAT check), with
 recheck_attempts  how many times it was asked; absent when nothing is pending
+invitation      the last invitation's state as the invitations service told it (state,
+                invitation_id, at, reason, detail); absent: not invited, or revoked
+invitation_as_of  occurred_at of the newest invitation event applied (older ones are ignored)
 pending_import  "<import>:<version>" while the client belongs to an import committed in
                 several transactions that is not committed yet (mongo_imports.py)
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from portal_clients.domain.invitation import ClientInvitation, InvitationState
 from portal_clients.domain.listing import ClientSummary, SortKey
 from portal_clients.domain.model import Client, Recheck, reference_key
 from portal_clients.ports import Holder
@@ -49,9 +53,35 @@ def to_document(client: Client, *, pending_import: str | None = None) -> Documen
     if client.recheck is not None:
         doc["due_at"] = client.recheck.due_at
         doc["recheck_attempts"] = client.recheck.attempts
+    if client.invitation is not None:
+        doc["invitation"] = _invitation_document(client.invitation)
+    if client.invitation_as_of is not None:
+        doc["invitation_as_of"] = client.invitation_as_of
     if pending_import is not None:
         doc["pending_import"] = pending_import
     return doc
+
+
+def _invitation_document(invitation: ClientInvitation) -> Document:
+    return {
+        "invitation_id": invitation.invitation_id,
+        "state": invitation.state.value,
+        "at": invitation.at,
+        "reason": invitation.reason,
+        "detail": invitation.detail,
+    }
+
+
+def _invitation(doc: Document | None) -> ClientInvitation | None:
+    if not doc:
+        return None
+    return ClientInvitation(
+        invitation_id=doc["invitation_id"],
+        state=InvitationState(doc["state"]),
+        at=_aware(doc["at"]),
+        reason=doc.get("reason"),
+        detail=doc.get("detail"),
+    )
 
 
 def from_document(doc: Document) -> Client:
@@ -68,6 +98,8 @@ def from_document(doc: Document) -> Client:
         updated_at=_aware(doc["updated_at"]),
         origin=ImportOrigin.model_validate(origin) if origin else None,
         recheck=Recheck(doc.get("recheck_attempts", 0), _aware(due_at)) if due_at else None,
+        invitation=_invitation(doc.get("invitation")),
+        invitation_as_of=_aware(as_of) if (as_of := doc.get("invitation_as_of")) else None,
     )
 
 
@@ -80,6 +112,7 @@ SUMMARY_PROJECTION = {
     "vat_check": 1,
     "version": 1,
     "created_at": 1,
+    "invitation": 1,
 }
 
 
@@ -101,6 +134,7 @@ def summary_from_document(doc: Document) -> ClientSummary:
         vat_check=VatCheck(doc["vat_check"]),
         version=doc["version"],
         created_at=_aware(doc["created_at"]),
+        invitation=_invitation(doc.get("invitation")),
     )
 
 

@@ -11,8 +11,16 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from portal_clients.domain.errors import Conflict, FieldIssue, StaleVersion
-from portal_clients.domain.office import EVERYONE, Group, OfficeSettings, name_key
-from portal_servicekit.mongo import is_duplicate_key
+from portal_clients.domain.office import (
+    EVERYONE,
+    Group,
+    OfficeSettings,
+    name_key,
+    settings_changed,
+)
+from portal_contracts.values import TransferMethod
+from portal_servicekit.mongo import Session, is_duplicate_key
+from portal_servicekit.runtime import Runtime
 
 Document = dict[str, Any]
 NAME_TAKEN = Conflict("group.conflict", [FieldIssue("name", "group.name_taken")])
@@ -88,8 +96,12 @@ class MongoGroups:
 
 
 class MongoSettings:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.settings = db["office_settings"]
+    """One document per office (``_id`` = office id) with its ``version``; each save puts
+    OfficeSettingsChanged in the outbox in the same transaction (delivery keeps the defaults)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.settings = runtime.db["office_settings"]
 
     async def get(self, office_id: str) -> tuple[OfficeSettings, int]:
         doc = await self.settings.find_one({"_id": office_id})
@@ -100,17 +112,55 @@ class MongoSettings:
     async def save(self, office_id: str, settings: OfficeSettings, expected_version: int) -> int:
         version = expected_version + 1
         body = {"settings": settings.model_dump(mode="json"), "version": version}
-        if expected_version == 0:
-            try:
-                await self.settings.insert_one({"_id": office_id, **body})
+        event = settings_changed(office_id, settings, version)
+
+        async def work(session: Session) -> bool:
+            if expected_version == 0:
+                await self.settings.insert_one({"_id": office_id, **body}, session=session)
+            else:
+                saved = await self.settings.update_one(
+                    {"_id": office_id, "version": expected_version}, {"$set": body}, session=session
+                )
+                if not saved.matched_count:
+                    return False
+            await self.runtime.outbox.add([event], session=session)
+            return True
+
+        try:
+            if await self.runtime.transaction(work):
                 return version
-            except DuplicateKeyError:
-                pass  # saved by someone else first
-        else:
-            saved = await self.settings.update_one(
-                {"_id": office_id, "version": expected_version}, {"$set": body}
-            )
-            if saved.matched_count:
-                return version
+        except Exception as exc:
+            if not is_duplicate_key(exc):  # saved by someone else first
+                raise
         _, current = await self.get(office_id)
         raise StaleVersion(current)
+
+
+class MongoConnectionNames:
+    """``office_connections``: one document per office (``_id`` = office id), the names and kinds
+    of ConnectionsChanged with its ``version``. An older or repeated event matches nothing: the
+    filter asks for a lower version, and the upsert's E11000 means a newer one is stored."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db["office_connections"]
+
+    async def of(self, office_id: str) -> dict[str, TransferMethod] | None:
+        doc = await self.collection.find_one({"_id": office_id})
+        if doc is None:
+            return None
+        return {c["name"]: TransferMethod(c["kind"]) for c in doc["connections"]}
+
+    async def keep_newest(
+        self, office_id: str, version: int, connections: dict[str, TransferMethod]
+    ) -> bool:
+        body = {
+            "version": version,
+            "connections": [{"name": n, "kind": k.value} for n, k in sorted(connections.items())],
+        }
+        try:
+            saved = await self.collection.update_one(
+                {"_id": office_id, "version": {"$lt": version}}, {"$set": body}, upsert=True
+            )
+        except DuplicateKeyError:
+            return False  # a version as new is stored: the filter missed, the upsert collided
+        return bool(saved.modified_count or saved.upserted_id is not None)

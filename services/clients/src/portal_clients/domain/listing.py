@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from portal_clients.domain.invitation import ClientInvitation
 from portal_contracts.clients import VatCheck
 from portal_contracts.values import ClientStatus, SubscriptionMode
 
@@ -95,6 +96,7 @@ class ClientSummary:
     vat_check: VatCheck
     version: int
     created_at: datetime
+    invitation: ClientInvitation | None = None
 
     def sort_value(self, sort: SortKey) -> str:
         if sort is SortKey.COMPANY_NAME:

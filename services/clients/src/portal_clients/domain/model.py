@@ -7,10 +7,12 @@ new state together with the events it recorded (the outbox, in the same transact
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from portal_clients.domain import invitation as news_of
+from portal_clients.domain.invitation import ClientInvitation, InvitationNews, InvitationState
 from portal_clients.domain.listing import ClientSummary, fold
 from portal_contracts.clients import (
     ActivatedBy,
@@ -87,6 +89,8 @@ class Client:
     updated_at: datetime
     origin: ImportOrigin | None = None
     recheck: Recheck | None = None
+    invitation: ClientInvitation | None = None
+    invitation_as_of: datetime | None = None  # the newest invitation event applied
     events: list[ClientEvent] = field(default_factory=list)
 
     # --- creation -------------------------------------------------------------------------------
@@ -136,22 +140,88 @@ class Client:
             self._updated(changed, now)
         return changed
 
-    def mark_invited(self, now: datetime, caused_by: Envelope[Any] | None = None) -> bool:
-        """An invitation went out: not_invited -> inactive. Later or repeated ones change nothing."""
-        if self.status is not ClientStatus.NOT_INVITED:
-            return False
-        self.status = ClientStatus.INACTIVE
-        self._updated(["status"], now, caused_by)
-        return True
+    # --- what the invitations service tells (events, in any order, maybe twice) -------------
+
+    def mark_invited(
+        self,
+        invitation_id: str,
+        occurred_at: datetime,
+        now: datetime,
+        caused_by: Envelope[Any] | None = None,
+    ) -> bool:
+        """An invitation e-mail went out: not_invited -> inactive. A client the accountant
+        activated and invites later to use the app stays active."""
+        status = ClientStatus.INACTIVE if self.status is ClientStatus.NOT_INVITED else self.status
+        return self._hear(news_of.sent(invitation_id, occurred_at), status, now, caused_by)
+
+    def mark_invitation_revoked(
+        self, occurred_at: datetime, now: datetime, caused_by: Envelope[Any] | None = None
+    ) -> bool:
+        """The office revoked the open invitation: not yet invited again (active stays active)."""
+        return self._hear(news_of.revoked(occurred_at), self._uninvited(), now, caused_by)
+
+    def mark_invitation_failed(
+        self,
+        invitation_id: str,
+        reason: str,
+        detail: str,
+        occurred_at: datetime,
+        now: datetime,
+        caused_by: Envelope[Any] | None = None,
+    ) -> bool:
+        """The invitation e-mail could not be delivered: no link is out, so not yet invited
+        (active stays active), the failure and its reason shown on the client."""
+        news = news_of.failed(invitation_id, reason, detail, occurred_at)
+        return self._hear(news, self._uninvited(), now, caused_by)
 
     def mark_activated(
-        self, by: ActivatedBy, now: datetime, caused_by: Envelope[Any] | None = None
+        self,
+        by: ActivatedBy,
+        occurred_at: datetime,
+        now: datetime,
+        caused_by: Envelope[Any] | None = None,
     ) -> bool:
-        """Onboarded (or activated by the accountant): -> active, whatever came before."""
-        if self.status is ClientStatus.ACTIVE:
+        """Onboarded (or activated by the accountant): -> active, whatever came before (even
+        if older than what was heard since). Onboarding accepts the invitation; the
+        accountant's activation voids an open one."""
+        inv = self.invitation
+        if by is ActivatedBy.CLIENT and inv is not None:
+            inv = replace(inv, state=InvitationState.ACCEPTED, at=news_of.to_ms(occurred_at))
+        elif by is ActivatedBy.ACCOUNTANT:
+            inv = None
+        news = InvitationNews(inv, news_of.to_ms(occurred_at))
+        if news.is_older_than(self.invitation_as_of):
+            news = InvitationNews(self.invitation, self.invitation_as_of or news.occurred_at)
+        return self._hear(news, ClientStatus.ACTIVE, now, caused_by)
+
+    def _uninvited(self) -> ClientStatus:
+        return ClientStatus.NOT_INVITED if self.status is ClientStatus.INACTIVE else self.status
+
+    def _hear(
+        self,
+        news: InvitationNews,
+        status: ClientStatus,
+        now: datetime,
+        caused_by: Envelope[Any] | None,
+    ) -> bool:
+        """Apply an invitation event unless a newer one was applied; False: nothing changed.
+        A new status is announced (ClientUpdated); the invitation alone is a new version only
+        (other services keep no invitation state from the clients service)."""
+        if news.is_older_than(self.invitation_as_of):
             return False
-        self.status = ClientStatus.ACTIVE
-        self._updated(["status"], now, caused_by)
+        if (status, news.invitation, news.occurred_at) == (
+            self.status,
+            self.invitation,
+            self.invitation_as_of,
+        ):
+            return False
+        self.invitation, self.invitation_as_of = news.invitation, news.occurred_at
+        if status is not self.status:
+            self.status = status
+            self._updated(["status"], now, caused_by)
+        else:
+            self.version += 1
+            self.updated_at = now
         return True
 
     def record_vat_check(self, vat_check: VatCheck, now: datetime) -> bool:
@@ -216,6 +286,7 @@ class Client:
             vat_check=self.vat_check,
             version=self.version,
             created_at=self.created_at,
+            invitation=self.invitation,
         )
 
     def pull_events(self) -> list[ClientEvent]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from portal_contracts.clients import CreditCardStatements, SendTiming, Timing
+from portal_contracts.office import OfficeSettingsChanged, OfficeSettingsChangedPayload
 from portal_contracts.values import AccountingSoftware, TransferMethod
 
 EVERYONE = "everyone"
@@ -42,6 +43,20 @@ class OfficeSettings(BaseModel):
         if self.default_timing.when is not SendTiming.DELAYED and self.default_timing.delay_days:
             raise ValueError("timing.delay_without_delayed")
         return self
+
+
+def settings_changed(
+    office_id: str, settings: OfficeSettings, version: int
+) -> OfficeSettingsChanged:
+    """What the other services keep of the settings (delivery: methods, default timing and
+    where credit-card statements go), with the version that orders them."""
+    payload = OfficeSettingsChangedPayload(
+        version=version,
+        enabled_transfer_methods=sorted(settings.enabled_transfer_methods, key=lambda m: m.value),
+        default_timing=settings.default_timing,
+        credit_card_statements=settings.credit_card_statements,
+    )
+    return OfficeSettingsChanged.new(office_id=office_id, payload=payload)
 
 
 @dataclass

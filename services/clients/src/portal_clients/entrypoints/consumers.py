@@ -11,7 +11,13 @@ from faststream.kafka import KafkaRouter
 from portal_clients.bootstrap import Service
 from portal_clients.service.handlers import HANDLERS
 from portal_contracts.broker import subscriber_options
-from portal_contracts.clients import ClientActivated, ClientInvited
+from portal_contracts.clients import (
+    ClientActivated,
+    ClientInvitationFailed,
+    ClientInvitationRevoked,
+    ClientInvited,
+)
+from portal_contracts.delivery import ConnectionsChanged
 from portal_contracts.imports import MAX_CHUNK_BYTES, ImportValidated
 
 
@@ -35,5 +41,17 @@ def build_router(service: Service) -> KafkaRouter:
     @router.subscriber(topics.of(ClientActivated), **options)
     async def on_client_activated(event: ClientActivated) -> None:
         await HANDLERS["ClientActivated"](event, deps)
+
+    @router.subscriber(topics.of(ClientInvitationRevoked), **options)
+    async def on_invitation_revoked(event: ClientInvitationRevoked) -> None:
+        await HANDLERS["ClientInvitationRevoked"](event, deps)
+
+    @router.subscriber(topics.of(ClientInvitationFailed), **options)
+    async def on_invitation_failed(event: ClientInvitationFailed) -> None:
+        await HANDLERS["ClientInvitationFailed"](event, deps)
+
+    @router.subscriber(topics.of(ConnectionsChanged), **options)
+    async def on_connections_changed(event: ConnectionsChanged) -> None:
+        await HANDLERS["ConnectionsChanged"](event, deps)
 
     return router

@@ -41,7 +41,7 @@ def expected_version(if_match: str | None) -> int | None:
 def _public(client: Client, status_code: int = 200, **headers: str) -> Response:
     """The client as ClientPublic, serialised once from its snapshot (no second validation)."""
     return Response(
-        client.snapshot().model_dump_json(),
+        ClientPublic.of(client).model_dump_json(),
         status_code=status_code,
         media_type="application/json",
         headers={"ETag": f'"{client.version}"', **headers},

@@ -8,8 +8,15 @@ from fastapi import APIRouter, Header, Response, status
 
 from portal_clients.domain.office import OfficeSettings
 from portal_clients.entrypoints.http_clients import Services, expected_version
-from portal_clients.entrypoints.schemas import GroupIn, GroupOut, SettingsOut, StaffIn
+from portal_clients.entrypoints.schemas import (
+    ConnectionOut,
+    GroupIn,
+    GroupOut,
+    SettingsOut,
+    StaffIn,
+)
 from portal_clients.service import office as handlers
+from portal_contracts.identity import Caller
 from portal_servicekit.identity import CurrentCaller
 
 router = APIRouter(prefix="/v1", tags=["groups and settings"])
@@ -80,7 +87,9 @@ async def groups_of_staff(user_id: str, caller: CurrentCaller, deps: Services) -
 async def get_settings(caller: CurrentCaller, deps: Services, response: Response) -> SettingsOut:
     settings, version = await handlers.get_settings(caller, deps)
     response.headers["ETag"] = f'"{version}"'
-    return SettingsOut(settings=settings, version=version)
+    return SettingsOut(
+        settings=settings, version=version, connections=await _connections(caller, deps)
+    )
 
 
 @router.put("/settings", response_model=SettingsOut)
@@ -93,4 +102,11 @@ async def save_settings(
 ) -> SettingsOut:
     version = await handlers.save_settings(body, expected_version(if_match), caller, deps)
     response.headers["ETag"] = f'"{version}"'
-    return SettingsOut(settings=body, version=version)
+    return SettingsOut(settings=body, version=version, connections=await _connections(caller, deps))
+
+
+async def _connections(caller: Caller, deps: Services) -> list[ConnectionOut] | None:
+    names = await handlers.connection_names(caller, deps)
+    if names is None:
+        return None
+    return [ConnectionOut(name=n, kind=k) for n, k in sorted(names.items())]

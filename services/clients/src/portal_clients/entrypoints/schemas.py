@@ -12,10 +12,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from portal_clients.domain.invitation import ClientInvitation, InvitationState
 from portal_clients.domain.listing import ClientSummary
+from portal_clients.domain.model import Client
 from portal_clients.domain.office import Group, OfficeSettings
 from portal_contracts.clients import ClientSnapshot, Timing, VatCheck
-from portal_contracts.values import AccountingSoftware, ClientStatus, SubscriptionMode
+from portal_contracts.values import (
+    AccountingSoftware,
+    ClientStatus,
+    SubscriptionMode,
+    TransferMethod,
+)
 
 Loose = str | int | float | bool | None
 
@@ -97,8 +104,36 @@ class ClientForm(_Form):
         return self.model_dump(exclude={"skip_vat_check"}, exclude_none=True)
 
 
+class InvitationOut(BaseModel):
+    """The client's last invitation as the invitations service reported it; absent (null): not
+    invited, or the invitation was revoked."""
+
+    model_config = ConfigDict(title="ClientInvitation")
+
+    invitation_id: str
+    state: InvitationState
+    at: datetime
+    reason: str | None = Field(None, description='failed: a stable code, e.g. "mail.rejected"')
+    detail: str | None = Field(None, description="failed: what the mail relay said")
+
+    @classmethod
+    def of(cls, invitation: ClientInvitation | None) -> InvitationOut | None:
+        if invitation is None:
+            return None
+        return cls.model_validate(invitation, from_attributes=True)
+
+
 class ClientPublic(ClientSnapshot):
     model_config = ConfigDict(title="Client")
+
+    invitation: InvitationOut | None = None
+
+    @classmethod
+    def of(cls, client: Client) -> ClientPublic:
+        # Built from the validated snapshot without validating it again (see Client.snapshot).
+        return cls.model_construct(
+            **dict(client.snapshot()), invitation=InvitationOut.of(client.invitation)
+        )
 
 
 class ClientLine(BaseModel):
@@ -115,6 +150,7 @@ class ClientLine(BaseModel):
     vat_check: VatCheck
     version: int
     created_at: datetime
+    invitation: InvitationOut | None = None
 
     @classmethod
     def of(cls, row: ClientSummary) -> ClientLine:
@@ -168,9 +204,17 @@ class GroupOut(BaseModel):
         )
 
 
+class ConnectionOut(BaseModel):
+    name: str
+    kind: TransferMethod
+
+
 class SettingsOut(BaseModel):
     settings: OfficeSettings
     version: int
+    # The office's delivery connections as clients knows them (from delivery's announcements);
+    # None until delivery has announced any. Names only: delivery owns the connections.
+    connections: list[ConnectionOut] | None = None
 
 
 __all__ = [

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
+from portal_client_rules import OfficeRules
 from portal_clients.domain.errors import (
     Conflict,
     FieldIssue,
@@ -20,7 +21,6 @@ from portal_clients.domain.errors import (
 )
 from portal_clients.domain.listing import ClientPage, ClientQuery
 from portal_clients.domain.model import Client, new_client_id
-from portal_clients.domain.office import Group, OfficeSettings
 from portal_clients.ports import Holder
 from portal_clients.service.deps import Deps, sees, visible_groups
 from portal_clients.service.rules import apply_rules, office_rules
@@ -46,7 +46,7 @@ class ClientInput:
 
 
 async def create_client(command: ClientInput, caller: Caller, deps: Deps) -> Client:
-    rules = office_rules(*await _office(caller.office_id, deps), deps.clock.today())
+    rules = await _office(caller.office_id, deps)
     data = apply_rules(command.raw, rules)
     if not sees(caller, data.group_id):
         raise Forbidden("group.forbidden", "group_id")
@@ -84,7 +84,7 @@ async def update_client(
         expected_version = client.version
     if client.version != expected_version:
         raise StaleVersion(client.version)
-    rules = office_rules(*await _office(caller.office_id, deps), deps.clock.today())
+    rules = await _office(caller.office_id, deps)
     data = apply_rules(command.raw, rules, kept_follow_from=client.data.task_list.follow_from)
     if not sees(caller, data.group_id):
         raise Forbidden("group.forbidden", "group_id")
@@ -172,11 +172,11 @@ def _normalised(values: list[str], normalise: Any) -> dict[str, str | None]:
     return out
 
 
-async def _office(office_id: str, deps: Deps) -> tuple[OfficeSettings, list[Group]]:
-    (settings, _), groups = await asyncio.gather(
-        deps.settings.get(office_id), deps.groups.all(office_id)
+async def _office(office_id: str, deps: Deps) -> OfficeRules:
+    (settings, _), groups, connections = await asyncio.gather(
+        deps.settings.get(office_id), deps.groups.all(office_id), deps.connections.of(office_id)
     )
-    return settings, groups
+    return office_rules(settings, groups, deps.clock.today(), connections)
 
 
 async def _company_free(vat: str, office_id: str, client_id: str | None, deps: Deps) -> None:

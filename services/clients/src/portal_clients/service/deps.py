@@ -10,6 +10,7 @@ from portal_clients.domain.vat import RecheckPolicy
 from portal_clients.ports import (
     ClientStore,
     Clock,
+    ConnectionNames,
     GroupStore,
     ImportStore,
     Quota,
@@ -34,6 +35,7 @@ class Deps:
     clients: ClientStore
     groups: GroupStore
     settings: SettingsStore
+    connections: ConnectionNames
     register: VatRegister
     imports: ImportStore
     quota: Quota

@@ -1,5 +1,9 @@
-"""Handlers for what happens elsewhere: invitations move a client's status, and the register
-answers a pending VAT check. (A confirmed import becoming clients: imports.py.)"""
+"""Handlers for what happens elsewhere: invitations move a client's status and invitation state
+(sent, revoked, failed, accepted), and the register answers a pending VAT check. (A confirmed
+import becoming clients: imports.py.)
+
+Invitation events come on four topics, so in any order: each carries its ``occurred_at`` and the
+aggregate ignores one older than the newest it applied (domain/invitation.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,13 @@ from portal_clients.domain.errors import StaleVersion
 from portal_clients.domain.model import Client
 from portal_clients.domain.vat import RegisterVerdict
 from portal_clients.service.deps import Deps
-from portal_contracts.clients import ClientActivated, ClientInvited
+from portal_contracts.clients import (
+    ClientActivated,
+    ClientInvitationFailed,
+    ClientInvitationRevoked,
+    ClientInvited,
+)
+from portal_contracts.delivery import ConnectionsChanged
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +34,38 @@ async def client_invited(event: ClientInvited, deps: Deps) -> None:
         event.office_id,
         deps,
         type(event).__name__,
-        lambda c: c.mark_invited(now, caused_by=event),
+        lambda c: c.mark_invited(
+            event.payload.invitation_id, event.occurred_at, now, caused_by=event
+        ),
+    )
+
+
+async def invitation_revoked(event: ClientInvitationRevoked, deps: Deps) -> None:
+    now = deps.clock.now()
+    await _change(
+        event.payload.client_id,
+        event.office_id,
+        deps,
+        type(event).__name__,
+        lambda c: c.mark_invitation_revoked(event.occurred_at, now, caused_by=event),
+    )
+
+
+async def invitation_failed(event: ClientInvitationFailed, deps: Deps) -> None:
+    now, failure = deps.clock.now(), event.payload
+    await _change(
+        failure.client_id,
+        event.office_id,
+        deps,
+        type(event).__name__,
+        lambda c: c.mark_invitation_failed(
+            failure.invitation_id,
+            failure.reason,
+            failure.detail,
+            event.occurred_at,
+            now,
+            caused_by=event,
+        ),
     )
 
 
@@ -35,7 +76,7 @@ async def client_activated(event: ClientActivated, deps: Deps) -> None:
         event.office_id,
         deps,
         type(event).__name__,
-        lambda c: c.mark_activated(event.payload.by, now, caused_by=event),
+        lambda c: c.mark_activated(event.payload.by, event.occurred_at, now, caused_by=event),
     )
 
 
@@ -78,3 +119,10 @@ async def _change(
         except StaleVersion:
             continue
     raise StaleVersion(-1)  # redelivered by the consumer (bounded attempts, then dead letter)
+
+
+async def connections_changed(event: ConnectionsChanged, deps: Deps) -> None:
+    """Delivery's connections of an office after a change: clients keeps their names so a client
+    naming no connection of its kind is refused with the names the office has."""
+    names = {c.name: c.kind for c in event.payload.connections}
+    await deps.connections.keep_newest(event.office_id, event.payload.version, names)

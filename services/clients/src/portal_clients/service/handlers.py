@@ -26,10 +26,14 @@ HANDLERS: dict[str, Callable[..., Awaitable[Any]]] = {
     "groups_of_staff": office.groups_of_staff,
     "get_settings": office.get_settings,
     "save_settings": office.save_settings,
+    "connection_names": office.connection_names,
     # events from other services (Kafka)
     "ImportValidated": imports.import_validated,
     "ClientInvited": events.client_invited,
     "ClientActivated": events.client_activated,
+    "ClientInvitationRevoked": events.invitation_revoked,
+    "ClientInvitationFailed": events.invitation_failed,
+    "ConnectionsChanged": events.connections_changed,
     # the worker's own schedule
     "recheck_vat": events.recheck_vat,
 }

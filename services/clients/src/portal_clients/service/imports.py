@@ -84,7 +84,9 @@ async def _clients(
     """Every row checked again with the office's current rules, as a new client (in a thread:
     10,000 rows are a second of CPU the event loop must not wait for)."""
     settings, _ = await deps.settings.get(event.office_id)
-    rules = office_rules(settings, await deps.groups.all(event.office_id), deps.clock.today())
+    groups = await deps.groups.all(event.office_id)
+    connections = await deps.connections.of(event.office_id)
+    rules = office_rules(settings, groups, deps.clock.today(), connections)
     now = deps.clock.now()
     first_check = now + deps.recheck_policy.delay(1, deps.jitter.random())
     return await asyncio.to_thread(_build, event, lines, rules, now, first_check)

@@ -15,6 +15,7 @@ from portal_clients.domain.errors import (
 from portal_clients.domain.office import Group, OfficeSettings, malformed_staff_ids, name_key
 from portal_clients.service.deps import Deps, sees
 from portal_contracts.identity import Caller, Role
+from portal_contracts.values import TransferMethod
 
 EVERYONE_FIXED = Conflict("group.everyone_fixed")
 
@@ -150,6 +151,11 @@ async def groups_of_staff(user_id: str, caller: Caller, deps: Deps) -> list[str]
 
 async def get_settings(caller: Caller, deps: Deps) -> tuple[OfficeSettings, int]:
     return await deps.settings.get(caller.office_id)
+
+
+async def connection_names(caller: Caller, deps: Deps) -> dict[str, TransferMethod] | None:
+    """The office's delivery connections by name (what an sFTP or agent target may name)."""
+    return await deps.connections.of(caller.office_id)
 
 
 async def save_settings(

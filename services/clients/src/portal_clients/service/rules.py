@@ -10,13 +10,20 @@ from portal_client_rules import ClientRulesError, OfficeRules, check_client
 from portal_clients.domain.errors import FieldIssue, Invalid
 from portal_clients.domain.office import Group, OfficeSettings
 from portal_contracts.clients import ClientData
+from portal_contracts.values import TransferMethod
 
 
-def office_rules(settings: OfficeSettings, groups: list[Group], today: date) -> OfficeRules:
+def office_rules(
+    settings: OfficeSettings,
+    groups: list[Group],
+    today: date,
+    connections: Mapping[str, TransferMethod] | None,
+) -> OfficeRules:
     return OfficeRules(
         enabled_transfer_methods=frozenset(settings.enabled_transfer_methods),
         group_ids=frozenset(g.group_id for g in groups),
         today=today,
+        connections=connections,
     )
 
 

@@ -6,7 +6,8 @@ batch call), and the office's groups and enabled transfer methods.
 value, ``{"emails": {value: status}, "vat_numbers":
 {value: status}}`` (see :func:`availability_of`);
 ``GET {CLIENTS_URL}/v1/groups`` answers a list (or ``{"items": [...]}``) of ``{"group_id"|"id", "name"}``
-and ``GET {CLIENTS_URL}/v1/settings`` answers ``{"settings": {"enabled_transfer_methods": [...]}}``; the
+and ``GET {CLIENTS_URL}/v1/settings`` answers ``{"settings": {"enabled_transfer_methods": [...]},
+"connections": [{"name", "kind"}] | null}``; the
 caller's bearer token is forwarded so the clients service applies its own tenancy.
 """
 
@@ -79,6 +80,7 @@ class ClientsServiceHttp:
         headers = {"authorization": f"Bearer {bearer_token}"}
         groups: dict[str, str] | None = None
         methods: frozenset[TransferMethod] | None = None
+        connections: dict[str, TransferMethod] | None = None
         async with httpx.AsyncClient(timeout=self.timeout) as http:
             try:
                 response = await http.get(f"{self.base_url}/v1/groups", headers=headers)
@@ -89,12 +91,16 @@ class ClientsServiceHttp:
             try:
                 response = await http.get(f"{self.base_url}/v1/settings", headers=headers)
                 response.raise_for_status()
-                body = response.json()
-                body = body.get("settings", body)  # {"settings": {...}, "version": n}
+                answer = response.json()
+                body = answer.get("settings", answer)  # {"settings": {...}, "version": n}
                 methods = frozenset(TransferMethod(m) for m in body["enabled_transfer_methods"])
+                if answer.get("connections") is not None:
+                    connections = {
+                        str(c["name"]): TransferMethod(c["kind"]) for c in answer["connections"]
+                    }
             except (httpx.HTTPError, ValueError, AttributeError, KeyError, TypeError) as exc:
                 logger.warning("office settings unavailable for %s: %r", caller.office_id, exc)
-        return OfficeSettings(groups, methods)
+        return OfficeSettings(groups, methods, connections)
 
 
 _HOLDERS = {"available": None, "taken_in_office": Holder.OFFICE}

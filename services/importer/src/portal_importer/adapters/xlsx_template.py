@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from openpyxl import Workbook
@@ -58,9 +59,15 @@ def set_text(cell: Cell, value: Any) -> None:
 
 
 def write_template(
-    language: str, groups: Sequence[str] = (), *, columns: Sequence[Column] = CATALOGUE
+    language: str,
+    groups: Sequence[str] = (),
+    connections: Sequence[str] = (),
+    *,
+    columns: Sequence[Column] = CATALOGUE,
 ) -> bytes:
-    """The import template in ``language``; ``groups`` are the office's group names."""
+    """The import template in ``language``; ``groups`` are the office's group names and
+    ``connections`` its sFTP and agent connections (a drop-down when there are any)."""
+    offered = Offered(groups, connections)
     workbook = Workbook()
     sheet = workbook.worksheets[0]
     sheet.title = _SHEET_NAMES["clients"][language]
@@ -72,7 +79,7 @@ def write_template(
         sheet.column_dimensions[letter].width = column.width
         if column.as_text:
             sheet.column_dimensions[letter].number_format = "@"
-        values = _choices(column, language, groups)
+        values = _choices(column, language, offered)
         if values:
             source = _write_list(workbook, lists, position, column.key, values)
             validation = DataValidation(type="list", formula1=source, allow_blank=True)
@@ -80,7 +87,7 @@ def write_template(
             sheet.add_data_validation(validation)
     sheet.freeze_panes = "A2"
     _write_instructions(
-        workbook.create_sheet(_SHEET_NAMES["instructions"][language], 1), columns, language, groups
+        workbook.create_sheet(_SHEET_NAMES["instructions"][language], 1), columns, language, offered
     )
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -107,9 +114,22 @@ def _example(column: Column, language: str) -> str:
     return column.label(column.example, language) if column.choices else column.example
 
 
-def _choices(column: Column, language: str, groups: Sequence[str]) -> list[str]:
+@dataclass(frozen=True)
+class Offered:
+    """What the office has for the columns whose choices are the office's own."""
+
+    groups: Sequence[str]
+    connections: Sequence[str]
+
+
+CONNECTION = "integration.target.connection"
+
+
+def _choices(column: Column, language: str, offered: Offered) -> list[str]:
     if column.kind is Kind.GROUP:
-        return list(groups)
+        return list(offered.groups)
+    if column.key == CONNECTION:
+        return list(offered.connections)
     return [c.labels.get(language) or c.labels["en"] for c in column.choices]
 
 
@@ -127,7 +147,7 @@ def _write_list(
 
 
 def _write_instructions(
-    sheet: Worksheet, columns: Sequence[Column], language: str, groups: Sequence[str]
+    sheet: Worksheet, columns: Sequence[Column], language: str, offered: Offered
 ) -> None:
     set_text(sheet.cell(row=1, column=1), _INTRO[language])
     sheet.cell(row=1, column=1).font = Font(bold=True)
@@ -138,7 +158,7 @@ def _write_instructions(
         cell.fill = _HEADER_FILL
     yes, no = (c.labels[language] for c in YES_NO)
     for row, column in enumerate(columns, start=4):
-        values = ", ".join(_choices(column, language, groups))
+        values = ", ".join(_choices(column, language, offered))
         for position, value in enumerate(
             (
                 column.header(language),

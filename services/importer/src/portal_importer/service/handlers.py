@@ -16,7 +16,7 @@ from portal_importer.service.imports import (
     edit_row,
     list_imports,
     new_version,
-    offer_groups,
+    offer_choices,
     revalidate,
     show_import,
     upload,
@@ -24,7 +24,7 @@ from portal_importer.service.imports import (
 
 HANDLERS: dict[str, Callable[..., Any]] = {
     # HTTP: the accountant
-    "offer_groups": offer_groups,
+    "offer_choices": offer_choices,
     "upload": upload,
     "list_imports": list_imports,
     "show_import": show_import,

@@ -133,9 +133,21 @@ async def list_imports(query: ListImports, deps: Deps) -> list[ImportRecord]:
     return await deps.imports.recent(caller.office_id, query.limit, created_by=own)
 
 
-async def offer_groups(query: OfferGroups, deps: Deps) -> list[str]:
-    settings = await deps.directory.settings(query.caller, query.token)
-    return sorted((settings.groups or {}).values())
+async def offer_choices(query: OfferGroups, deps: Deps) -> tuple[list[str], list[str]]:
+    """The template's drop-downs: the groups this caller may use, the office's connections."""
+    settings = await office_settings(query.caller, query.token, deps)
+    return sorted((settings.groups or {}).values()), sorted(settings.connections or {})
+
+
+async def office_settings(caller: Caller, token: str, deps: Deps) -> OfficeSettings:
+    """The office's settings as this caller may use them: only the groups the platform's one
+    rule lets them see (``Caller.sees_group``: their groups and "Everyone"), whatever list the
+    clients service answered."""
+    settings = await deps.directory.settings(caller, token)
+    if settings.groups is None:
+        return settings
+    groups = {g: name for g, name in settings.groups.items() if caller.sees_group(g)}
+    return replace(settings, groups=groups)
 
 
 async def edit_row(command: EditRow, deps: Deps) -> tuple[ImportRecord, Report]:
@@ -243,7 +255,7 @@ def assess_import(record: ImportRecord, rows: Sequence[CheckedRow]) -> Report:
 
 
 async def context_for(caller: Caller, token: str, deps: Deps) -> RowContext:
-    return row_context(await deps.directory.settings(caller, token), deps.now().date())
+    return row_context(await office_settings(caller, token, deps), deps.now().date())
 
 
 def row_context(settings: OfficeSettings, today: date) -> RowContext:
@@ -253,6 +265,7 @@ def row_context(settings: OfficeSettings, today: date) -> RowContext:
             enabled_transfer_methods=methods if methods is not None else frozenset(TransferMethod),
             group_ids=frozenset(settings.groups) if settings.groups is not None else None,
             today=today,
+            connections=settings.connections,
         ),
         GroupNames.of(settings.groups or {}),
     )

@@ -39,8 +39,7 @@ ACCESS = "client_access"
 
 
 def _envelopes(accesses: Sequence[ClientAccess]) -> list[Envelope[Any]]:
-    found = (to_envelope(event) for access in accesses for event in access.events)
-    return [envelope for envelope in found if envelope is not None]
+    return [to_envelope(event) for access in accesses for event in access.events]
 
 
 class MongoClientAccess:

@@ -43,4 +43,16 @@ class InvitationRevoked:
     cause: Cause
 
 
-DomainEvent = ClientInvited | ClientActivated | InvitationRevoked
+@dataclass(frozen=True)
+class InvitationFailed:
+    """The invitation e-mail could not be delivered: refused for good, or retried to the end."""
+
+    client_id: str
+    office_id: str
+    invitation_id: str
+    reason: str  # as recorded on the invitation, e.g. "smtp 550: no such user"
+    failed_at: datetime
+    cause: Cause
+
+
+DomainEvent = ClientInvited | ClientActivated | InvitationRevoked | InvitationFailed

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from portal_invitations.domain.errors import (
     ClientAlreadyActive,
@@ -27,6 +28,7 @@ from portal_invitations.domain.events import (
     ClientActivated,
     ClientInvited,
     DomainEvent,
+    InvitationFailed,
     InvitationRevoked,
 )
 from portal_invitations.domain.headers import refuse_line_breaks
@@ -37,6 +39,8 @@ from portal_invitations.domain.invitation import (
     PastInvitation,
 )
 from portal_invitations.domain.sending import RetryPolicy
+
+LinkState = Literal["valid", "used", "expired", "revoked", "invalid"]
 
 ACCOUNTANT_MANAGED = "accountant_managed"
 PAST_KEPT = 20  # replaced invitations remembered (idempotency of ClientCreated, history)
@@ -100,6 +104,14 @@ class ClientAccess:
         return self.activated_by is not None or self.profile.status == "active"
 
     @property
+    def invitable(self) -> bool:
+        """Not active, or activated by the accountant without the client ever logging in: a
+        silently activated client may still be invited to use the app, and stays active."""
+        if not self.is_active:
+            return True
+        return self.activated_by == "accountant" and self.login is None
+
+    @property
     def send_due_at(self) -> datetime | None:
         """When the sender should look at this client again (None: nothing to send)."""
         inv = self.invitation
@@ -127,7 +139,7 @@ class ClientAccess:
         self.profile = profile
         if profile.email != old_email and self.open_invitation(now) is not None:
             self._void(now, "email_changed")
-            if not self.is_active:
+            if self.invitable:
                 self._open(reissue_id, now, "email_change", cause)
         return True
 
@@ -135,7 +147,7 @@ class ClientAccess:
 
     def invite(self, invitation_id: str, now: datetime, origin: str, cause: Cause) -> Invitation:
         """Invite, or resend: a resend voids the open invitation and opens a new one."""
-        if self.is_active:
+        if not self.invitable:
             raise ClientAlreadyActive
         p = self.profile
         refuse_line_breaks(
@@ -278,10 +290,29 @@ class ClientAccess:
             or inv.effective_state(now) not in {InvitationState.PENDING, InvitationState.SENT}
             or inv.expires_at is None
             or now >= inv.expires_at
-            or self.is_active
+            or not self.invitable
         ):
             raise InvitationLinkInvalid
         return inv
+
+    def link_state(self, token_hash: str, now: datetime) -> LinkState:
+        """What the link with this hash opens now, told to whoever holds it (a 256-bit token:
+        nothing to enumerate). A link of a replaced or failed invitation is simply invalid."""
+        inv = self.invitation
+        if inv is None or token_hash not in inv.token_hashes:
+            return "invalid"
+        try:
+            self.acceptable_invitation(token_hash, now)
+        except InvitationLinkInvalid:
+            state = inv.effective_state(now)
+            if state is InvitationState.ACCEPTED:
+                return "used"
+            if state is InvitationState.REVOKED:
+                return "revoked"
+            if inv.expires_at is not None and now >= inv.expires_at and self.invitable:
+                return "expired"
+            return "invalid"
+        return "valid"
 
     def confirm_mobile(self, mobile_phone: str) -> None:
         if mobile_phone != self.profile.mobile_phone:
@@ -291,7 +322,7 @@ class ClientAccess:
         inv = self.acceptable_invitation(token_hash, now)
         inv.state = InvitationState.ACCEPTED
         inv.ended_at = now
-        inv.token_hashes = []  # single use
+        # Single use by state: the hash stays so the link, opened again, says it was used.
         inv.next_attempt_at = inv.in_flight_until = None
         self.login = Login(self.profile.email, password_hash, now)
         self._activate("client", now, cause)
@@ -317,8 +348,7 @@ class ClientAccess:
             return
         inv.state = InvitationState.REVOKED
         inv.ended_at = now
-        inv.end_reason = reason
-        inv.token_hashes = []
+        inv.end_reason = reason  # the hashes stay: the link, opened, says it was revoked
         inv.next_attempt_at = inv.in_flight_until = None
 
     def _fail(self, inv: Invitation, now: datetime, reason: str) -> None:
@@ -327,6 +357,11 @@ class ClientAccess:
         inv.ended_at = now
         inv.token_hashes = []
         inv.next_attempt_at = inv.in_flight_until = None
+        self.events.append(
+            InvitationFailed(
+                self.client_id, self.office_id, inv.invitation_id, reason, now, inv.cause
+            )
+        )
 
     def _archive(self, inv: Invitation) -> None:
         entry = PastInvitation(inv.invitation_id, inv.state, inv.ended_at, inv.end_reason)

@@ -25,6 +25,7 @@ from portal_invitations.entrypoints.schemas import (
     AcceptedPublic,
     AcceptInvitationRequest,
     ClientAccessPublic,
+    LinkPublic,
     OfficeName,
     PasswordPolicyPublic,
 )
@@ -82,18 +83,18 @@ ServiceDep = Annotated[Service, Depends(current_service)]
 
 
 def accountant(caller: Caller) -> commands.Accountant:
-    groups = None if caller.role is Role.ADMIN else frozenset(caller.groups)
-    return commands.Accountant(caller.office_id, caller.user_id, groups)
+    return commands.Accountant.of(caller)
 
 
 def _view(svc: Service, access: ClientAccess) -> ClientAccessPublic:
     return ClientAccessPublic.of(access, svc.deps.clock.now())
 
 
-clients = APIRouter(prefix="/v1/clients/{client_id}", tags=["invitations"])
+# Under /v1/invitations so the gateway routes one prefix to this service (/v1/clients is clients).
+clients = APIRouter(prefix="/v1/invitations/clients/{client_id}", tags=["invitations"])
 
 
-@clients.get("/invitation")
+@clients.get("")
 async def invitation_status(
     client_id: str, caller: CurrentCaller, svc: ServiceDep
 ) -> ClientAccessPublic:
@@ -103,19 +104,19 @@ async def invitation_status(
     return _view(svc, access)
 
 
-@clients.post("/invitation", status_code=202)
+@clients.post("", status_code=202)
 async def invite(client_id: str, caller: CurrentCaller, svc: ServiceDep) -> ClientAccessPublic:
     """Invite the client; if an invitation is open, it is voided and a new one is sent."""
     cmd = commands.InviteClient(client_id, accountant(caller))
     return _view(svc, await _run(handlers.invite_client(cmd, svc.deps)))
 
 
-@clients.post("/invitation/resend", status_code=202)
+@clients.post("/resend", status_code=202)
 async def resend(client_id: str, caller: CurrentCaller, svc: ServiceDep) -> ClientAccessPublic:
     return await invite(client_id, caller, svc)
 
 
-@clients.delete("/invitation", status_code=204)
+@clients.delete("", status_code=204)
 async def revoke(client_id: str, caller: CurrentCaller, svc: ServiceDep) -> Response:
     cmd = commands.RevokeInvitation(client_id, accountant(caller))
     await _run(handlers.revoke_invitation(cmd, svc.deps))
@@ -144,6 +145,28 @@ async def accept(
     access = await _run(handlers.accept_invitation(cmd, svc.deps))
     login = access.login.email if access.login else access.profile.email
     return AcceptedPublic(client_id=access.client_id, login=login)
+
+
+@invitations.get("/link")
+async def link(token: str, request: Request, svc: ServiceDep) -> LinkPublic:
+    """Public: what the link with this token opens (the token is the credential)."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.getlist("x-forwarded-for")
+    address = client_address(peer, forwarded, svc.settings.gateways)
+    state, access = await _run(
+        handlers.inspect_link(commands.InspectLink(token, address), svc.deps)
+    )
+    if access is None:
+        return LinkPublic(state=state)
+    if state != "valid":
+        return LinkPublic(state=state, language=access.profile.language)
+    office = await svc.deps.offices.name_of(access.profile.office_id)
+    return LinkPublic(
+        state=state,
+        language=access.profile.language,
+        office_name=office,
+        login=access.profile.email,
+    )
 
 
 @invitations.get("/password-policy")
@@ -195,7 +218,11 @@ def create_app(service: Service | None = None) -> FastAPI:
         lifespan=lifespan,
         readiness_checks={"mongodb": mongo_ready},
         # The client's first login carries its own credential (the link's token).
-        public_routes=("POST /v1/invitations/accept", "GET /v1/invitations/password-policy"),
+        public_routes=(
+            "POST /v1/invitations/accept",
+            "GET /v1/invitations/link",
+            "GET /v1/invitations/password-policy",
+        ),
         body_limits={"POST /v1/invitations/accept": 16 * 1024},  # token, password, phone
     )
     app.state.service = svc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -92,6 +93,15 @@ class AcceptedPublic(BaseModel):
     client_id: str
     login: str
     active: bool = True
+
+
+class LinkPublic(BaseModel):
+    """What an invitation link opens. ``office_name`` and ``login`` only for a valid link."""
+
+    state: Literal["valid", "used", "expired", "revoked", "invalid"]
+    language: str | None = None
+    office_name: str | None = None
+    login: str | None = None
 
 
 class PasswordPolicyPublic(BaseModel):

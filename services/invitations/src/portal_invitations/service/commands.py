@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal_contracts.identity import Caller
 from portal_invitations.domain.events import Cause
 from portal_invitations.domain.model import ClientProfile
 
@@ -32,6 +33,11 @@ class Accountant:
     office_id: str
     user_id: str
     groups: frozenset[str] | None  # None: an admin sees every group
+
+    @classmethod
+    def of(cls, caller: Caller) -> Accountant:
+        """The one visibility rule of the platform: their groups and "Everyone" (contracts)."""
+        return cls(caller.office_id, caller.user_id, caller.visible_groups())
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,14 @@ class AcceptInvitation:
     password: str
     mobile_phone: str
     client_address: str  # see entrypoints/client_address.py
+
+
+@dataclass(frozen=True)
+class InspectLink:
+    """The onboarding page asking what a link opens before it shows the form."""
+
+    token: str
+    client_address: str
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from portal_invitations.domain.errors import (
     WeakPassword,
 )
 from portal_invitations.domain.events import Cause
-from portal_invitations.domain.model import ClientAccess
+from portal_invitations.domain.model import ClientAccess, LinkState
 from portal_invitations.domain.passwords import password_problems
 from portal_invitations.domain.tokens import plausible_token, token_hash
 from portal_invitations.ports import Conflict, FailedAttempts
@@ -251,6 +251,21 @@ async def accept_invitation(cmd: commands.AcceptInvitation, deps: Deps) -> Clien
     raise Conflict("too much contention")
 
 
+async def inspect_link(
+    cmd: commands.InspectLink, deps: Deps
+) -> tuple[LinkState, ClientAccess | None]:
+    """What a link opens (valid, used, expired, revoked or invalid) and whose it is. A link that
+    leads nowhere counts against the address, as at acceptance: the page is no guessing oracle."""
+    now = deps.clock.now()
+    hashed = token_hash(cmd.token[:512])
+    access = await deps.access.by_token_hash(hashed) if plausible_token(cmd.token) else None
+    state: LinkState = "invalid" if access is None else access.link_state(hashed, now)
+    if state == "invalid":
+        await _count_failure(deps.address_failures, cmd.client_address, now)
+        return state, None
+    return state, access
+
+
 async def _link_holder(deps: Deps, token: str, hashed: str, now: datetime) -> ClientAccess | None:
     """The client whose invitation this link opens now, if any."""
     if not plausible_token(token):
@@ -280,5 +295,6 @@ HANDLERS: dict[type[Any], Callable[[Any, Deps], Awaitable[Any]]] = {
     commands.RevokeInvitation: revoke_invitation,
     commands.ActivateClient: activate_client,
     commands.AcceptInvitation: accept_invitation,
+    commands.InspectLink: inspect_link,
     commands.NameOffice: name_office,
 }

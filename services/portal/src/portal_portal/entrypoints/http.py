@@ -8,6 +8,7 @@ let that person see: another office's client answers "not found" here as it does
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,6 +32,7 @@ from portal_servicekit.tokens import IdentityUnavailable
 
 HERE = Path(__file__).resolve().parent.parent
 PUBLIC_PREFIXES = ("/static/", "/invitation", "/healthz")
+NOT_YET_KNOWN_S = 8.0  # how long an action waits for invitations to hear of a new client
 ACTIONS = {
     "invite": ("POST", "/v1/invitations/clients/{id}"),
     "resend": ("POST", "/v1/invitations/clients/{id}/resend"),
@@ -188,6 +190,19 @@ def create_app(service: Service | None = None) -> FastAPI:
             done=p.get("done", ""), took_ms=took_ms,
         )  # fmt: skip
 
+    async def _invitations_action(method: str, path: str, token: str, lang: str) -> None:
+        """Invitations learns of a client from ClientCreated, a moment after clients lists it:
+        a 404 is asked again for a few seconds before the person is told to try later."""
+        deadline = time.monotonic() + NOT_YET_KNOWN_S
+        while True:
+            try:
+                await api.call("invitations", method, path, token=token, lang=lang)
+                return
+            except ApiError as exc:
+                if exc.status != 404 or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(0.5)
+
     @app.post("/clients/{client_id}/actions/{action}")
     async def client_action(request: Request, client_id: str, action: str) -> Response:
         caller, token = await pages.caller(request)
@@ -198,18 +213,15 @@ def create_app(service: Service | None = None) -> FastAPI:
         form = await request.form()
         back = str(form.get("back") or "/clients")
         back = back if back.startswith("/") and not back.startswith("//") else "/clients"
-        try:
-            await api.call(
-                "invitations", method, path.format(id=q(client_id)), token=token, lang=lang
-            )
-        except ApiError as exc:
-            if exc.status in (401, 403, 404):
-                raise
-            sep = "&" if "?" in back else "?"
-            return RedirectResponse(
-                f"{back}{sep}{urlencode({'error': exc.title})}", status_code=303
-            )
         sep = "&" if "?" in back else "?"
+        try:
+            await _invitations_action(method, path.format(id=q(client_id)), token, lang)
+        except ApiError as exc:
+            if exc.status in (401, 403):
+                raise
+            # A 404 here: clients lists the client, invitations has not heard of it yet.
+            error = text("action.not_ready", lang) if exc.status == 404 else exc.title
+            return RedirectResponse(f"{back}{sep}{urlencode({'error': error})}", status_code=303)
         return RedirectResponse(f"{back}{sep}done={action}", status_code=303)
 
     # --- the client form -------------------------------------------------------------------

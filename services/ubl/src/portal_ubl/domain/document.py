@@ -51,8 +51,9 @@ class SubmitDocument:
     xml: bytes | None = None
     data: bytes | None = None  # the intake JSON
     profile: str | None = None  # None: from the client's accounting software
-    # The groups whose clients the submitter may see (staff); None: the whole office (admin).
-    visible_groups: tuple[str, ...] | None = None
+    # The groups whose clients the submitter may see, Caller.visible_groups() (contracts: the
+    # platform's one rule, a staff member's groups and "Everyone"); None: the whole office.
+    visible_groups: frozenset[str] | None = None
 
     def may_submit_for(self, client: ClientSettings) -> bool:
         if client.office_id != self.office_id:

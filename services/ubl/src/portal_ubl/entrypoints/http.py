@@ -167,7 +167,7 @@ async def submit(
             xml=await _read(xml, MAX_XML_BYTES, "xml"),
             data=data.encode() if data is not None else None,
             profile=profile,
-            visible_groups=None if caller.role is Role.ADMIN else caller.groups,
+            visible_groups=caller.visible_groups(),
         )
         document = await submit_document(cmd, _deps(request))
         if document.status is Status.FAILED:  # our defect: the errors were stored

@@ -238,6 +238,12 @@ class Platform:
             "DELIVERY_SCHEDULER_INTERVAL_S": "0.3",
             "DELIVERY_SMTP_TIMEOUT_S": "5",
             "DELIVERY_SFTP_TIMEOUT_S": "5",
+            # Production's minutes of back-off and breaker pause, as seconds: a recovery is seen
+            # within the scenario's settle time (the retry schedule itself is unit-tested).
+            "DELIVERY_RETRY_BASE_S": "2",
+            "DELIVERY_RETRY_CAP_S": "15",
+            "DELIVERY_BREAKER_OPEN_S": "5",
+            "DELIVERY_BREAKER_OPEN_MAX_S": "20",
         }
         self.mailbox.messages.clear()
         for path in (
