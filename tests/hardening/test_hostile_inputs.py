@@ -377,31 +377,31 @@ def invitations() -> Table:
         ("invitations", "GET", "/healthz"): probe(),
         ("invitations", "GET", "/readyz"): probe(),
         ("invitations", "GET", "/metrics"): probe(),
-        ("invitations", "POST", "/v1/clients/{client_id}/activation"): [
+        ("invitations", "POST", "/v1/invitations/clients/{client_id}/activation"): [
             *tokens(),
             tenancy(),
             unseen_group(),
             traversal_id(),
         ],
-        ("invitations", "DELETE", "/v1/clients/{client_id}/invitation"): [
+        ("invitations", "DELETE", "/v1/invitations/clients/{client_id}"): [
             *tokens(),
             tenancy(),
             unseen_group(),
             traversal_id(),
         ],
-        ("invitations", "GET", "/v1/clients/{client_id}/invitation"): [
+        ("invitations", "GET", "/v1/invitations/clients/{client_id}"): [
             *tokens(),
             tenancy(),
             unseen_group(),
             traversal_id(),
         ],
-        ("invitations", "POST", "/v1/clients/{client_id}/invitation"): [
+        ("invitations", "POST", "/v1/invitations/clients/{client_id}"): [
             *tokens(),
             tenancy(),
             unseen_group(),
             traversal_id(),
         ],
-        ("invitations", "POST", "/v1/clients/{client_id}/invitation/resend"): [
+        ("invitations", "POST", "/v1/invitations/clients/{client_id}/resend"): [
             *tokens(),
             tenancy(),
             unseen_group(),
@@ -442,6 +442,17 @@ def invitations() -> Table:
                 body={"json": {**accept, "mobile_phone": "0470\r\nBcc: x"}},
             ),
             *[r for r in too_big() if r.kind == "huge-chunked-body"],
+        ],
+        ("invitations", "GET", "/v1/invitations/link"): [
+            Row("missing-token", 422, "validation", headers={}, field="token"),
+            Row(
+                "unknown-token",
+                200,  # what a link opens is its state ("invalid"): the page says so
+                None,
+                headers={},
+                query="token=" + "t" * 40,
+                allowed=THROTTLE,
+            ),
         ],
         ("invitations", "GET", "/v1/invitations/password-policy"): [
             Row("junk-query", 200, None, headers={}, query="lang=..%2F..%2Fetc%00"),
