@@ -58,3 +58,23 @@ async def test_a_stale_or_malformed_if_match_still_fails(apps: Apps) -> None:
         headers = {**office, "if-match": value} if value else office
         sent = await send(app, "PUT", "/v1/settings", json={}, headers=headers)
         assert sent.status == status, (value, sent.response.text)
+
+
+async def test_if_match_star_replaces_and_deletes_a_delivery_connection(apps: Apps) -> None:
+    """Was: delivery read ``*`` as a version number, 412 (test_hostile_inputs found it)."""
+    app = await apps.get("delivery")
+    office = bearer("office-star-4")
+    made = await send(
+        app, "POST", "/v1/connections", json={"name": "star", "kind": "agent"}, headers=office
+    )
+    assert made.status == 201, made.response.text
+    star = {**office, "if-match": "*"}
+    form = {"name": "star", "kind": "agent", "settings": {"base_folder": "docs"}}
+    replaced = await send(app, "PUT", "/v1/connections/star", json=form, headers=star)
+    assert (replaced.status, replaced.response.json()["version"]) == (200, 2), (
+        replaced.response.text
+    )
+    deleted = await send(app, "DELETE", "/v1/connections/star", headers=star)
+    assert deleted.status == 204, deleted.response.text
+    gone = await send(app, "DELETE", "/v1/connections/star", headers=star)
+    assert (gone.status, gone.code) == (404, "not_found")

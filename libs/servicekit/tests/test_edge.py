@@ -184,7 +184,14 @@ def test_if_match() -> None:
     assert if_match_version('"7"') == 7
     assert if_match_version('W/"7"') == 7
     assert if_match_version(" * ") is ANY_VERSION
-    for value, status in ((None, 428), ("", 428), ('"seven"', 412), ('"1", "2"', 412)):
+    hostile = ("9" * 5000, '"99999999999999999999999"', "²", "٣")  # were 500 (or version 3)
+    for value, status in (
+        (None, 428),
+        ("", 428),
+        ('"seven"', 412),
+        ('"1", "2"', 412),
+        *((h, 412) for h in hostile),
+    ):
         with pytest.raises(ProblemError) as refused:
             if_match_version(value)
         assert refused.value.status == status

@@ -9,6 +9,10 @@ ANY_VERSION = None
 the edit proceeds on whichever version is current."""
 
 
+MAX_VERSION_DIGITS = 18
+"""A version is a 64-bit integer where it is stored; 18 digits are always below 2**63."""
+
+
 def if_match_version(if_match: str | None) -> int | None:
     """``"7"`` (or ``W/"7"``) → 7, ``*`` → :data:`ANY_VERSION`; no header → 428
     ``precondition.required``; anything else → 412 ``precondition.failed``."""
@@ -18,6 +22,8 @@ def if_match_version(if_match: str | None) -> int | None:
     if text == "*":
         return ANY_VERSION
     text = text.removeprefix("W/").strip('"')
-    if not text.isdigit():
+    # ASCII digits only ("²" and "٣" are digits to str.isdigit), and a version MongoDB can hold:
+    # 5,000 digits or 2**64 were a ValueError / OverflowError, answered 500.
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_VERSION_DIGITS:
         raise ProblemError(412, "precondition.failed")
     return int(text)

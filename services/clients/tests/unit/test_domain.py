@@ -3,6 +3,7 @@ re-check backoff."""
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -178,6 +179,8 @@ def test_a_cursor_is_refused_for_another_sort_office_or_when_tampered_with() -> 
         ClientQuery(office_id="o2", after=cursor)  # another office's keys
     with pytest.raises(InvalidCursor):
         Cursor.decode("not-a-cursor!!")
+    with pytest.raises(InvalidCursor):  # was a RecursionError: a 500
+        Cursor.decode(base64.urlsafe_b64encode(b"[" * 5_000).decode())
     assert ClientQuery(office_id="o1", after=Cursor.decode(cursor.encode())).after == cursor
 
 

@@ -73,7 +73,8 @@ class Cursor:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             sort, descending, after = json.loads(raw)
             return cls(SortKey(sort), bool(descending), str(after))
-        except (ValueError, TypeError, binascii.Error) as exc:
+        except (ValueError, TypeError, binascii.Error, RecursionError) as exc:
+            # RecursionError: JSON nested thousands deep (a forged cursor) was a 500
             raise InvalidCursor(text) from exc
 
 

@@ -41,11 +41,12 @@ from portal_delivery.entrypoints.schemas import (
     IdentityPublic,
     ProbePublic,
 )
-from portal_delivery.ports import ConnectionKindTaken, ConnectionNameTaken, Stale
+from portal_delivery.ports import ConnectionKindTaken, ConnectionNameTaken, ConnectionTester, Stale
 from portal_delivery.service import agent_keys, office, pull
 from portal_servicekit.app import create_service_app
 from portal_servicekit.identity import CallerLanguage, CurrentCaller
 from portal_servicekit.mongo import ping
+from portal_servicekit.preconditions import if_match_version
 from portal_servicekit.problems import FieldProblem, ProblemError, message, register_messages
 
 connections = APIRouter(prefix="/v1/connections", tags=["connections"])
@@ -58,13 +59,9 @@ def _service(request: Request) -> Service:
     return service
 
 
-def _version(if_match: str | None) -> int:
-    if if_match is None:
-        raise ProblemError(428, "precondition.required")
-    try:
-        return int(if_match.strip().strip('"').removeprefix("W/").strip('"'))
-    except ValueError as exc:
-        raise ProblemError(412, "precondition.failed") from exc
+def _version(if_match: str | None) -> int | None:
+    """The version an edit is based on; ``If-Match: *`` (None) is whichever is current."""
+    return if_match_version(if_match)
 
 
 def _etag(response: Response, version: int) -> None:
@@ -142,15 +139,19 @@ async def test_connection(
     request: Request, caller: CurrentCaller, lang: CallerLanguage, name: str
 ) -> ProbePublic:
     deps, settings = _service(request).deps, _service(request).settings
-    found = await deps.connections.get(caller.office_id, name)
-    kind = found.kind if found is not None else Kind.SFTP
-    tester = connection_tester(settings, kind)
+    built: list[ConnectionTester] = []
+
+    def tester_for(kind: Kind) -> ConnectionTester:
+        built.append(connection_tester(settings, kind))
+        return built[-1]
+
     try:
-        probe = await office.test_connection(caller, name, tester, deps)
+        probe = await office.test_connection(caller, name, tester_for, deps)
     finally:
-        closing = getattr(tester, "aclose", None)
-        if closing is not None:
-            await closing()
+        for tester in built:
+            closing = getattr(tester, "aclose", None)
+            if closing is not None:
+                await closing()
     problem = probe.problem
     return ProbePublic(
         ok=problem is None,

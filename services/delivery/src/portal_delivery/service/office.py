@@ -3,7 +3,7 @@ within the groups they may see)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -55,44 +55,62 @@ async def save_connection(
     kind: Kind,
     settings: Mapping[str, Any],
     secrets: Mapping[str, str],
-    expected_version: int,
+    expected_version: int | None,
     deps: Deps,
 ) -> Connection:
     """Create (``expected_version`` 0) or replace a connection; secrets left out are kept."""
     _admin(caller)
     stored = await deps.connections.get(caller.office_id, name)
-    if expected_version and stored is None:
-        raise NotFound(name)
+    based_on = _based_on(stored, expected_version, name)
     kept = stored.secrets if stored is not None and stored.kind is kind else {}
     connection = build(caller.office_id, name, kind, settings, secrets, kept_secrets=kept)
-    return await deps.connections.save(connection, expected_version)
+    return await deps.connections.save(connection, based_on)
 
 
-async def delete_connection(caller: Caller, name: str, expected_version: int, deps: Deps) -> None:
+def _based_on(stored: Connection | None, expected_version: int | None, name: str) -> int:
+    """The version an edit is based on: ``expected_version`` None (``If-Match: *``) is the
+    stored one's, whichever it is; an edit of nothing (0 creates) is :class:`NotFound`."""
+    if stored is None:
+        if expected_version != 0:
+            raise NotFound(name)
+        return 0
+    return stored.version if expected_version is None else expected_version
+
+
+async def delete_connection(
+    caller: Caller, name: str, expected_version: int | None, deps: Deps
+) -> None:
     _admin(caller)
-    if await deps.connections.get(caller.office_id, name) is None:
+    stored = await deps.connections.get(caller.office_id, name)
+    if stored is None:
         raise NotFound(name)
-    await deps.connections.delete(caller.office_id, name, expected_version)
+    based_on = stored.version if expected_version is None else expected_version
+    await deps.connections.delete(caller.office_id, name, based_on)
 
 
-async def test_connection(caller: Caller, name: str, tester: ConnectionTester, deps: Deps) -> Probe:
+async def test_connection(
+    caller: Caller, name: str, tester_for: Callable[[Kind], ConnectionTester], deps: Deps
+) -> Probe:
+    """The channel's probe of a stored connection; its tester (and the channel's library) is
+    made only then, so a connection that does not exist is answered at once."""
     _admin(caller)
     connection = await deps.connections.get(caller.office_id, name)
     if connection is None:
         raise NotFound(name)
-    return await tester.probe(connection)
+    return await tester_for(connection.kind).probe(connection)
 
 
 async def trust_host_key(
-    caller: Caller, name: str, host_key: str, expected_version: int, deps: Deps
+    caller: Caller, name: str, host_key: str, expected_version: int | None, deps: Deps
 ) -> Connection:
     """The admin accepts the key "test connection" showed: it is pinned from now on."""
     _admin(caller)
     connection = await deps.connections.get(caller.office_id, name)
     if connection is None or connection.kind is not Kind.SFTP:
         raise NotFound(name)
+    based_on = _based_on(connection, expected_version, name)
     accept_host_key(connection, host_key)
-    return await deps.connections.save(connection, expected_version)
+    return await deps.connections.save(connection, based_on)
 
 
 async def get_identity(caller: Caller, deps: Deps) -> EmailIdentity | None:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
+from portal_contracts.filenames import safe_filename
 from portal_importer.adapters.xlsx_template import write_error_report
 from portal_importer.domain.commands import (
     Confirm,
@@ -40,6 +41,11 @@ router = APIRouter(prefix="/v1/imports", tags=["imports"])
 Workbook = Annotated[UploadFile, File()]
 
 
+def _filename(file: UploadFile) -> str:
+    """The name as the platform keeps every uploaded one: no folders, no control characters."""
+    return safe_filename(file.filename, default="import.xlsx")
+
+
 @router.post("", status_code=201)
 async def upload_file(
     request: Request,
@@ -50,7 +56,7 @@ async def upload_file(
     deps: Services,
 ) -> dict[str, Any]:
     data = await read_upload(request, file)
-    command = Upload(caller, token, file.filename or "import.xlsx", data)
+    command = Upload(caller, token, _filename(file), data)
     return detail(*await upload(command, deps), language.value)
 
 
@@ -90,7 +96,7 @@ async def upload_version(
     deps: Services,
 ) -> dict[str, Any]:
     data = await read_upload(request, file)
-    command = NewVersion(caller, token, import_id, file.filename or "import.xlsx", data)
+    command = NewVersion(caller, token, import_id, _filename(file), data)
     return detail(*await new_version(command, deps), language.value)
 
 

@@ -155,6 +155,9 @@ async def submit(
     xml: Annotated[UploadFile | None, File()] = None,
 ) -> DocumentPublic:
     try:
+        if profile is not None and profile not in profile_names():
+            # Before the resubmission check: the same bytes again answered the earlier document.
+            raise UnknownProfile(profile)
         cmd = SubmitDocument(
             office_id=caller.office_id,
             client_id=client_id,
