@@ -1,9 +1,12 @@
 """Per-destination circuit breaker in MongoDB (``destinations``, ``_id`` = the destination key).
 
-Consecutive failures are counted with ``$inc`` (atomic across workers); from the fifth on the
-destination is paused for 5 minutes, doubling up to an hour (BreakerPolicy). A paused
+Consecutive failures are counted with ``$inc`` (atomic across workers) only while the breaker is
+closed: the count's filter asks for no pause in force, so a failure arriving while paused (an
+attempt that was in flight) matches nothing and its upsert collides (E11000) — ignored. At the
+fifth the destination is paused, conditionally on no pause in force, so racing workers open it
+once; each reopening doubles the pause, 5 minutes up to an hour (BreakerPolicy). A paused
 destination's deliveries are rescheduled without connecting, so a dead server costs nothing and
-holds up no other destination; one success closes it.
+holds up no other destination; one success closes it and forgets the doublings.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from portal_delivery.domain.retry import BreakerPolicy
-from portal_servicekit.mongo import Document
+from portal_servicekit.mongo import Document, is_duplicate_key
 
 
 class MongoDestinations:
@@ -44,22 +47,30 @@ class MongoDestinations:
         return until if until is not None and until > now else None
 
     async def failed(self, destination: str, now: datetime) -> None:
-        doc = await self.collection.find_one_and_update(
-            {"_id": destination},
-            {"$inc": {"failures": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
+        closed = {"$or": [{"open_until": {"$exists": False}}, {"open_until": {"$lte": now}}]}
         self._memo.pop(destination, None)
-        pause = self.policy.pause(doc["failures"] if doc else 1)
-        if pause is not None:
-            await self.collection.update_one(
-                {"_id": destination}, {"$set": {"open_until": now + pause}}
+        try:
+            doc = await self.collection.find_one_and_update(
+                {"_id": destination, **closed},
+                {"$inc": {"failures": 1}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
             )
+        except Exception as exc:
+            if is_duplicate_key(exc):
+                return  # paused already: this attempt was in flight when it opened
+            raise
+        if doc is None or not self.policy.opens(doc["failures"]):
+            return
+        opened = int(doc.get("opened", 0))
+        await self.collection.update_one(
+            {"_id": destination, **closed},
+            {"$set": {"open_until": now + self.policy.pause(opened)}, "$inc": {"opened": 1}},
+        )
 
     async def succeeded(self, destination: str) -> None:
         self._memo.pop(destination, None)
         await self.collection.update_one(
-            {"_id": destination, "failures": {"$gt": 0}},
-            {"$set": {"failures": 0}, "$unset": {"open_until": ""}},
+            {"_id": destination, "$or": [{"failures": {"$gt": 0}}, {"opened": {"$gt": 0}}]},
+            {"$set": {"failures": 0, "opened": 0}, "$unset": {"open_until": ""}},
         )

@@ -35,15 +35,21 @@ class RetryPolicy:
 @dataclass(frozen=True)
 class BreakerPolicy:
     """A destination that keeps failing is paused (not contacted) for a while, growing from
-    ``open_for`` to ``open_for_max``; other destinations go on."""
+    ``open_for`` to ``open_for_max``; other destinations go on.
+
+    ``failures_to_open`` failures in a row open it. Once open, failures of attempts that were
+    already in flight do not count (16 sessions failing in the same millisecond are one outage,
+    not sixteen); after the pause one attempt goes through, and if it fails the pause doubles —
+    per reopening, never per failure. One success closes it."""
 
     failures_to_open: int = 5
     open_for: timedelta = timedelta(minutes=5)
     open_for_max: timedelta = timedelta(hours=1)
 
-    def pause(self, consecutive_failures: int) -> timedelta | None:
-        if consecutive_failures < self.failures_to_open:
-            return None
-        doublings = consecutive_failures - self.failures_to_open
-        pause: timedelta = min(self.open_for_max, self.open_for * 2 ** min(doublings, 10))
+    def opens(self, consecutive_failures: int) -> bool:
+        return consecutive_failures >= self.failures_to_open
+
+    def pause(self, times_opened_before: int) -> timedelta:
+        """The pause of the breaker's next opening, after ``times_opened_before`` in a row."""
+        pause: timedelta = min(self.open_for_max, self.open_for * 2 ** min(times_opened_before, 10))
         return pause
