@@ -21,7 +21,7 @@ from portal_delivery.adapters.secrets import SecretBox, key_from_text
 from portal_delivery.config import Settings
 from portal_delivery.domain.connections import Kind
 from portal_delivery.domain.delivery import Problem
-from portal_delivery.domain.retry import RetryPolicy
+from portal_delivery.domain.retry import BreakerPolicy, RetryPolicy
 from portal_delivery.ports import Channel, ConnectionStore, ConnectionTester, Probe
 from portal_delivery.service.deps import Deps
 from portal_servicekit.runtime import Runtime, open_runtime
@@ -72,10 +72,15 @@ def bootstrap(settings: Settings | None = None, *, channel_worker: bool = False)
         ledger=MongoLedger(runtime),
         connections=connections,
         files=GridFsDocumentFiles(runtime.mongo[settings.blob_database], settings.blob_bucket),
-        destinations=MongoDestinations(db),
+        destinations=MongoDestinations(
+            db, BreakerPolicy(open_for=timedelta(seconds=settings.breaker_open_s))
+        ),
         agent_keys=MongoAgentKeys(runtime),
         pull=MongoPullQueue(runtime),
-        retry=RetryPolicy(give_up_after=timedelta(hours=settings.give_up_hours)),
+        retry=RetryPolicy(
+            base=timedelta(seconds=settings.retry_base_s),
+            give_up_after=timedelta(hours=settings.give_up_hours),
+        ),
         lease=timedelta(seconds=settings.lease_s),
         agent_lease=timedelta(seconds=settings.agent_lease_s),
     )

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     scheduler_interval_s: float = Field(default=0.5, gt=0)
     lease_s: float = Field(default=120.0, ge=5)
     give_up_hours: float = Field(default=24.0, gt=0)
+    # The first retry's back-off and a destination's first pause (DELIVERY.md §8); shorter only
+    # in benchmarks and fault runs that watch a backlog drain within minutes.
+    retry_base_s: float = Field(default=60.0, gt=0)
+    breaker_open_s: float = Field(default=300.0, gt=0)
     requests_in_flight: int = Field(default=16, ge=1, le=256)  # per channel worker
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
 
