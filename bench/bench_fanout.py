@@ -57,6 +57,7 @@ from fanout_watch import Progress, ReadyTimes, Receiver, Sampler
 
 from portal_contracts.topics import Topics
 from portal_infra.faults.platform import Platform, Run, start_platform, stop_platform
+from portal_infra.process import stop_process
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BENCH_ENV = {
@@ -92,6 +93,7 @@ async def measure(
         if args.mode == "direct":
             await _routes_known(run, len(work.clients))
         receiver = Receiver(platform, run, agents)
+        await _warm_up(submitter, receiver, work, args.settle_s)
         ready = ReadyTimes(run)
         sampler = Sampler(platform, run, receiver, _groups(run, used), args.partitions)
         progress = Progress(label, work, submitter)
@@ -102,10 +104,15 @@ async def measure(
         ]
         fault: dict[str, float] = {}
         striking = asyncio.create_task(_fault(platform, submitter, args, fault)) if down else None
+        held = _hold(run, args.scale) if args.workers_list else []
         started = time.time()
         await submitter.submit_all(args.documents, args.rate)
         if striking is not None:
             await striking
+        if held:
+            await _backlog_ready(sampler, work, args.scale)
+            for name in held:
+                run.start(name)
         await _settle(receiver, work, args.settle_s)
         await asyncio.sleep(1.5)  # a last sample of the lag, ReadyTimes catching up
         stop.set()
@@ -135,6 +142,39 @@ async def measure(
         "load_after": os.getloadavg(),
     }
     return report
+
+
+async def _warm_up(
+    submitter: Submitter, receiver: Receiver, work: Workload, limit_s: float
+) -> None:
+    """One document per client first, not measured: every worker has its connections, tokens,
+    folders and the Graph SDK's imports before the clock starts (a cold OneDrive worker took
+    ~14 s under this machine's load for its first upload)."""
+    await submitter.submit_all(len(work.clients), 0)
+    await _settle(receiver, work, limit_s)
+    receiver.zero()
+    work.documents.clear()
+    submitter.submitted = 0
+
+
+def _hold(run: Run, role: str) -> list[str]:
+    """Scale-out runs: the role's workers stop (leaving their group) until its whole backlog
+    waits on its topic, so the drain measures the workers alone, not the planner ahead."""
+    names = [n for n in run.processes if n.partition(".")[0] == f"delivery-{role}"]
+    for name in names:
+        stop_process(run.processes.pop(name), timeout=15)
+    return names
+
+
+async def _backlog_ready(
+    sampler: Sampler, work: Workload, channel: str, limit_s: float = 300
+) -> None:
+    expected = sum(1 for c in work.documents.values() if c == channel)
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if sum(sampler.per_partition.get(channel, [])) >= expected:
+            break
+        await asyncio.sleep(0.5)
 
 
 def _groups(run: Run, used: set[str]) -> dict[str, tuple[str, str]]:
@@ -170,7 +210,7 @@ async def _fault(
         if submitter.submitted >= args.documents * args.down_at:
             break
         await asyncio.sleep(0.1)
-    await platform.sftp_down()
+    await platform.sftp_down(drop_sessions=True)
     fault["down_at"] = time.time()
     await asyncio.sleep(args.down_s)
     await platform.sftp_up()

@@ -214,6 +214,7 @@ class Submitter:
         self.concurrency = concurrency
         self.submitted = 0
         self.refused = 0
+        self.issued = 0  # invoice numbers used: never the same content twice (ubl dedupes)
         self.ubl = self.pdf = b""
 
     async def prepare(self) -> None:
@@ -250,12 +251,13 @@ class Submitter:
     async def submit_all(self, count: int, rate: float) -> None:
         clients = list(self.work.clients)
         slots = asyncio.Semaphore(self.concurrency)
+        first, self.issued = self.issued, self.issued + count
         start = time.perf_counter()
         async with httpx.AsyncClient(timeout=60) as http:
 
             async def one(i: int) -> None:
                 async with slots:
-                    await self._one(http, clients[i % len(clients)], i)
+                    await self._one(http, clients[i % len(clients)], first + i)
 
             tasks = []
             for i in range(count):

@@ -49,6 +49,7 @@ def figures(
         latencies = [last[d[:8]] - ready[d] for d in delivered if d in ready]
         first = min((ready[d] for d in docs if d in ready), default=started)
         end = max((last[d[:8]] for d in delivered), default=first)
+        times = sorted(last[d[:8]] for d in delivered)
         every_ready.append(first)
         every_last.append(end)
         channels[channel] = {
@@ -60,6 +61,10 @@ def figures(
             "latency_s": _latency(latencies),
             "raw_limit_per_s": limits.get(channel),
             "last_at": end,
+            # between its first and its last arrival: the channel's own pace, once it runs
+            "drain_per_s": (len(times) - 1) / (times[-1] - times[0])
+            if len(times) > 1 and times[-1] > times[0]
+            else math.nan,
         }
     delivered_total = sum(c["delivered"] for c in channels.values())
     span = max(every_last, default=0) - min(every_ready, default=0)
@@ -141,22 +146,26 @@ def print_run(r: dict[str, Any]) -> None:
         f"{r['rate'] or 'max'}/s, {r['offices']} offices, {r['clients']} clients "
         f"({r['manual']} documents to manual clients), load {r['load_after'][0]:.2f}"
     )
-    print("| channel | sent | delivered | dup | docs/s | p50 s | p95 s | p99 s | raw limit/s |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| channel | sent | delivered | dup | docs/s | own pace/s | p50 s | p95 s | p99 s "
+        "| raw limit/s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for channel, c in r["channels"].items():
         lat = c["latency_s"]
         print(
             f"| {channel} | {c['sent']} | {c['delivered']} | {c['duplicated']} | {_f(c['per_s'])} "
+            f"| {_f(c['drain_per_s'])} "
             f"| {_f(lat['p50'], '.2f')} | {_f(lat['p95'], '.2f')} | {_f(lat['p99'], '.2f')} "
             f"| {_f(c['raw_limit_per_s'])} |"
         )
     o = r["overall"]
     lat = o["latency_s"]
     print(
-        f"| **overall** | | {o['delivered']} | | {_f(o['per_s'])} | {_f(lat['p50'], '.2f')} "
+        f"| **overall** | | {o['delivered']} | | {_f(o['per_s'])} | | {_f(lat['p50'], '.2f')} "
         f"| {_f(lat['p95'], '.2f')} | {_f(lat['p99'], '.2f')} | |"
     )
-    if o["vs_slowest_raw"] is not None:
+    if o["vs_slowest_raw"] is not None and not r["rate"]:  # at a fixed rate: arrival-bound
         print(
             f"overall {_f(o['per_s'])}/s = {o['vs_slowest_raw']:.0%} of the slowest channel's raw "
             f"limit ({o['slowest_raw_channel']}, "
@@ -207,16 +216,22 @@ def print_comparison(clean: dict[str, Any], faulty: dict[str, Any]) -> None:
 def print_scale(reports: list[dict[str, Any]], role: str) -> None:
     channel = next(c for c in reports[0]["channels"] if c == role) if reports else role
     print(f"\n## scale-out: {role} workers in one consumer group")
-    print("| workers | docs/s | speed-up | p95 s | partitions with records |")
+    print("(the workers start once the whole backlog waits on the topic; docs/s between the first")
+    print("and the last arrival)")
+    print("| workers | docs/s | speed-up | worker CPU mean % (sum) | partitions with records |")
     print("|---|---|---|---|---|")
-    base = reports[0]["channels"].get(channel, {}).get("per_s") if reports else None
+    base = reports[0]["channels"].get(channel, {}).get("drain_per_s") if reports else None
     for r in reports:
         c = r["channels"].get(channel, {})
         count = r["workers"][role]
-        speed = c.get("per_s", math.nan) / base if base else math.nan
+        speed = c.get("drain_per_s", math.nan) / base if base else math.nan
+        cpu = sum(
+            p["cpu_mean_pct"]
+            for name, p in r["processes"].items()
+            if name.partition(".")[0] == f"delivery-{role}"
+        )
         print(
-            f"| {count} | {_f(c.get('per_s'))} | {_f(speed, '.2f')}× | "
-            f"{_f(c.get('latency_s', {}).get('p95'), '.2f')} | "
+            f"| {count} | {_f(c.get('drain_per_s'))} | {_f(speed, '.2f')}× | {cpu:.0f} | "
             f"{r['partitions_with_records'].get(channel, '–')} of {r['partitions']} |"
         )
 

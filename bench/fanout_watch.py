@@ -44,6 +44,7 @@ class Arrivals:
 class Receiver:
     def __init__(self, platform: Platform, run: Run, agents: Path) -> None:
         self.platform = platform
+        self.before: dict[str, int] = {}
         self.roots = {
             "sftp": platform.sftp_root,
             "onedrive": run.received / "graph",
@@ -52,11 +53,17 @@ class Receiver:
         }
 
     def counts(self) -> dict[str, int]:
-        """Documents (UBL files, e-mails) received so far per channel, cheaply."""
+        """Documents (UBL files, e-mails) received per channel since :meth:`zero`, cheaply."""
         found = {
             c: sum(1 for p in _files(root) if p.suffix == ".xml") for c, root in self.roots.items()
         }
-        return {"email": len(self.platform.mailbox.messages), **found}
+        counts = {"email": len(self.platform.mailbox.messages), **found}
+        return {c: n - self.before.get(c, 0) for c, n in counts.items()}
+
+    def zero(self) -> None:
+        """What arrived so far (the warm-up) no longer counts."""
+        self.before: dict[str, int] = {}
+        self.before = self.counts()
 
     def arrivals(self) -> Arrivals:
         seen = Arrivals()

@@ -182,6 +182,7 @@ class Platform:
     cut_role: str = "email"  # the delivery role that talks to Kafka through the proxy
     _smtp: Any = None
     _sftp: Any = None
+    _sftp_sessions: set[Any] = field(default_factory=set)
 
     @property
     def sftp_root(self) -> Path:
@@ -230,11 +231,17 @@ class Platform:
             username="portal",
             password=SFTP_PASSWORD,
             key_path=self.home / "sftp_host_key",
+            sessions=self._sftp_sessions,
         )
 
-    async def sftp_down(self) -> None:
+    async def sftp_down(self, *, drop_sessions: bool = False) -> None:
+        """Stop accepting connections; ``drop_sessions``: close the open ones too (else a
+        client's pooled session goes on working through the "outage")."""
         if self._sftp is not None:
             self._sftp.close()
+            if drop_sessions:
+                for conn in list(self._sftp_sessions):
+                    conn.abort()
             with contextlib.suppress(Exception):
                 await self._sftp.wait_closed()
             self._sftp = None
