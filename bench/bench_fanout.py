@@ -127,7 +127,8 @@ async def measure(
                 servers, run, args.raw_n, used & set(DELIVERED), work.offices[0], _a_vat(work, vats)
             )
         await submitter.close()
-        report = figures(work, ready.at, arrivals, sampler, started, limits)
+        report: dict[str, Any] = figures(work, ready.at, arrivals, sampler, started, limits)
+        report["breakers"] = await _breakers(run)
     report |= {
         "label": label,
         "mode": args.mode,
@@ -155,6 +156,25 @@ async def _warm_up(
     receiver.zero()
     work.documents.clear()
     submitter.submitted = 0
+
+
+async def _breakers(run: Run) -> list[dict[str, Any]]:
+    """The destinations' breakers at the end (failures counted, paused until)."""
+    from pymongo import AsyncMongoClient
+
+    mongo: Any = AsyncMongoClient(run.env["MONGODB_URI"])
+    try:
+        found = mongo[run.env["DELIVERY_DATABASE"]]["destinations"].find({})
+        return [
+            {
+                "destination": str(d["_id"]),
+                "failures": d.get("failures"),
+                "open_until": str(d.get("open_until")),
+            }
+            async for d in found
+        ]
+    finally:
+        await mongo.close()
 
 
 def _hold(run: Run, role: str) -> list[str]:
@@ -230,9 +250,11 @@ async def _settle(receiver: Receiver, work: Workload, limit_s: float) -> None:
 
 def _ubl(run: Run, receiver: Receiver, submitter: Submitter) -> bytes:
     """The UBL the raw limits send: the one the run delivered (ubl mode builds its own)."""
-    if submitter.ubl:
-        return submitter.ubl
-    for root in receiver.roots.values():
+    made: bytes = submitter.ubl
+    if made:
+        return made
+    roots: list[Path] = list(receiver.roots.values())
+    for root in roots:
         for path in root.rglob("*.xml") if root.exists() else []:
             return path.read_bytes()
     return b'<?xml version="1.0"?><Invoice/>'

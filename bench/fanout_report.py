@@ -204,12 +204,17 @@ def print_comparison(clean: dict[str, Any], faulty: dict[str, Any]) -> None:
     sftp = faulty["channels"].get("sftp")
     up = faulty["fault"].get("up_at")
     if sftp and up:
-        last = sftp["last_at"] if sftp["delivered"] else None
+        last = sftp["last_at"] if sftp["delivered"] and not sftp["missing"] else None
         drained = "all" if sftp["missing"] == 0 else f"{sftp['missing']} missing"
         print(
             f"sFTP backlog after the server returned: {drained} delivered, "
             f"{sftp['duplicated']} duplicates (files per document at the server)"
             + (f", drained {last - up:.1f} s after it returned" if last else "")
+        )
+    for breaker in faulty.get("breakers", []):
+        print(
+            f"breaker {breaker['destination']}: {breaker['failures']} failures counted, "
+            f"paused until {breaker['open_until']}"
         )
 
 

@@ -62,7 +62,7 @@ class Receiver:
 
     def zero(self) -> None:
         """What arrived so far (the warm-up) no longer counts."""
-        self.before: dict[str, int] = {}
+        self.before = {}
         self.before = self.counts()
 
     def arrivals(self) -> Arrivals:
