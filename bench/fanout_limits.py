@@ -88,16 +88,18 @@ async def bare_clearfacts(servers: Servers, n: int, vat: str, concurrency: int =
         return time.perf_counter() - start
 
 
-async def agent_urls(run: Run, office: str) -> list[str]:
+async def agent_urls(run: Run, office: str) -> tuple[list[str], int]:
+    """The files of ``office``'s agent deliveries, and how many deliveries they are."""
     from pymongo import AsyncMongoClient
 
     mongo: AsyncMongoClient[Any] = AsyncMongoClient(run.env["MONGODB_URI"])
     try:
-        urls = []
+        urls, count = [], 0
         deliveries = mongo[run.env["DELIVERY_DATABASE"]]["deliveries"]
         async for doc in deliveries.find({"office_id": office, "channel": "agent"}, {"files": 1}):
             urls += [f"/agent/v1/items/{doc['_id']}/files/{f['name']}" for f in doc["files"]]
-        return urls
+            count += 1
+        return urls, count
     finally:
         await mongo.close()
 
@@ -125,8 +127,7 @@ async def raw_limits(
     if "clearfacts" in channels and servers.clearfacts:
         limits["clearfacts"] = n / await bare_clearfacts(servers, n, vat)
     if "agent" in channels:
-        urls = await agent_urls(run, office)
+        urls, documents = await agent_urls(run, office)
         if urls:
-            files_per_doc = 2
-            limits["agent"] = len(urls) / files_per_doc / await bare_get(bench, urls, None)
+            limits["agent"] = documents / await bare_get(bench, urls, None)
     return limits
