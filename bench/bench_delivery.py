@@ -379,13 +379,23 @@ async def bare_smtp(bench: Bench, n: int, connections: int) -> float:
     return time.perf_counter() - start
 
 
-async def bare_sftp(bench: Bench, n: int, sessions: int, *, safe: bool = False) -> float:
+async def bare_sftp(
+    bench: Bench,
+    n: int,
+    sessions: int,
+    *,
+    safe: bool = False,
+    user: str = SFTP_USER,
+    password: str = SFTP_PASSWORD,
+    host_key: str = "host_key",
+) -> float:
     """The same two files per document, uploaded with bare asyncssh over persistent sessions.
 
     ``safe``: as the channel writes them (a ``.part`` name, fsync, then a rename), to show how
-    much of the gap is the protocol that keeps a half-written file from ever being seen."""
+    much of the gap is the protocol that keeps a half-written file from ever being seen.
+    ``user``, ``password``, ``host_key`` (a file under ``bench.home``): another server's."""
     known = asyncssh.import_known_hosts(
-        f"[127.0.0.1]:{bench.sftp_port} {sftp_server.host_key_line(sftp_server.host_key(bench.home / 'host_key'))}\n"
+        f"[127.0.0.1]:{bench.sftp_port} {sftp_server.host_key_line(sftp_server.host_key(bench.home / host_key))}\n"
     )
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(n):
@@ -396,8 +406,8 @@ async def bare_sftp(bench: Bench, n: int, sessions: int, *, safe: bool = False) 
             asyncssh.connect(
                 "127.0.0.1",
                 port=bench.sftp_port,
-                username=SFTP_USER,
-                password=SFTP_PASSWORD,
+                username=user,
+                password=password,
                 known_hosts=known,
                 client_keys=None,
             ) as ssh,

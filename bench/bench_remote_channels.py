@@ -209,19 +209,28 @@ async def _less(count: Any, by: int) -> int:
     return int(await count()) - by
 
 
-async def bare_put(bench: Bench, n: int) -> float:
-    """The same 2n files PUT with bare httpx into one folder of the same fake."""
+async def bare_put(
+    bench: Bench,
+    n: int,
+    *,
+    tenant: str = TENANT,
+    client_id: str = CLIENT_ID,
+    secret: str = SECRET,
+    drive: str = DRIVE,
+) -> float:
+    """The same 2n files PUT with bare httpx into one folder of the same fake (``tenant``,
+    ``client_id``, ``secret``, ``drive``: another fake's)."""
     async with httpx.AsyncClient(timeout=60) as client:
         token = (
             await client.post(
-                f"{bench.graph}/{TENANT}/oauth2/v2.0/token",
-                data={"grant_type": "client_credentials", "client_id": CLIENT_ID,
-                      "client_secret": SECRET, "scope": "https://graph.microsoft.com/.default"},
+                f"{bench.graph}/{tenant}/oauth2/v2.0/token",
+                data={"grant_type": "client_credentials", "client_id": client_id,
+                      "client_secret": secret, "scope": "https://graph.microsoft.com/.default"},
             )
         ).json()["access_token"]  # fmt: skip
         auth = {"Authorization": f"Bearer {token}"}
         folder = await client.post(
-            f"{bench.graph}/v1.0/drives/{DRIVE}/items/root/children",
+            f"{bench.graph}/v1.0/drives/{drive}/items/root/children",
             json={"name": f"bare-{uuid.uuid4().hex[:6]}", "folder": {}},
             headers=auth,
         )
@@ -235,7 +244,7 @@ async def bare_put(bench: Bench, n: int) -> float:
                 i = queue.get_nowait()
                 for name, data in ((f"{i}.pdf", bench.pdf), (f"{i}.xml", bench.ubl)):
                     answer = await client.put(
-                        f"{bench.graph}/v1.0/drives/{DRIVE}/items/{parent}:/{name}:/content",
+                        f"{bench.graph}/v1.0/drives/{drive}/items/{parent}:/{name}:/content",
                         content=data,
                         headers={**auth, "Content-Type": "application/octet-stream"},
                     )

@@ -24,8 +24,24 @@ logger = logging.getLogger(__name__)
 
 
 class _Server(asyncssh.SSHServer):
-    def __init__(self, username: str, password: str) -> None:
+    def __init__(
+        self,
+        username: str,
+        password: str,
+        sessions: set[asyncssh.SSHServerConnection] | None = None,
+    ) -> None:
         self.username, self.password = username, password
+        self.sessions = sessions
+        self.conn: asyncssh.SSHServerConnection | None = None
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self.conn = conn
+        if self.sessions is not None:
+            self.sessions.add(conn)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.sessions is not None and self.conn is not None:
+            self.sessions.discard(self.conn)
 
     def begin_auth(self, username: str) -> bool:
         return True
@@ -79,14 +95,17 @@ async def serve(
     key_path: Path,
     posix_rename: bool = True,
     slow_writes_s: float = 0.0,
+    sessions: set[asyncssh.SSHServerConnection] | None = None,
 ) -> asyncssh.SSHAcceptor:
+    """``sessions``: kept up to date with the open connections (closing the acceptor leaves
+    them open; a caller taking the server down closes them too)."""
     root.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
     key = host_key(key_path)
     acceptor = await asyncssh.listen(
         host,
         port,
         server_host_keys=[key],
-        server_factory=lambda: _Server(username, password),
+        server_factory=lambda: _Server(username, password, sessions),
         sftp_factory=_sftp_factory(root, posix_rename=posix_rename, slow_writes_s=slow_writes_s),
         allow_scp=False,
     )

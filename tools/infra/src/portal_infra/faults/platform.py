@@ -5,6 +5,10 @@ from the broker) and its MongoDB-wire server, so a scenario may stop, pause or k
 run (:meth:`Platform.run`) gets fresh databases and topics and starts, as `make up` would, the
 clients, ubl and delivery APIs and workers. The receiving side lives in this process: an SMTP
 server whose answers can be switched (accept, 4xx, down) and the local sFTP server (up/down).
+A run may also start the remote channels' fakes as processes (the Graph fake for OneDrive, the
+Clearfacts fake, both keeping what they receive under :attr:`Run.received`), their workers, and
+several workers of one role in the same consumer group (``delivery-sftp.2``), on topics made with
+as many partitions as asked (the fan-out benchmark, ``bench/bench_fanout.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -27,6 +31,7 @@ import httpx
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from portal_contracts.identity import Caller, Role, issue_token
+from portal_contracts.topics import Topics
 from portal_infra import kafka, mongodb, toxiproxy
 from portal_infra.process import free_port, spawn, stop_process
 
@@ -35,6 +40,13 @@ OFFICE = "fault-office"
 SFTP_PASSWORD = "fault-run-sftp-password-0042-must-never-leak"  # noqa: S105 - a test server's
 SECRETS_KEY = "ZmF1bHQtcnVucy1rZXktbm90LWEtc2VjcmV0LTAwMDA"  # 32 bytes, base64url
 DELIVERY_ROLES = ("planner", "scheduler", "email", "sftp")
+ALL_DELIVERY_ROLES = (*DELIVERY_ROLES, "onedrive", "clearfacts")
+# The Graph fake's one tenant and app, and the Clearfacts fake's token (test values).
+GRAPH_TENANT = "00000000-0000-4000-8000-00000000fa01"
+GRAPH_CLIENT_ID = "00000000-0000-4000-8000-00000000fa02"
+GRAPH_DRIVE = "b!fault-drive"
+GRAPH_SECRET = "fault-run-graph-client-secret-0001"  # noqa: S105 - the fake's
+CLEARFACTS_TOKEN = "fault-run-clearfacts-token-".ljust(80, "0")  # the fake's (80 characters)
 
 
 class Mailbox:
@@ -42,6 +54,7 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, bytes]] = []  # (Message-ID, raw)
+        self.received_at: list[float] = []  # time.time() of each message, in the same order
         self.mode = "accept"
         self.deferred = 0
 
@@ -52,6 +65,7 @@ class Mailbox:
         raw = envelope.original_content or b""
         parsed = message_from_bytes(raw, policy=policy.default)
         self.messages.append((str(parsed["Message-ID"]), raw))
+        self.received_at.append(time.time())
         return f"250 2.0.0 queued as F{len(self.messages)}"
 
 
@@ -66,17 +80,30 @@ class Run:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     clients: dict[str, str] = field(default_factory=dict)  # client id -> channel
+    commands: dict[str, list[str]] = field(default_factory=dict)  # the fakes', by process name
+    fake_ports: dict[str, int] = field(default_factory=dict)  # "graph", "clearfacts"
+
+    @property
+    def received(self) -> Path:
+        """Where the fakes write what they receive: ``graph/<drive>/<path>``,
+        ``clearfacts/<vat>/<uuid>-<name>``."""
+        return self.logs / "received"
+
+    def fake_url(self, fake: str) -> str:
+        return f"http://127.0.0.1:{self.fake_ports[fake]}"
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start(self, name: str) -> None:
         """Start (or restart) one process by its name: '<service>-api', '<service>-worker',
-        'delivery-<role>'."""
+        'delivery-<role>' (a second worker of a role: 'delivery-<role>.2'), or a fake's."""
         env = dict(self.env)
         if name == f"delivery-{self.platform.cut_role}":  # reaches the broker through the proxy
             env["KAFKA_BOOTSTRAP_SERVERS"] = self.platform.proxied_bootstrap
-        if name.endswith("-api"):
+        if name in self.commands:
+            command = self.commands[name]
+        elif name.endswith("-api"):
             service = name.removesuffix("-api")
             port = self.ports.setdefault(service, free_port())
             command = [
@@ -96,11 +123,17 @@ class Run:
                 "-m",
                 "portal_delivery.entrypoints.worker",
                 "--role",
-                name.removeprefix("delivery-"),
+                name.removeprefix("delivery-").partition(".")[0],
             ]
         else:
             command = ["-m", f"portal_{name.removesuffix('-worker')}.entrypoints.worker"]
         self.processes[name] = spawn([sys.executable, *command], self.logs / f"{name}.log", env=env)
+
+    def start_command(self, name: str, command: list[str]) -> None:
+        """Start a process of one's own under ``name`` (``python`` + ``command``, e.g. a pull
+        agent); :meth:`start` restarts it, :meth:`stop` ends it with the others."""
+        self.commands[name] = command
+        self.start(name)
 
     def kill(self, name: str) -> None:
         process = self.processes.pop(name)
@@ -149,6 +182,7 @@ class Platform:
     cut_role: str = "email"  # the delivery role that talks to Kafka through the proxy
     _smtp: Any = None
     _sftp: Any = None
+    _sftp_sessions: set[Any] = field(default_factory=set)
 
     @property
     def sftp_root(self) -> Path:
@@ -197,11 +231,17 @@ class Platform:
             username="portal",
             password=SFTP_PASSWORD,
             key_path=self.home / "sftp_host_key",
+            sessions=self._sftp_sessions,
         )
 
-    async def sftp_down(self) -> None:
+    async def sftp_down(self, *, drop_sessions: bool = False) -> None:
+        """Stop accepting connections; ``drop_sessions``: close the open ones too (else a
+        client's pooled session goes on working through the "outage")."""
         if self._sftp is not None:
             self._sftp.close()
+            if drop_sessions:
+                for conn in list(self._sftp_sessions):
+                    conn.abort()
             with contextlib.suppress(Exception):
                 await self._sftp.wait_closed()
             self._sftp = None
@@ -214,7 +254,21 @@ class Platform:
     # --- a run -----------------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def run(self, name: str) -> AsyncIterator[Run]:
+    async def run(
+        self,
+        name: str,
+        *,
+        roles: Sequence[str] = DELIVERY_ROLES,
+        workers: Mapping[str, int] | None = None,
+        clearfacts_vats: Sequence[str] = (),
+        partitions: int | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[Run]:
+        """``roles``: the delivery roles started (with "onedrive" or "clearfacts", its fake
+        too; ``clearfacts_vats``: the administrations its token may upload to); ``workers``:
+        how many processes of a role (default 1); ``partitions``: the run's topics are made
+        with that many before anything starts (else the broker's default, 3, on first use);
+        ``env``: more environment for every process."""
         run_id = f"{name}-{uuid.uuid4().hex[:6]}"
         env = {
             **os.environ,
@@ -244,8 +298,10 @@ class Platform:
             "DELIVERY_RETRY_CAP_S": "15",
             "DELIVERY_BREAKER_OPEN_S": "5",
             "DELIVERY_BREAKER_OPEN_MAX_S": "20",
+            **(env or {}),
         }
         self.mailbox.messages.clear()
+        self.mailbox.received_at.clear()
         for path in (
             sorted(self.sftp_root.rglob("*"), reverse=True) if self.sftp_root.exists() else []
         ):
@@ -253,13 +309,24 @@ class Platform:
         logs = self.home / "logs" / run_id
         logs.mkdir(parents=True)
         run = Run(self, run_id, env, logs)
+        if partitions is not None:
+            await kafka_topics(
+                self.kafka_node.bootstrap, Topics(env["PORTAL_TOPIC_PREFIX"]), partitions
+            )
+        fakes = _fakes(run, roles, clearfacts_vats)
+        delivery = [
+            f"delivery-{r}" + (f".{n}" if n > 1 else "")
+            for r in roles
+            for n in range(1, (workers or {}).get(r, 1) + 1)
+        ]
         for process in (
+            *fakes,
             "clients-api",
             "clients-worker",
             "ubl-api",
             "ubl-worker",
             "delivery-api",
-            *(f"delivery-{r}" for r in DELIVERY_ROLES),
+            *delivery,
         ):
             run.start(process)
         try:
@@ -267,6 +334,53 @@ class Platform:
             yield run
         finally:
             run.stop()
+
+
+def _fakes(run: Run, roles: Sequence[str], clearfacts_vats: Sequence[str]) -> list[str]:
+    """The fakes the run's remote channels deliver to, as processes, and the workers' settings
+    pointing at them."""
+    started = []
+    if "onedrive" in roles:
+        port = run.fake_ports["graph"] = free_port()
+        run.env |= {
+            "DELIVERY_GRAPH_URL": f"http://127.0.0.1:{port}/v1.0",
+            "DELIVERY_GRAPH_LOGIN_URL": f"http://127.0.0.1:{port}",
+            "GRAPH_FAKE_CLIENT_SECRET": GRAPH_SECRET,
+        }
+        run.commands["graph-fake"] = [
+            "-m", "portal_delivery.entrypoints.graph_fake", "--port", str(port),
+            "--root", str(run.received / "graph"), "--tenant", GRAPH_TENANT,
+            "--client-id", GRAPH_CLIENT_ID, "--drive", GRAPH_DRIVE,
+        ]  # fmt: skip
+        started.append("graph-fake")
+    if "clearfacts" in roles:
+        port = run.fake_ports["clearfacts"] = free_port()
+        run.env |= {
+            "DELIVERY_CLEARFACTS_URL": f"http://127.0.0.1:{port}/graphql",
+            "CLEARFACTS_FAKE_TOKEN": CLEARFACTS_TOKEN,
+        }
+        run.commands["clearfacts-fake"] = [
+            "-m", "portal_delivery.entrypoints.clearfacts_fake", "--port", str(port),
+            "--root", str(run.received / "clearfacts"),
+            *(a for vat in clearfacts_vats for a in ("--vat", vat)),
+        ]  # fmt: skip
+        started.append("clearfacts-fake")
+    return started
+
+
+async def kafka_topics(bootstrap: str, topics: Topics, partitions: int) -> None:
+    """Make every topic of ``topics`` (and its dead-letter twin) with ``partitions``."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [n for t in topics.all() for n in (t, topics.dead_letter(t))]
+        await admin.create_topics(
+            [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names]
+        )
+    finally:
+        await admin.close()
 
 
 async def start_platform(home: Path) -> Platform:
