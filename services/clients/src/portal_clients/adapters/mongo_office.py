@@ -157,10 +157,12 @@ class MongoConnectionNames:
             "version": version,
             "connections": [{"name": n, "kind": k.value} for n, k in sorted(connections.items())],
         }
+        newer = {"_id": office_id, "version": {"$lt": version}}
         try:
-            saved = await self.collection.update_one(
-                {"_id": office_id, "version": {"$lt": version}}, {"$set": body}, upsert=True
-            )
+            saved = await self.collection.update_one(newer, {"$set": body}, upsert=True)
         except DuplicateKeyError:
-            return False  # a version as new is stored: the filter missed, the upsert collided
+            # The filter missed and the upsert collided: a version as new is stored, or another
+            # first list was inserted at this moment — then this one may still be newer.
+            saved = await self.collection.update_one(newer, {"$set": body})
+            return bool(saved.modified_count)
         return bool(saved.modified_count or saved.upserted_id is not None)
