@@ -37,6 +37,7 @@ from portal_infra.faults.platform import (
     Platform,
     Run,
 )
+from portal_infra.faults.scenarios import client_form
 
 CHANNELS = ("email", "sftp", "onedrive", "clearfacts", "agent", "manual")
 DELIVERED = tuple(c for c in CHANNELS if c != "manual")
@@ -154,23 +155,7 @@ async def _add_client(
     integration: dict[str, Any] = {"target": _target(channel, n, run.run_id)}
     if channel != "manual":
         integration |= {"timing": {"when": "immediately"}, "accounting_software": SOFTWARE[channel]}
-    form = {
-        "company": {
-            "vat_number": f"BE{vat_digits(n)}",
-            "name": f"Client {n}",
-            "vat_frequency": "quarterly",
-            "subscription_mode": "full_follow_up",
-        },
-        "user": {
-            "first_name": "An",
-            "last_name": "Peeters",
-            "email": f"an{n}@client-{run.run_id}.be",
-            "mobile_phone": "0470 12 34 56",
-            "language": "nl",
-        },
-        "bank_accounts": ["BE68 5390 0754 7034"],
-        "integration": integration,
-    }
+    form = client_form(n, run.run_id, vat_digits(n), integration)
     return await http.post(
         run.url("clients") + "/v1/clients?skip_vat_check=true",
         headers=work.headers(office),

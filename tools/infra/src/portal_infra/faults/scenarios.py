@@ -206,27 +206,12 @@ async def _add_clients(run: Run, count: int, start: int = 0) -> None:
             )
             base = 4_000_000 + (hash(run.run_id) % 500_000) * 10 + n
             vat = f"{base:08d}{97 - base % 97:02d}"
-            form = {
-                "company": {
-                    "vat_number": f"BE{vat}",
-                    "name": f"Client {n}",
-                    "vat_frequency": "quarterly",
-                    "subscription_mode": "full_follow_up",
-                },
-                "user": {
-                    "first_name": "An",
-                    "last_name": "Peeters",
-                    "email": f"an{n}@client-{run.run_id}.be",
-                    "mobile_phone": "0470 12 34 56",
-                    "language": "nl",
-                },
-                "bank_accounts": ["BE68 5390 0754 7034"],
-                "integration": {
-                    "target": target,
-                    "timing": {"when": "immediately"},
-                    "accounting_software": "yuki" if channel == "email" else "winbooks",
-                },
+            integration = {
+                "target": target,
+                "timing": {"when": "immediately"},
+                "accounting_software": "yuki" if channel == "email" else "winbooks",
             }
+            form = client_form(n, run.run_id, vat, integration)
             add = functools.partial(
                 http.post,
                 run.url("clients") + "/v1/clients?skip_vat_check=true",
@@ -235,6 +220,27 @@ async def _add_clients(run: Run, count: int, start: int = 0) -> None:
             )
             answer = await _retrying(add)
             run.clients[answer.json()["client_id"]] = channel
+
+
+def client_form(n: int, run_id: str, vat: str, integration: dict[str, Any]) -> dict[str, Any]:
+    """The n-th client of a run as the clients API takes it (the fan-out bench adds the same)."""
+    return {
+        "company": {
+            "vat_number": f"BE{vat}",
+            "name": f"Client {n}",
+            "vat_frequency": "quarterly",
+            "subscription_mode": "full_follow_up",
+        },
+        "user": {
+            "first_name": "An",
+            "last_name": "Peeters",
+            "email": f"an{n}@client-{run_id}.be",
+            "mobile_phone": "0470 12 34 56",
+            "language": "nl",
+        },
+        "bank_accounts": ["BE68 5390 0754 7034"],
+        "integration": integration,
+    }
 
 
 async def _retrying(
