@@ -66,6 +66,23 @@ class Stack:
             f"{service}-worker", [sys.executable, "-m", f"portal_{service}.entrypoints.worker"]
         )
 
+    def start_mail_catcher(self, mail_dir: Path) -> int:
+        """The SMTP catcher invitations send to (its .eml files in ``mail_dir``); its port."""
+        port = free_port()
+        module = "portal_invitations.entrypoints.mail_catcher"
+        self._spawn(
+            "smtp-catcher", ["python", "-m", module, "--port", str(port), "--dir", str(mail_dir)]
+        )
+        self.env.update(
+            {
+                "INVITATIONS_SMTP_HOST": "127.0.0.1",
+                "INVITATIONS_SMTP_PORT": str(port),
+                "INVITATIONS_SEND_POLL_INTERVAL_S": "0.2",
+                "INVITATIONS_ACCEPT_URL": "https://app.example.test/invitation?token={token}",
+            }
+        )
+        return port
+
     def _spawn(self, name: str, command: list[str]) -> None:
         self.processes[name] = spawn(command, self.logs / f"{name}.log", env=self.env)
 

@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 from portal_importer.samples import client_row
-from portal_infra.process import free_port
 from portal_infra.pytest_plugin import wait_for_port
 from tests.e2e.conftest import Stack, bearer, poll
 from tests.e2e.test_import_creates_clients import OFFICE, XLSX, fill
@@ -34,27 +33,8 @@ def text_part(message: Message) -> str:
 async def test_invite_right_away_then_accept_makes_the_client_active(
     stack: Stack, http: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    mail_dir, smtp_port = tmp_path / "mail", free_port()
-    stack._spawn(
-        "smtp-catcher",
-        [
-            "python",
-            "-m",
-            "portal_invitations.entrypoints.mail_catcher",
-            "--port",
-            str(smtp_port),
-            "--dir",
-            str(mail_dir),
-        ],
-    )
-    stack.env.update(
-        {
-            "INVITATIONS_SMTP_HOST": "127.0.0.1",
-            "INVITATIONS_SMTP_PORT": str(smtp_port),
-            "INVITATIONS_SEND_POLL_INTERVAL_S": "0.2",
-            "INVITATIONS_ACCEPT_URL": "https://app.example.test/invitation?token={token}",
-        }
-    )
+    mail_dir = tmp_path / "mail"
+    smtp_port = stack.start_mail_catcher(mail_dir)
     stack.start_api("clients")
     stack.start_worker("clients")
     stack.env["IMPORTER_CLIENTS_URL"] = stack.url("clients")

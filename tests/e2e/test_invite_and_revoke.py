@@ -19,7 +19,6 @@ import httpx
 import pytest
 
 from portal_clients.testing.samples import client_form
-from portal_infra.process import free_port
 from portal_infra.pytest_plugin import wait_for_port
 from tests.e2e.conftest import Stack, bearer, poll
 from tests.e2e.test_invite_and_accept import text_part
@@ -30,27 +29,7 @@ OFFICE = "office-revoke"
 
 
 async def _start(stack: Stack, mail_dir: Path) -> None:
-    smtp_port = free_port()
-    stack._spawn(
-        "smtp-catcher",
-        [
-            "python",
-            "-m",
-            "portal_invitations.entrypoints.mail_catcher",
-            "--port",
-            str(smtp_port),
-            "--dir",
-            str(mail_dir),
-        ],
-    )
-    stack.env.update(
-        {
-            "INVITATIONS_SMTP_HOST": "127.0.0.1",
-            "INVITATIONS_SMTP_PORT": str(smtp_port),
-            "INVITATIONS_SEND_POLL_INTERVAL_S": "0.2",
-            "INVITATIONS_ACCEPT_URL": "https://app.example.test/invitation?token={token}",
-        }
-    )
+    smtp_port = stack.start_mail_catcher(mail_dir)
     for service in ("clients", "invitations"):
         stack.start_api(service)
         stack.start_worker(service)
