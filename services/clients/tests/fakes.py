@@ -120,6 +120,7 @@ class FakeClients:
             and (query.statuses is None or client.status in query.statuses)
             and (query.groups is None or client.data.group_id in query.groups)
             and query.subscription_mode in (None, client.data.company.subscription_mode)
+            and query.transfer_method in (None, client.data.integration.target.kind)
             and all(any(w.startswith(prefix + t) for w in words) for t in search_terms(query.text))
         )
 

@@ -157,6 +157,9 @@ class ClientLine(BaseModel):
     version: int
     created_at: datetime
     invitation: InvitationOut | None = None
+    transfer_method: TransferMethod = Field(
+        TransferMethod.MANUAL, description="how the client's documents reach the office"
+    )
     group_name: str | None = Field(None, description="the group's name (None: a deleted group)")
     actions: list[Action] = Field(
         default_factory=list, description="what may be done now: invite, resend, revoke, activate"
