@@ -26,7 +26,7 @@ from portal_contracts.delivery import (
 from portal_contracts.documents import DocumentReady
 from portal_contracts.envelope import Envelope
 from portal_contracts.imports import ImportCommitted, ImportRejected, ImportValidated
-from portal_contracts.office import OfficeSettingsChanged
+from portal_contracts.office import OfficeProfileChanged, OfficeSettingsChanged
 from portal_contracts.values import TransferMethod
 
 EVENTS: tuple[type[Envelope[Any]], ...] = (
@@ -45,6 +45,7 @@ EVENTS: tuple[type[Envelope[Any]], ...] = (
     DeliveryRequested,
     ConnectionsChanged,
     OfficeSettingsChanged,
+    OfficeProfileChanged,
 )
 
 _BASE_NAMES: dict[str, str] = {
@@ -62,6 +63,7 @@ _BASE_NAMES: dict[str, str] = {
     "DeliveryFailed": "portal.delivery.delivery-failed.v1",
     "ConnectionsChanged": "portal.delivery.connections-changed.v1",
     "OfficeSettingsChanged": "portal.clients.office-settings-changed.v1",
+    "OfficeProfileChanged": "portal.clients.office-profile-changed.v1",
 }
 # DeliveryRequested has one topic per channel (one consumer group and Deployment each, so a slow
 # or dead channel only grows its own lag): see Topics.delivery_request.

@@ -21,7 +21,7 @@ from portal_clients.domain.invitation import (
 )
 from portal_clients.domain.listing import ClientSummary
 from portal_clients.domain.model import Client
-from portal_clients.domain.office import Group, OfficeSettings
+from portal_clients.domain.office import Group, OfficeProfile, OfficeSettings
 from portal_contracts.clients import ClientSnapshot, Timing, VatCheck
 from portal_contracts.values import (
     AccountingSoftware,
@@ -234,6 +234,13 @@ class SettingsOut(BaseModel):
     connections: list[ConnectionOut] | None = None
 
 
+class ProfileOut(BaseModel):
+    profile: OfficeProfile | None = Field(
+        description="None until an admin saves it (e-mails then name no office)"
+    )
+    version: int
+
+
 __all__ = [
     "AccountingSoftware",
     "AvailabilityIn",
@@ -244,7 +251,9 @@ __all__ = [
     "ClientPublic",
     "GroupIn",
     "GroupOut",
+    "OfficeProfile",
     "OfficeSettings",
+    "ProfileOut",
     "SettingsOut",
     "StaffIn",
     "Timing",
