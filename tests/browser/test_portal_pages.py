@@ -112,6 +112,15 @@ async def test_admin_adds_invites_and_the_client_onboards(browser: Any, portal: 
     office = f"office-{seed}"
     page = await sign_in(browser, portal, office=office, user="admin@office")
     await shot(page, portal, "01-dashboard")
+    # The office's profile, saved in clients, reaches invitations by OfficeProfileChanged:
+    # the onboarding page below names the office.
+    await page.goto(f"{portal.url}/settings")
+    profile = page.locator("form.profile")
+    await profile.locator("[name=name]").fill(f"Fiduciaire {seed}")
+    await profile.locator("[name=sender_name]").fill(f"Fiduciaire {seed} via OkiOki")
+    await profile.locator("button[type=submit]").click()
+    await page.locator("p.notice").wait_for()
+    await page.goto(f"{portal.url}/")
     await page.click("text=+ Ajouter client")
     await page.wait_for_url("**/clients/new")
     await shot(page, portal, "02-add-client-form")
@@ -147,6 +156,7 @@ async def test_admin_adds_invites_and_the_client_onboards(browser: Any, portal: 
     onboarding = await client.new_page()
     await onboarding.goto(link.group(0))
     await onboarding.locator("[data-office]").wait_for()
+    assert f"Fiduciaire {seed}" in await onboarding.inner_text("[data-office]")
     await shot(onboarding, portal, "06-onboarding")
     await onboarding.fill("#f-password", "Un-mot-de-passe-solide-2026")
     await onboarding.fill("#f-password2", "Un-mot-de-passe-solide-2026")

@@ -278,6 +278,44 @@ def clients() -> Table:
             Row("staff", 403, "forbidden", headers={**staff_token(), **star}, body={"json": {}}),
             *if_match({"json": {}}),
         ],
+        ("clients", "GET", "/v1/office/profile"): tokens(),
+        ("clients", "PUT", "/v1/office/profile"): [
+            *tokens(),
+            *too_big(),
+            *json_shape("name", {"languages": ["fr"], "name": 7}),
+            Row(
+                "crlf-in-name",
+                422,
+                "validation",
+                headers={**bearer(), **star},
+                body={"json": {"name": "Acme\r\nBcc: x@y.z", "languages": ["fr"]}},
+                field="name",
+            ),
+            Row(
+                "lf-in-sender-name",
+                422,
+                "validation",
+                headers={**bearer(), **star},
+                body={"json": {"name": "Acme", "languages": ["fr"], "sender_name": "A\nB"}},
+                field="sender_name",
+            ),
+            Row(
+                "no-language",
+                422,
+                "validation",
+                headers={**bearer(), **star},
+                body={"json": {"name": "Acme", "languages": []}},
+                field="languages",
+            ),
+            Row(
+                "staff",
+                403,
+                "forbidden",
+                headers={**staff_token(), **star},
+                body={"json": {"name": "Mine", "languages": ["nl"]}},
+            ),
+            *if_match({"json": {"name": "Acme", "languages": ["fr"]}}),
+        ],
         ("clients", "GET", "/v1/staff/{user_id}/groups"): [
             *tokens(),
             Row("staff-asks-for-another", 403, "forbidden", headers=staff_token()),
@@ -456,27 +494,6 @@ def invitations() -> Table:
         ],
         ("invitations", "GET", "/v1/invitations/password-policy"): [
             Row("junk-query", 200, None, headers={}, query="lang=..%2F..%2Fetc%00"),
-        ],
-        ("invitations", "GET", "/v1/office/name"): tokens(),
-        ("invitations", "PUT", "/v1/office/name"): [
-            *tokens(),
-            *too_big(),
-            *json_shape("name", {"name": 7}),
-            Row(
-                "crlf-in-name",
-                422,
-                "mail.header_injection",
-                body={"json": {"name": "Acme\r\nBcc: x@y.z"}},
-                field="name",
-            ),
-            Row(
-                "lf-in-name",
-                422,
-                "mail.header_injection",
-                body={"json": {"name": "Acme\nSubject: x"}},
-                field="name",
-            ),
-            Row("staff", 403, "forbidden", headers=staff_token(), body={"json": {"name": "Mine"}}),
         ],
     }
 

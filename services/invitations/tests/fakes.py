@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from portal_invitations.adapters.invitation_mail import Sender, compose
 from portal_invitations.domain.events import DomainEvent
 from portal_invitations.domain.model import ClientAccess, Invitation
+from portal_invitations.domain.office import OfficeProfile
 from portal_invitations.domain.sending import RetryPolicy
 from portal_invitations.ports import Conflict, MailRefused, Reservation
 from portal_invitations.service.deps import Deps, SendingRules
@@ -88,12 +89,19 @@ class FakeClientAccess:
 @dataclass
 class FakeOffices:
     names: dict[str, str] = field(default_factory=dict)
+    kept: dict[str, tuple[int, OfficeProfile]] = field(default_factory=dict)
 
-    async def name_of(self, office_id: str) -> str | None:
-        return self.names.get(office_id)
+    async def profile_of(self, office_id: str) -> OfficeProfile | None:
+        if office_id in self.kept:
+            return self.kept[office_id][1]
+        name = self.names.get(office_id)
+        return OfficeProfile(name) if name else None
 
-    async def set_name(self, office_id: str, name: str) -> None:
-        self.names[office_id] = name
+    async def remember(self, office_id: str, version: int, profile: OfficeProfile) -> bool:
+        if office_id in self.kept and self.kept[office_id][0] >= version:
+            return False
+        self.kept[office_id] = (version, profile)
+        return True
 
 
 @dataclass
@@ -150,7 +158,7 @@ class FixedClock:
 
 
 def _compose(
-    access: ClientAccess, inv: Invitation, token: str, office: str | None, now: datetime
+    access: ClientAccess, inv: Invitation, token: str, office: OfficeProfile | None, now: datetime
 ) -> EmailMessage:
     return compose(access, inv, token, office, SENDER, now)
 

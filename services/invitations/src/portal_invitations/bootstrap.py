@@ -14,7 +14,7 @@ from portal_invitations.adapters.mongo import (
     ATTEMPTS,
     QUOTAS,
     MongoFailedAttempts,
-    MongoOfficeNames,
+    MongoOfficeProfiles,
     MongoOfficeQuota,
     create_ttl_index,
 )
@@ -22,6 +22,7 @@ from portal_invitations.adapters.passwords import Argon2Hasher
 from portal_invitations.adapters.smtp import SmtpMailer, SmtpRelay
 from portal_invitations.config import Settings
 from portal_invitations.domain.model import ClientAccess, Invitation
+from portal_invitations.domain.office import OfficeProfile
 from portal_invitations.ports import Compose
 from portal_invitations.service.deps import Deps, SendingRules
 from portal_invitations.service.sender import InvitationSender
@@ -60,7 +61,11 @@ def composer(settings: Settings) -> Compose:
     identity = mail_sender_identity(settings)
 
     def compose(
-        access: ClientAccess, inv: Invitation, token: str, office: str | None, now: datetime
+        access: ClientAccess,
+        inv: Invitation,
+        token: str,
+        office: OfficeProfile | None,
+        now: datetime,
     ) -> EmailMessage:
         return invitation_mail.compose(access, inv, token, office, identity, now)
 
@@ -99,7 +104,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Service:
     deps = Deps(
         access=store,
         to_send=store,
-        offices=MongoOfficeNames(db, settings.office_names),
+        offices=MongoOfficeProfiles(db, settings.office_names),
         quota=MongoOfficeQuota(db, settings.office_hourly_limit),
         mailer=SmtpMailer(smtp_relay(settings)),
         compose=composer(settings),

@@ -10,9 +10,10 @@ from email.message import EmailMessage
 from typing import Protocol
 
 from portal_invitations.domain.model import ClientAccess, Invitation
+from portal_invitations.domain.office import OfficeProfile
 
 # The e-mail of one attempt: (client, invitation, clear token, office name, now) -> message.
-Compose = Callable[[ClientAccess, Invitation, str, str | None, datetime], EmailMessage]
+Compose = Callable[[ClientAccess, Invitation, str, OfficeProfile | None, datetime], EmailMessage]
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,12 @@ class InvitationsToSend(Protocol):
         """The office's invitations due ``now`` wait until ``until`` (its quota reopens)."""
 
 
-class OfficeNames(Protocol):
-    async def name_of(self, office_id: str) -> str | None: ...
+class OfficeProfiles(Protocol):
+    async def profile_of(self, office_id: str) -> OfficeProfile | None:
+        """The newest profile clients announced; None before the office saved one."""
 
-    async def set_name(self, office_id: str, name: str) -> None: ...
+    async def remember(self, office_id: str, version: int, profile: OfficeProfile) -> bool:
+        """Keep ``profile`` unless a version at least as new is kept (False: ignored)."""
 
 
 class OfficeQuota(Protocol):

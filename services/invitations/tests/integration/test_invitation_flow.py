@@ -10,6 +10,10 @@ from typing import Any
 
 import pytest
 
+from portal_invitations.domain.office import OfficeProfile
+from portal_invitations.service.commands import RememberOfficeProfile
+from portal_invitations.service.handlers import remember_office_profile
+
 from ..support import bearer, client_created, client_updated, token_in
 
 pytestmark = pytest.mark.integration
@@ -318,24 +322,32 @@ async def test_the_office_limit_delays_and_never_drops(make_harness: Any) -> Non
     ]
 
 
-async def test_the_office_name_is_set_by_an_admin(make_harness: Any) -> None:
+async def test_the_office_profile_from_clients_names_the_e_mail_and_its_sender(
+    make_harness: Any,
+) -> None:
+    """OfficeProfileChanged (newest version kept, an older or repeated one ignored) gives the
+    e-mail its office name and its From display name; invitations has no office endpoint."""
     h = await make_harness()
-    staff = bearer("office-c", role="staff")
-    assert (
-        await h.http.put("/v1/office/name", json={"name": "X"}, headers=staff)
-    ).status_code == 403
-    bad = await h.http.put(
-        "/v1/office/name", json={"name": "X\r\nBcc: y"}, headers=bearer("office-c")
+    offices = h.service.deps.offices
+
+    async def remember(version: int, name: str, sender: str | None = None) -> bool:
+        cmd = RememberOfficeProfile("office-c", version, OfficeProfile(name, sender, ("fr",)))
+        return bool(await remember_office_profile(cmd, h.service.deps))
+
+    assert await offices.profile_of("office-c") is None
+    assert await remember(2, "Cabinet Lemaire", "Lemaire via OkiOki")
+    assert not await remember(1, "Ancien nom")  # late and older
+    assert not await remember(2, "Cabinet Lemaire", "Lemaire via OkiOki")  # redelivered
+    assert await offices.profile_of("office-c") == OfficeProfile(
+        "Cabinet Lemaire", "Lemaire via OkiOki", ("fr",)
     )
-    assert bad.status_code == 422
-    ok = await h.http.put(
-        "/v1/office/name", json={"name": "Cabinet Lemaire"}, headers=bearer("office-c")
-    )
-    assert ok.status_code == 200
     await h.record(client_created("office-c", "c-9", invite=True))
     await h.send_due()
     (received,) = await h.smtp.handler.wait_for(1)
     assert str(received.message["Subject"]).startswith("Cabinet Lemaire vous invite")
+    assert received.message["From"].addresses[0].display_name == "Lemaire via OkiOki"
+    gone = await h.http.put("/v1/office/name", json={"name": "X"}, headers=bearer("office-c"))
+    assert gone.status_code == 404
 
 
 async def link(h: Any, token: str) -> dict[str, Any]:

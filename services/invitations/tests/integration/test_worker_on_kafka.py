@@ -12,7 +12,9 @@ from aiokafka import AIOKafkaConsumer
 
 from portal_contracts.broker import build_broker, publish_event
 from portal_contracts.clients import ClientActivated, ClientCreated, ClientInvited
+from portal_contracts.office import OfficeProfileChanged, OfficeProfileChangedPayload
 from portal_contracts.topics import Topics
+from portal_contracts.values import Language
 from portal_invitations.entrypoints.worker import create_worker
 
 from ..support import client_created, token_in
@@ -156,3 +158,49 @@ async def events_on_raw(kafka: str, topic: str, count: int, within_s: float = 40
     finally:
         await consumer.stop()
     return found
+
+
+async def test_office_profile_changed_on_the_broker_names_the_office(
+    make_harness: Any, kafka_bootstrap: str, topics: Topics, group_id: str, clock: Any
+) -> None:
+    """The worker keeps the newest OfficeProfileChanged from clients (a late older one and a
+    record nobody can read change nothing; the latter is set aside)."""
+    clock.follow_real_time()
+    h = await make_harness(kafka=kafka_bootstrap, prefix=topics.prefix, consumer_group=group_id)
+    producer = build_broker(kafka_bootstrap, client_id="test-clients-service")
+    await producer.start()
+
+    def changed(version: int, name: str) -> OfficeProfileChanged:
+        payload = OfficeProfileChangedPayload(
+            version=version, name=name, languages=[Language.NL], sender_name=f"{name} via OkiOki"
+        )
+        return OfficeProfileChanged.new(office_id="office-p", payload=payload)
+
+    try:
+        await publish_event(producer, topics, changed(2, "Kantoor Peeters"))
+        await publish_event(producer, topics, changed(1, "Oude naam"))
+        await producer.publish(b"{not json", topic=topics.of(OfficeProfileChanged), key=b"x")
+        await publish_event(producer, topics, changed(3, "Kantoor Peeters & Co"))
+        worker = create_worker(h.service)
+        await worker.start()
+        try:
+            profile = await _newest_profile(h, "office-p", "Kantoor Peeters & Co")
+            assert profile.sender_name == "Kantoor Peeters & Co via OkiOki"
+            assert profile.languages == ("nl",)
+            (poison,) = await events_on_raw(
+                kafka_bootstrap, topics.of(OfficeProfileChanged) + ".dlt", 1
+            )
+            assert poison.value == b"{not json"
+        finally:
+            await worker.stop()
+    finally:
+        await producer.stop()
+
+
+async def _newest_profile(h: Any, office_id: str, name: str, within_s: float = 60.0) -> Any:
+    async with asyncio.timeout(within_s):
+        while True:
+            profile = await h.service.deps.offices.profile_of(office_id)
+            if profile is not None and profile.name == name:
+                return profile
+            await asyncio.sleep(0.1)

@@ -12,6 +12,7 @@ import pytest
 from portal_invitations.adapters.invitation_mail import Sender, compose, message_id
 from portal_invitations.domain.errors import HeaderInjection
 from portal_invitations.domain.model import ClientAccess, ClientProfile, Invitation
+from portal_invitations.domain.office import OfficeProfile
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SENDER = Sender(
@@ -69,7 +70,7 @@ def test_the_e_mail_speaks_the_client_s_language(
     language: str, subject: str, cta: str, expiry: str
 ) -> None:
     client, inv = access(language)
-    message = compose(client, inv, TOKEN, "Fiduciaire Dupont", SENDER, NOW)
+    message = compose(client, inv, TOKEN, OfficeProfile("Fiduciaire Dupont"), SENDER, NOW)
     assert str(message["Subject"]).startswith(subject)
     assert message["Content-Language"] == language
     text, html = parts(message)
@@ -85,7 +86,7 @@ def test_the_e_mail_speaks_the_client_s_language(
 
 def test_no_tracking_and_no_remote_resources() -> None:
     client, inv = access()
-    _, html = parts(compose(client, inv, TOKEN, "Fiduciaire Dupont", SENDER, NOW))
+    _, html = parts(compose(client, inv, TOKEN, OfficeProfile("Fiduciaire Dupont"), SENDER, NOW))
     lowered = html.lower()
     assert "<img" not in lowered
     assert "<script" not in lowered
@@ -95,7 +96,7 @@ def test_no_tracking_and_no_remote_resources() -> None:
 
 def test_names_are_escaped_in_html() -> None:
     client, inv = access(first_name="<b>Marie</b>")
-    text, html = parts(compose(client, inv, TOKEN, "A & B <Fidu>", SENDER, NOW))
+    text, html = parts(compose(client, inv, TOKEN, OfficeProfile("A & B <Fidu>"), SENDER, NOW))
     assert "&lt;b&gt;Marie&lt;/b&gt;" in html
     assert "A &amp; B &lt;Fidu&gt;" in html
     assert "<b>Marie</b>" in text  # the plain-text part is not HTML: nothing to escape
@@ -109,11 +110,25 @@ def test_an_unknown_office_gets_a_neutral_name() -> None:
 
 def test_headers_and_deterministic_message_id() -> None:
     client, inv = access()
-    message = compose(client, inv, TOKEN, "Fiduciaire Dupont", SENDER, NOW)
+    message = compose(client, inv, TOKEN, OfficeProfile("Fiduciaire Dupont"), SENDER, NOW)
     assert message["Message-ID"] == message_id("inv-1", "portal.example")
     assert message["Message-ID"] == compose(client, inv, "other", None, SENDER, NOW)["Message-ID"]
     assert message["To"].addresses[0].addr_spec == "marie@example.be"
     assert message["From"].addresses[0].addr_spec == "no-reply@portal.example"
+    assert message["From"].addresses[0].display_name == "Fiduciaire Dupont"  # the office's name
+    neutral = compose(client, inv, TOKEN, None, SENDER, NOW)["From"].addresses[0]
+    assert neutral.display_name == SENDER.name  # no profile yet: the platform's name
+
+
+def test_the_office_s_sender_name_is_the_from_display_name_and_is_checked() -> None:
+    client, inv = access()
+    office = OfficeProfile("Fiduciaire Dupont", "Dupont via OkiOki")
+    message = compose(client, inv, TOKEN, office, SENDER, NOW)
+    assert message["From"].addresses[0].display_name == "Dupont via OkiOki"
+    assert str(message["Subject"]).startswith("Fiduciaire Dupont")
+    with pytest.raises(HeaderInjection) as caught:
+        compose(client, inv, TOKEN, OfficeProfile("Fidu", "X\r\nBcc: y@evil.example"), SENDER, NOW)
+    assert caught.value.field == "office.sender_name"
 
 
 @pytest.mark.parametrize(
@@ -123,13 +138,14 @@ def test_headers_and_deterministic_message_id() -> None:
         ({"last_name": "Dubois\n"}, "Fidu", "user.last_name"),
         ({}, "Fidu\r\nBcc: x@evil.example", "office.name"),
     ],
+    ids=["first name", "last name", "office name"],
 )
 def test_header_injection_is_refused_before_a_message_exists(
     changes: dict[str, str], office: str, field: str
 ) -> None:
     client, inv = access(**changes)
     with pytest.raises(HeaderInjection) as caught:
-        compose(client, inv, TOKEN, office, SENDER, NOW)
+        compose(client, inv, TOKEN, OfficeProfile(office), SENDER, NOW)
     assert caught.value.field == field
 
 
@@ -137,4 +153,4 @@ def test_a_line_break_in_the_address_is_refused() -> None:
     client, inv = access()
     inv.email = "marie@example.be\r\nBcc: x@evil.example"
     with pytest.raises(HeaderInjection):
-        compose(client, inv, TOKEN, "Fidu", SENDER, NOW)
+        compose(client, inv, TOKEN, OfficeProfile("Fidu"), SENDER, NOW)

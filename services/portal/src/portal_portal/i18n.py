@@ -470,6 +470,14 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Medewerkers (id's, gescheiden door komma's)",
         "Staff (user ids, comma-separated)",
     ),
+    "settings.office_profile": ("Profil du bureau", "Profiel van het kantoor", "Office profile"),
+    "settings.sender_name": (
+        "Nom d'expéditeur des e-mails (vide : le nom du bureau)",
+        "Afzendernaam van de e-mails (leeg: de naam van het kantoor)",
+        "Sender name of e-mails (empty: the office's name)",
+    ),
+    "settings.default_language": ("Langue par défaut", "Standaardtaal", "Default language"),
+    "settings.languages": ("Langues du bureau", "Talen van het kantoor", "The office's languages"),
     "settings.office_name": (
         "Nom du bureau (affiché aux clients invités)",
         "Naam van het kantoor (getoond aan uitgenodigde klanten)",

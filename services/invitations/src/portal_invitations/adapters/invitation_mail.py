@@ -26,6 +26,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from portal_invitations.adapters.mail_texts import MONTHS, TEXTS
 from portal_invitations.domain.headers import refuse_line_breaks
 from portal_invitations.domain.model import ClientAccess, Invitation
+from portal_invitations.domain.office import OfficeProfile
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 DEFAULT_LANGUAGE = "fr"
@@ -146,7 +147,7 @@ def compose(
     access: ClientAccess,
     invitation: Invitation,
     token: str,
-    office: str | None,
+    office: OfficeProfile | None,
     sender: Sender,
     now: datetime,
 ) -> EmailMessage:
@@ -157,7 +158,7 @@ def compose(
     rendered = render(
         lang=profile.language,
         first_name=profile.first_name,
-        office=office,
+        office=office.name if office else None,
         link=accept_link(sender.accept_url, token),
         expires_at=invitation.expires_at,
     )
@@ -167,7 +168,8 @@ def compose(
             "user.first_name": profile.first_name,
             "user.last_name": profile.last_name,
             "user.email": invitation.email,
-            "office.name": office,
+            "office.name": office.name if office else None,
+            "office.sender_name": office.sender_name if office else None,
             "subject": rendered.subject,
             "sender.name": sender.name,
             "sender.address": sender.address,
@@ -175,7 +177,9 @@ def compose(
     )
     message = EmailMessage(policy=POLICY)
     message["Subject"] = rendered.subject
-    message["From"] = _mailbox(sender.name, sender.address)
+    # From: the office's sender name (or its name) on the platform's address, so the client
+    # sees who invites them; the platform's name while the office has no profile.
+    message["From"] = _mailbox(office.sends_as if office else sender.name, sender.address)
     message["To"] = Address(display_name=to_name, addr_spec=invitation.email)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(invitation.invitation_id, sender.message_id_domain)

@@ -1,4 +1,4 @@
-"""MongoDB adapters beside the client documents: office names, the per-office hourly quota and
+"""MongoDB adapters beside the client documents: office profiles, the per-office hourly quota and
 the acceptance attempt counters. Counters are single documents changed by an atomic ``$inc``
 (upserted per window) and removed by a TTL index once their window is over."""
 
@@ -12,6 +12,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from portal_invitations.domain.office import OfficeProfile
 from portal_invitations.domain.sending import hour_window, sliding_estimate, window_start
 from portal_invitations.ports import Reservation
 
@@ -27,19 +28,39 @@ async def create_ttl_index(collection: AsyncCollection[Document]) -> None:
     await collection.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0)
 
 
-class MongoOfficeNames:
-    """Office names set through the admin endpoint, over defaults from the settings."""
+class MongoOfficeProfiles:
+    """``offices``: one document per office, the newest OfficeProfileChanged kept (its
+    ``version``). An older or repeated event matches nothing: the filter asks for a lower
+    version, and the upsert's E11000 on ``_id`` means a newer one is stored. ``defaults``
+    (settings) name offices that never saved a profile: a development stack's seed."""
 
     def __init__(self, db: AsyncDatabase[Document], defaults: dict[str, str]) -> None:
         self.collection: AsyncCollection[Document] = db[OFFICES]
         self.defaults = dict(defaults)
 
-    async def name_of(self, office_id: str) -> str | None:
+    async def profile_of(self, office_id: str) -> OfficeProfile | None:
         doc = await self.collection.find_one({"_id": office_id})
-        return doc["name"] if doc else self.defaults.get(office_id)
+        if doc is None or "version" not in doc:
+            default = self.defaults.get(office_id)
+            return OfficeProfile(default) if default else None
+        return OfficeProfile(doc["name"], doc.get("sender_name"), tuple(doc.get("languages", ())))
 
-    async def set_name(self, office_id: str, name: str) -> None:
-        await self.collection.update_one({"_id": office_id}, {"$set": {"name": name}}, upsert=True)
+    async def remember(self, office_id: str, version: int, profile: OfficeProfile) -> bool:
+        fields = {
+            "name": profile.name,
+            "sender_name": profile.sender_name,
+            "languages": list(profile.languages),
+            "version": version,
+        }
+        try:
+            saved = await self.collection.update_one(
+                {"_id": office_id, "$or": [{"version": {"$lt": version}}, {"version": None}]},
+                {"$set": fields},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False  # a version at least as new is kept
+        return bool(saved.matched_count or saved.upserted_id is not None)
 
 
 class MongoOfficeQuota:

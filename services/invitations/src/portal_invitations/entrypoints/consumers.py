@@ -1,5 +1,6 @@
 """Kafka edge: ClientCreated (with the import's invite flag) and ClientUpdated keep this
-service's read model of clients and queue invitations. Subscribers only translate.
+service's read model of clients and queue invitations; OfficeProfileChanged keeps the offices'
+names. Subscribers only translate.
 
 They consume in batches (up to ``BATCH`` records, one offset commit each): an import of
 10,000 clients then costs a few dozen database round trips instead of tens of thousands.
@@ -26,9 +27,11 @@ from pydantic import ValidationError
 
 from portal_contracts.broker import is_transient, publish_dead_letter, subscriber_options
 from portal_contracts.clients import ClientCreated, ClientUpdated
+from portal_contracts.office import OfficeProfileChanged
 from portal_invitations.bootstrap import Service
 from portal_invitations.domain.events import Cause
 from portal_invitations.domain.model import ClientProfile
+from portal_invitations.domain.office import OfficeProfile
 from portal_invitations.service import commands, handlers
 from portal_invitations.service.deps import Deps
 
@@ -137,5 +140,15 @@ def build_router(service: Service) -> KafkaRouter:
     @router.subscriber(topics.of(ClientUpdated), decoder=_undecoded, **options)
     async def on_client_updated(message: KafkaMessage) -> None:
         await consume(message.raw_message, _updated, deps, dead_letter)
+
+    # A few per office and year: one by one (the broker's dead-letter middleware applies).
+    @router.subscriber(
+        topics.of(OfficeProfileChanged), **subscriber_options(service.settings.consumer_group)
+    )
+    async def on_office_profile(event: OfficeProfileChanged) -> None:
+        p = event.payload
+        profile = OfficeProfile(p.name, p.sender_name, tuple(lang.value for lang in p.languages))
+        cmd = commands.RememberOfficeProfile(event.office_id, p.version, profile)
+        await handlers.remember_office_profile(cmd, deps)
 
     return router

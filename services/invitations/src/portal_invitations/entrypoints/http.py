@@ -1,5 +1,6 @@
 """The HTTP API: invite, resend, revoke, status and activate (accountants, behind the gateway's
-JWT), accept (the client, public: the token is the credential), and the office's name (admin).
+JWT) and accept (the client, public: the token is the credential). The office's name comes
+from the clients service (OfficeProfileChanged), not from here.
 
 Run: ``uvicorn --factory portal_invitations.entrypoints.http:create_app --port 8103``.
 """
@@ -13,10 +14,9 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
-from portal_contracts.identity import Caller, Role
+from portal_contracts.identity import Caller
 from portal_invitations.bootstrap import Service, bootstrap
 from portal_invitations.domain import errors
-from portal_invitations.domain.headers import is_header_safe
 from portal_invitations.domain.model import ClientAccess
 from portal_invitations.domain.passwords import MAX_LENGTH, MIN_LENGTH
 from portal_invitations.entrypoints.client_address import client_address
@@ -26,7 +26,6 @@ from portal_invitations.entrypoints.schemas import (
     AcceptInvitationRequest,
     ClientAccessPublic,
     LinkPublic,
-    OfficeName,
     PasswordPolicyPublic,
 )
 from portal_invitations.service import commands, handlers
@@ -160,11 +159,11 @@ async def link(token: str, request: Request, svc: ServiceDep) -> LinkPublic:
         return LinkPublic(state=state)
     if state != "valid":
         return LinkPublic(state=state, language=access.profile.language)
-    office = await svc.deps.offices.name_of(access.profile.office_id)
+    office = await svc.deps.offices.profile_of(access.profile.office_id)
     return LinkPublic(
         state=state,
         language=access.profile.language,
-        office_name=office,
+        office_name=office.name if office else None,
         login=access.profile.email,
     )
 
@@ -173,28 +172,6 @@ async def link(token: str, request: Request, svc: ServiceDep) -> LinkPublic:
 async def password_policy(lang: CallerLanguage) -> PasswordPolicyPublic:
     rules = [message(code, lang.value) for code in POLICY_RULES]
     return PasswordPolicyPublic(min_length=MIN_LENGTH, max_length=MAX_LENGTH, rules=rules)
-
-
-office = APIRouter(prefix="/v1/office", tags=["office"])
-
-
-@office.get("/name")
-async def office_name(caller: CurrentCaller, svc: ServiceDep) -> OfficeName | None:
-    name = await svc.deps.offices.name_of(caller.office_id)
-    return OfficeName(name=name) if name else None
-
-
-@office.put("/name")
-async def set_office_name(body: OfficeName, caller: CurrentCaller, svc: ServiceDep) -> OfficeName:
-    """The name invitations show (until ClientCreated carries it); admins only."""
-    if caller.role is not Role.ADMIN:
-        raise ProblemError(403, "forbidden")
-    name = body.name.strip()
-    if not name or not is_header_safe(name):
-        code = errors.HeaderInjection.code
-        raise ProblemError(422, code, fields=[FieldProblem(field="name", code=code)])
-    await handlers.name_office(commands.NameOffice(caller.office_id, name), svc.deps)
-    return OfficeName(name=name)
 
 
 def create_app(service: Service | None = None) -> FastAPI:
@@ -226,6 +203,6 @@ def create_app(service: Service | None = None) -> FastAPI:
         body_limits={"POST /v1/invitations/accept": 16 * 1024},  # token, password, phone
     )
     app.state.service = svc
-    for router in (clients, invitations, office):
+    for router in (clients, invitations):
         app.include_router(router)
     return app

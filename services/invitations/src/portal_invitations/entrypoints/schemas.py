@@ -108,9 +108,3 @@ class PasswordPolicyPublic(BaseModel):
     min_length: int
     max_length: int
     rules: list[str]
-
-
-class OfficeName(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=200)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from portal_contracts.identity import Caller
 from portal_invitations.domain.events import Cause
 from portal_invitations.domain.model import ClientProfile
+from portal_invitations.domain.office import OfficeProfile
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ class InspectLink:
 
 
 @dataclass(frozen=True)
-class NameOffice:
+class RememberOfficeProfile:
+    """OfficeProfileChanged from clients: the office's name and sender name, newest wins."""
+
     office_id: str
-    name: str
+    version: int
+    profile: OfficeProfile

@@ -15,7 +15,7 @@ from portal_invitations.ports import (
     FailedAttempts,
     InvitationsToSend,
     MailSender,
-    OfficeNames,
+    OfficeProfiles,
     OfficeQuota,
     PasswordHasher,
 )
@@ -38,7 +38,7 @@ def _nothing() -> None:
 class Deps:
     access: ClientAccessRepository
     to_send: InvitationsToSend
-    offices: OfficeNames
+    offices: OfficeProfiles
     quota: OfficeQuota
     mailer: MailSender
     compose: Compose

@@ -191,9 +191,9 @@ async def show_invitation(cmd: commands.ShowInvitation, deps: Deps) -> ClientAcc
     return await _loader(deps, cmd.client_id, cmd.by)()
 
 
-async def name_office(cmd: commands.NameOffice, deps: Deps) -> None:
-    """The name invitations show (until ClientCreated carries it)."""
-    await deps.offices.set_name(cmd.office_id, cmd.name)
+async def remember_office_profile(cmd: commands.RememberOfficeProfile, deps: Deps) -> bool:
+    """The office's profile from clients (an older or repeated version changes nothing)."""
+    return await deps.offices.remember(cmd.office_id, cmd.version, cmd.profile)
 
 
 # --- the client accepting --------------------------------------------------------------------
@@ -296,5 +296,5 @@ HANDLERS: dict[type[Any], Callable[[Any, Deps], Awaitable[Any]]] = {
     commands.ActivateClient: activate_client,
     commands.AcceptInvitation: accept_invitation,
     commands.InspectLink: inspect_link,
-    commands.NameOffice: name_office,
+    commands.RememberOfficeProfile: remember_office_profile,
 }

@@ -24,6 +24,7 @@ from email.errors import HeaderParseError
 
 from portal_invitations.domain.errors import HeaderInjection
 from portal_invitations.domain.model import ClientAccess, Invitation
+from portal_invitations.domain.office import OfficeProfile
 from portal_invitations.domain.tokens import new_token, token_hash
 from portal_invitations.ports import Conflict, MailRefused
 from portal_invitations.service.deps import Deps
@@ -31,7 +32,7 @@ from portal_servicekit.polling import PollingLoop
 
 logger = logging.getLogger(__name__)
 
-_OFFICE_NAME_TTL = timedelta(minutes=1)
+_OFFICE_TTL = timedelta(minutes=1)
 _PASSES_AT_ONCE = 3
 HAND_OVER = 1000  # new clients' attempts claimed in their insert and not yet recorded
 _CHUNK = 100  # attempts recorded together: the SMTP pool stays busy while a chunk is recorded
@@ -61,7 +62,7 @@ class InvitationSender:
         self.deps = deps
         self.rules = deps.sending
         self.jitter = jitter
-        self._names: dict[str, tuple[str | None, datetime]] = {}
+        self._offices: dict[str, tuple[OfficeProfile | None, datetime]] = {}
         self._smtp_slots = asyncio.Semaphore(self.rules.concurrency)
         self._passes = asyncio.Semaphore(_PASSES_AT_ONCE)
         self._running: set[asyncio.Task[None]] = set()
@@ -201,7 +202,7 @@ class InvitationSender:
     async def _attempt(self, attempt: _Attempt) -> _Outcome:
         access, now = attempt.access, self.deps.clock.now()
         try:
-            office = await self._office_name(access.office_id, now)
+            office = await self._office(access.office_id, now)
             message = self.deps.compose(access, attempt.invitation, attempt.token, office, now)
         except HeaderInjection as exc:
             return _Outcome(f"{exc.code}: {exc.field}", permanent=True)
@@ -239,13 +240,15 @@ class InvitationSender:
                 return
         logger.warning("could not record the outcome for %s; its lease will retry", client_id)
 
-    async def _office_name(self, office_id: str, now: datetime) -> str | None:
-        cached = self._names.get(office_id)
+    async def _office(self, office_id: str, now: datetime) -> OfficeProfile | None:
+        """The office's profile, read at most once a minute per office (a renamed office shows
+        in its e-mails within that minute)."""
+        cached = self._offices.get(office_id)
         if cached is not None and cached[1] > now:
             return cached[0]
-        name = await self.deps.offices.name_of(office_id)
-        self._names[office_id] = (name, now + _OFFICE_NAME_TTL)
-        return name
+        profile = await self.deps.offices.profile_of(office_id)
+        self._offices[office_id] = (profile, now + _OFFICE_TTL)
+        return profile
 
     # --- the loop (a Background of the worker) -----------------------------------------------
 

@@ -496,14 +496,11 @@ def create_app(service: Service | None = None) -> FastAPI:
             )
         except ApiError:
             connections = []
-        try:
-            name = await api.call("invitations", "GET", "/v1/office/name", token=token, lang=lang)
-        except (ApiError, OSError):
-            name = None
+        profile = await api.call("clients", "GET", "/v1/office/profile", token=token, lang=lang)
         p = request.query_params
         return pages.render(
             request, "settings.html", lang, caller=caller, office=office, connections=connections,
-            groups=await _groups(token, lang), office_name=(name or {}).get("name", ""),
+            groups=await _groups(token, lang), profile=profile,
             methods=[m.value for m in TransferMethod], softwares=[s.value for s in AccountingSoftware],
             done=p.get("done", ""), error=p.get("error", ""), probe=p.get("probe", ""),
             admin=caller.role is Role.ADMIN,
@@ -601,16 +598,23 @@ def create_app(service: Service | None = None) -> FastAPI:
             json={"user_ids": staff}, headers={"if-match": f'"{version}"'},
         )  # fmt: skip
 
-    @app.post("/settings/office-name")
-    async def office_name(request: Request) -> Response:
+    @app.post("/settings/office-profile")
+    async def office_profile(request: Request) -> Response:
+        """The office's name, languages (the default first) and e-mail sender name: owned by
+        the clients service, which tells invitations and delivery."""
         form = await request.form()
+        default = str(form.get("default_language") or "fr")
+        others = [str(x) for x in form.getlist("languages") if str(x) != default]
+        body = {
+            "name": str(form.get("name") or ""),
+            "languages": [default, *others],
+            "sender_name": str(form.get("sender_name") or "") or None,
+        }
+        version = str(form.get("version") or "0")
         return await _settings_call(
-            request,
-            "invitations",
-            "PUT",
-            "/v1/office/name",
-            json={"name": str(form.get("name") or "")},
-        )
+            request, "clients", "PUT", "/v1/office/profile",
+            json=body, headers={"if-match": f'"{version}"'},
+        )  # fmt: skip
 
     # --- the client's onboarding (public: the link's token is the credential) ---------------
 
