@@ -66,6 +66,20 @@ class FakeOffices:
         return True
 
 
+class FakeSenderNames:
+    def __init__(self) -> None:
+        self.names: dict[str, tuple[int, str]] = {}
+
+    async def of(self, office_id: str) -> str | None:
+        return self.names[office_id][1] if office_id in self.names else None
+
+    async def keep_newest(self, office_id: str, version: int, sends_as: str) -> bool:
+        if office_id in self.names and self.names[office_id][0] >= version:
+            return False
+        self.names[office_id] = (version, sends_as)
+        return True
+
+
 class FakeWaiting:
     def __init__(self) -> None:
         self.documents: dict[str, ReadyDocument] = {}
@@ -356,6 +370,7 @@ def fake_deps(now: datetime) -> Deps:
     return Deps(
         routes=FakeRoutes(),
         offices=FakeOffices(),
+        sender_names=FakeSenderNames(),
         waiting=FakeWaiting(),
         ledger=ledger,
         connections=FakeConnections(keys),

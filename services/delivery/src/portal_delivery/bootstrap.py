@@ -15,6 +15,7 @@ from portal_delivery.adapters.pull import MongoAgentKeys, MongoPullQueue
 from portal_delivery.adapters.read_models import (
     MongoClientRoutes,
     MongoOfficeDefaults,
+    MongoOfficeSenderNames,
     MongoWaitingDocuments,
 )
 from portal_delivery.adapters.secrets import SecretBox, key_from_text
@@ -68,6 +69,7 @@ def bootstrap(settings: Settings | None = None, *, channel_worker: bool = False)
     deps = Deps(
         routes=MongoClientRoutes(db),
         offices=MongoOfficeDefaults(db),
+        sender_names=MongoOfficeSenderNames(db),
         waiting=MongoWaitingDocuments(db),
         ledger=MongoLedger(runtime),
         connections=connections,

@@ -38,6 +38,15 @@ class OfficeDefaultsStore(Protocol):
     async def keep_newest(self, defaults: OfficeDefaults) -> bool: ...
 
 
+class OfficeSenderNames(Protocol):
+    """The name an office's e-mails come from, kept from OfficeProfileChanged (clients owns
+    the profile): its sender name, else its name; None before the office saved one."""
+
+    async def of(self, office_id: str) -> str | None: ...
+
+    async def keep_newest(self, office_id: str, version: int, sends_as: str) -> bool: ...
+
+
 class WaitingDocuments(Protocol):
     """Documents that arrived before their client's settings (two topics, no order between)."""
 
@@ -161,6 +170,7 @@ class Parcel:
     connection: Connection | None
     sender: EmailIdentity | None
     note: Note = field(default=_forget, compare=False)
+    office_sends_as: str | None = None  # the From name when the identity names none
 
     def noted(self, key: str) -> Any:
         for attempt in reversed(self.delivery.attempts):

@@ -13,13 +13,18 @@ import pytest
 
 from portal_contracts.clients import EmailTarget, SendTiming, SftpTarget, Timing
 from portal_contracts.delivery import DeliveryRequested
-from portal_contracts.values import TransferMethod
+from portal_contracts.office import OfficeProfileChanged, OfficeProfileChangedPayload
+from portal_contracts.values import Language, TransferMethod
 from portal_delivery.adapters.channels.email import EmailChannel, SmtpRelay
 from portal_delivery.adapters.channels.sftp import SftpChannel
 from portal_delivery.bootstrap import Service
 from portal_delivery.domain.connections import Kind, build
 from portal_delivery.domain.delivery import State
-from portal_delivery.service.planning import plan_document, remember_client_route
+from portal_delivery.service.planning import (
+    plan_document,
+    remember_client_route,
+    remember_office_profile,
+)
 from portal_delivery.service.sending import deliver_requested, dispatch_due
 from services.delivery.tests.conftest import SftpServer, SmtpServer
 from services.delivery.tests.samples import blob, document_ready, snapshot
@@ -100,6 +105,30 @@ async def test_email_4xx_then_accepted_gives_one_message_with_a_stable_message_i
     assert sent.state is State.SENT
     assert sent.attempts[-1].receipt["message_id"] == parsed["Message-ID"]
     assert "queued as Q0001" in sent.attempts[-1].receipt["summary"]
+
+
+async def test_an_e_mail_comes_from_the_office_s_sender_name_from_its_profile(
+    service: Service, smtp: SmtpServer
+) -> None:
+    """OfficeProfileChanged (clients) gives delivery the From name of the office's e-mails:
+    the newest version (an older one is ignored), on the platform's address."""
+
+    def profile(version: int, name: str, sender: str | None) -> OfficeProfileChanged:
+        payload = OfficeProfileChangedPayload(
+            version=version, name=name, languages=[Language.FR], sender_name=sender
+        )
+        return OfficeProfileChanged.new(office_id="o1", payload=payload)
+
+    assert await remember_office_profile(profile(2, "Fiduciaire Dupont", None), service.deps)
+    assert not await remember_office_profile(profile(1, "Ancien", "Ancien"), service.deps)
+    target = EmailTarget(sales="sales@yuki.test")
+    await remember_client_route("o1", snapshot(1, target=target, timing=IMMEDIATELY), service.deps)
+    await submitted(service)
+    assert await work(service, EmailChannel(relay(smtp))) == ["sent"]
+    [message] = smtp.mailbox.messages
+    parsed = email.message_from_bytes(message.original_content or b"", policy=policy.default)
+    (sender,) = parsed["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("Fiduciaire Dupont", "documents@portal.test")
 
 
 async def test_email_5xx_fails_with_the_relays_words(service: Service, smtp: SmtpServer) -> None:

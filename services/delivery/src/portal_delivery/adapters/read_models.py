@@ -173,3 +173,29 @@ def _from_ready_document(doc: Document) -> ReadyDocument:
         pdf_beside=doc["pdf_beside"],
         correlation_id=doc["correlation_id"],
     )
+
+
+class MongoOfficeSenderNames:
+    """``office_sender_names``: the From name of each office's e-mails from OfficeProfileChanged,
+    newest version kept (the same conditional upsert as the routes: E11000 on ``_id`` means
+    the same or a newer version is stored)."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db["office_sender_names"]
+
+    async def of(self, office_id: str) -> str | None:
+        doc = await self.collection.find_one({"_id": office_id})
+        return None if doc is None else str(doc["sends_as"])
+
+    async def keep_newest(self, office_id: str, version: int, sends_as: str) -> bool:
+        try:
+            await self.collection.update_one(
+                {"_id": office_id, "version": {"$lt": version}},
+                {"$set": {"version": version, "sends_as": sends_as}},
+                upsert=True,
+            )
+        except Exception as exc:
+            if is_duplicate_key(exc):
+                return False
+            raise
+        return True

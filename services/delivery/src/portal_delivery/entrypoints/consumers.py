@@ -22,7 +22,7 @@ from portal_contracts.broker import subscriber_options
 from portal_contracts.clients import ClientCreated, ClientUpdated
 from portal_contracts.delivery import DeliveryRequested
 from portal_contracts.documents import DocumentReady
-from portal_contracts.office import OfficeSettingsChanged
+from portal_contracts.office import OfficeProfileChanged, OfficeSettingsChanged
 from portal_contracts.values import TransferMethod
 from portal_delivery.bootstrap import Service
 from portal_delivery.ports import Channel
@@ -30,6 +30,7 @@ from portal_delivery.service.planning import (
     plan_documents,
     remember_client_route,
     remember_office_defaults,
+    remember_office_profile,
 )
 from portal_delivery.service.sending import deliver_requested
 from portal_servicekit.batches import consume_batch, undecoded
@@ -72,6 +73,10 @@ def build_router(service: Service) -> KafkaRouter:
     @router.subscriber(topics.of(OfficeSettingsChanged), **options)
     async def on_office_settings(event: OfficeSettingsChanged) -> None:
         await remember_office_defaults(event, deps)
+
+    @router.subscriber(topics.of(OfficeProfileChanged), **options)
+    async def on_office_profile(event: OfficeProfileChanged) -> None:
+        await remember_office_profile(event, deps)
 
     return router
 

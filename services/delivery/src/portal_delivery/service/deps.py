@@ -16,6 +16,7 @@ from portal_delivery.ports import (
     DocumentFiles,
     Ledger,
     OfficeDefaultsStore,
+    OfficeSenderNames,
     PullQueue,
     WaitingDocuments,
 )
@@ -32,6 +33,7 @@ class SystemClock:
 class Deps:
     routes: ClientRoutes
     offices: OfficeDefaultsStore
+    sender_names: OfficeSenderNames
     waiting: WaitingDocuments
     ledger: Ledger
     connections: ConnectionStore

@@ -9,7 +9,7 @@ from typing import Any
 from portal_contracts.clients import ClientCreated, ClientUpdated
 from portal_contracts.delivery import DeliveryRequested
 from portal_contracts.documents import DocumentReady
-from portal_contracts.office import OfficeSettingsChanged
+from portal_contracts.office import OfficeProfileChanged, OfficeSettingsChanged
 from portal_delivery.service import agent_keys, office, planning, pull, sending
 
 HANDLERS: dict[object, Callable[..., Any]] = {
@@ -17,6 +17,7 @@ HANDLERS: dict[object, Callable[..., Any]] = {
     ClientCreated: planning.remember_client_route,
     ClientUpdated: planning.remember_client_route,
     OfficeSettingsChanged: planning.remember_office_defaults,
+    OfficeProfileChanged: planning.remember_office_profile,
     DeliveryRequested: sending.deliver_requested,
     "scheduler": sending.dispatch_due,
     "connections.list": office.list_connections,

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from portal_contracts.clients import ClientSnapshot
 from portal_contracts.documents import BlobRef, DocumentReady
-from portal_contracts.office import OfficeSettingsChanged
+from portal_contracts.office import OfficeProfileChanged, OfficeSettingsChanged
 from portal_delivery.domain.delivery import Delivery, FileRef, State
 from portal_delivery.domain.model import ClientRoute, OfficeDefaults
 from portal_delivery.domain.planning import ReadyDocument, base_name, due_at, effective_timing, plan
@@ -106,6 +106,12 @@ async def remember_office_defaults(event: OfficeSettingsChanged, deps: Deps) -> 
             if route is not None:
                 await _reschedule([delivery], route, deps)
     return True
+
+
+async def remember_office_profile(event: OfficeProfileChanged, deps: Deps) -> bool:
+    """The name the office's e-mails come from (an older or repeated version changes nothing)."""
+    p = event.payload
+    return await deps.sender_names.keep_newest(event.office_id, p.version, p.sender_name or p.name)
 
 
 async def _reschedule(deliveries: list[Delivery], route: ClientRoute, deps: Deps) -> None:

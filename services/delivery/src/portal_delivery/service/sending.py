@@ -17,6 +17,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from portal_contracts.delivery import DeliveryRequested
+from portal_contracts.values import TransferMethod
 from portal_delivery.domain.connections import SOLE_KIND
 from portal_delivery.domain.delivery import ChannelError, Delivery, Problem, Receipt, State
 from portal_delivery.ports import Channel, Parcel, Stale
@@ -102,11 +103,14 @@ async def _parcel(delivery: Delivery, deps: Deps) -> Parcel | None:
         else await deps.connections.get(delivery.office_id, delivery.destination)
     )
     sender = await deps.connections.identity(delivery.office_id)
+    sends_as = None
+    if delivery.channel is TransferMethod.EMAIL and not (sender and sender.display_name):
+        sends_as = await deps.sender_names.of(delivery.office_id)
 
     async def note(key: str, value: Any) -> None:
         await deps.ledger.note(delivery, key, value)
 
-    return Parcel(delivery, files, connection, sender, note)
+    return Parcel(delivery, files, connection, sender, note, sends_as)
 
 
 async def _failed(delivery: Delivery, problem: Problem, key: str, deps: Deps) -> None:

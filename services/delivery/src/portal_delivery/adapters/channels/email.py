@@ -58,7 +58,9 @@ class EmailChannel:
         delivery = parcel.delivery
         message = EmailMessage()
         sender = parcel.sender.sender if parcel.sender else self.relay.sender
-        name = parcel.sender.display_name if parcel.sender else ""
+        # The identity's own display name, else the office's (its profile's sender name or
+        # name, from clients), else none.
+        name = (parcel.sender.display_name if parcel.sender else "") or parcel.office_sends_as or ""
         message["From"] = formataddr((name, sender)) if name else sender
         message["To"] = delivery.destination
         stem = delivery.files[-1].name.rsplit(".", 1)[0] if delivery.files else delivery.document_id
