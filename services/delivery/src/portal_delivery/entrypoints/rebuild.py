@@ -1,0 +1,62 @@
+"""`python -m portal_delivery.entrypoints.rebuild`: rebuild the clients' read model.
+
+Reads the compacted ClientState topic (every client's newest state, written by the clients
+service) from its beginning to its end offsets at the start, with a consumer of no group (the
+planner's offsets and group are untouched), and keeps each state whose version is newer than the
+stored one. For a new deployment, or after ``client_routes`` was lost or dropped; the planner may
+keep running meanwhile (what it receives is newer, or the same). Prints what it did as JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import asdict
+
+from pydantic import ValidationError
+
+from portal_contracts.clients import ClientState
+from portal_delivery.bootstrap import Service, bootstrap
+from portal_delivery.service.rebuild import RebuildReport, remember_client_states
+from portal_servicekit.logs import configure_logging
+from portal_servicekit.replay import Records, read_to_end
+
+logger = logging.getLogger(__name__)
+
+
+async def rebuild_client_routes(service: Service) -> RebuildReport:
+    await service.prepare()
+    report = RebuildReport()
+
+    async def handle(records: Records) -> None:
+        states: list[ClientState] = []
+        for record in records:
+            if record.value is None:
+                continue  # a tombstone: clients are never deleted today
+            try:
+                states.append(ClientState.model_validate_json(record.value))
+            except (ValidationError, ValueError) as exc:
+                report.unreadable += 1
+                logger.error("not a ClientState at %s@%s: %r", record.partition, record.offset, exc)
+        await remember_client_states(states, service.deps, report)
+
+    topic = service.runtime.topics.of(ClientState)
+    bootstrap_servers = service.settings.platform.kafka_bootstrap_servers
+    report.read = await read_to_end(bootstrap_servers, topic, handle, client_id="delivery-rebuild")
+    return report
+
+
+async def main() -> int:
+    configure_logging()
+    service = bootstrap()
+    try:
+        report = await rebuild_client_routes(service)
+    finally:
+        await service.close()
+    print(json.dumps(asdict(report)))
+    return 1 if report.unreadable else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
