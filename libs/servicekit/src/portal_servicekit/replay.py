@@ -1,5 +1,6 @@
 """Reading a topic from its beginning to its end as it was at the start: how a read model is
-rebuilt from a compacted topic (ClientState), beside the live consumers.
+rebuilt from a compacted topic (ClientState), beside the live consumers
+(:func:`rebuild_read_model`: delivery's, ubl's and invitations' ``entrypoints/rebuild.py``).
 
 A fresh consumer with no group (``group_id=None``): nothing is committed, no consumer group is
 joined or rebalanced, so the service's live consumers go on undisturbed and a second run starts
@@ -15,13 +16,58 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from pydantic import ValidationError
 
 logger = logging.getLogger(__name__)
 
 Records = Sequence[ConsumerRecord[Any, Any]]
+T = TypeVar("T")
+
+
+@dataclass
+class RebuildReport:
+    """What a rebuild did, as the command prints it."""
+
+    read: int = 0  # records read from the topic
+    stored: int = 0  # kept: missing from the read model, or newer than its copy
+    kept: int = 0  # not kept: the same or a newer version was there (or later in the batch)
+    unreadable: int = 0  # records that could not be read (logged, skipped)
+
+
+async def rebuild_read_model(
+    bootstrap_servers: str,
+    topic: str,
+    read: Callable[[bytes], T],
+    remember: Callable[[list[T]], Awaitable[int]],
+    *,
+    client_id: str,
+) -> RebuildReport:
+    """Every record of ``topic`` (to its end at the start) read with ``read`` and handed, a
+    batch at a time, to ``remember``, which keeps only what is newer than its copy and says how
+    many it kept. A record ``read`` refuses is logged and counted, not fatal; a tombstone (no
+    value) is skipped."""
+    report = RebuildReport()
+
+    async def handle(records: Records) -> None:
+        items: list[T] = []
+        for record in records:
+            if record.value is None:
+                continue
+            try:
+                items.append(read(record.value))
+            except (ValidationError, ValueError) as exc:
+                report.unreadable += 1
+                logger.error("unreadable %s@%s: %r", record.partition, record.offset, exc)
+        stored = await remember(items) if items else 0
+        report.stored += stored
+        report.kept += len(items) - stored
+
+    report.read = await read_to_end(bootstrap_servers, topic, handle, client_id=client_id)
+    return report
 
 
 async def read_to_end(

@@ -11,40 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from dataclasses import asdict
-
-from pydantic import ValidationError
 
 from portal_contracts.clients import ClientState
 from portal_delivery.bootstrap import Service, bootstrap
-from portal_delivery.service.rebuild import RebuildReport, remember_client_states
+from portal_delivery.service.rebuild import remember_client_states
 from portal_servicekit.logs import configure_logging
-from portal_servicekit.replay import Records, read_to_end
-
-logger = logging.getLogger(__name__)
+from portal_servicekit.replay import RebuildReport, rebuild_read_model
 
 
 async def rebuild_client_routes(service: Service) -> RebuildReport:
     await service.prepare()
-    report = RebuildReport()
 
-    async def handle(records: Records) -> None:
-        states: list[ClientState] = []
-        for record in records:
-            if record.value is None:
-                continue  # a tombstone: clients are never deleted today
-            try:
-                states.append(ClientState.model_validate_json(record.value))
-            except (ValidationError, ValueError) as exc:
-                report.unreadable += 1
-                logger.error("not a ClientState at %s@%s: %r", record.partition, record.offset, exc)
-        await remember_client_states(states, service.deps, report)
+    async def remember(states: list[ClientState]) -> int:
+        return await remember_client_states(states, service.deps)
 
-    topic = service.runtime.topics.of(ClientState)
-    bootstrap_servers = service.settings.platform.kafka_bootstrap_servers
-    report.read = await read_to_end(bootstrap_servers, topic, handle, client_id="delivery-rebuild")
-    return report
+    return await rebuild_read_model(
+        service.settings.platform.kafka_bootstrap_servers,
+        service.runtime.topics.of(ClientState),
+        ClientState.model_validate_json,
+        remember,
+        client_id="delivery-rebuild",
+    )
 
 
 async def main() -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from portal_contracts.clients import ClientState
 from portal_delivery.service.deps import Deps
@@ -19,19 +18,9 @@ from portal_delivery.service.planning import remember_client_route
 CONCURRENCY = 16  # clients remembered at once (each: an upsert and two indexed reads)
 
 
-@dataclass
-class RebuildReport:
-    read: int = 0  # records read from the topic
-    stored: int = 0  # states kept: the client was missing or held an older version
-    kept: int = 0  # states dropped: the same or a newer version was there (or later in the batch)
-    unreadable: int = 0  # records that are not a ClientState (logged, skipped)
-
-
-async def remember_client_states(
-    states: Sequence[ClientState], deps: Deps, report: RebuildReport
-) -> None:
+async def remember_client_states(states: Sequence[ClientState], deps: Deps) -> int:
     """Remember a batch of states; of one client's several (a segment not compacted yet), only
-    the newest is written."""
+    the newest is written. Returns how many were stored (newer than the copy)."""
     newest: dict[tuple[str, str], ClientState] = {}
     for state in states:
         key = (state.office_id, state.payload.client.client_id)
@@ -44,6 +33,4 @@ async def remember_client_states(
         async with slots:
             return await remember_client_route(state.office_id, state.payload.client, deps)
 
-    stored = sum(await asyncio.gather(*(one(s) for s in newest.values())))
-    report.stored += stored
-    report.kept += len(states) - stored
+    return sum(await asyncio.gather(*(one(s) for s in newest.values())))
