@@ -1,9 +1,10 @@
-"""A lost read model rebuilt from the compacted ClientState topic, on the real Kafka and
+"""Read models rebuilt from the compacted ClientState topic, on the real Kafka and
 MongoDB-wire server: clients added and edited through the clients service (its API and its
 worker's relay), delivery's planner filling ``client_routes`` from ClientCreated/ClientUpdated;
 then the collection is wiped and ``python -m portal_delivery.entrypoints.rebuild`` (the command
 itself, a process of its own, beside the running planner) brings back the same copies, never
-replacing a newer one that is there already, and a second run changes nothing.
+replacing a newer one that is there already, and a second run changes nothing. And ubl and invitations, deployed after the clients were made,
+build their copies with their own rebuild commands.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
 from portal_clients.adapters.vies import SkippedRegister
+from portal_clients.bootstrap import Service as Clients
 from portal_clients.bootstrap import bootstrap as clients_bootstrap
 from portal_clients.config import Settings as ClientsSettings
 from portal_clients.entrypoints.http import create_app
@@ -32,7 +35,13 @@ from portal_delivery.bootstrap import bootstrap as delivery_bootstrap
 from portal_delivery.config import Settings as DeliverySettings
 from portal_delivery.domain.model import ClientRoute
 from portal_delivery.entrypoints.worker import create_worker as delivery_worker
+from portal_invitations.bootstrap import bootstrap as invitations_bootstrap
+from portal_invitations.config import Settings as InvitationsSettings
+from portal_invitations.entrypoints.rebuild import rebuild_clients as rebuild_invitations
 from portal_servicekit.settings import PlatformSettings
+from portal_ubl.bootstrap import bootstrap as ubl_bootstrap
+from portal_ubl.config import Settings as UblSettings
+from portal_ubl.entrypoints.rebuild import rebuild_clients as rebuild_ubl
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -50,9 +59,9 @@ def _platform(kafka: str, mongodb: str, topics: Topics) -> dict[str, str]:
 
 
 @pytest.fixture
-async def clients_api(
+async def clients_service(
     kafka_bootstrap: str, mongodb_uri: str, topics: Topics, test_id: str
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[Clients]:
     """The clients service: its API and its outbox relay (what publishes its events)."""
     platform = PlatformSettings.model_validate(_platform(kafka_bootstrap, mongodb_uri, topics))
     settings = ClientsSettings(
@@ -66,12 +75,17 @@ async def clients_api(
     await service.prepare()
     await service.runtime.broker.start()
     service.runtime.relay.start()
-    transport = httpx.ASGITransport(app=create_app(service))
-    async with httpx.AsyncClient(transport=transport, base_url="http://clients") as client:
-        yield client
+    yield service
     await service.runtime.relay.stop()
     await service.runtime.broker.stop()
     await service.close()
+
+
+@pytest.fixture
+async def clients_api(clients_service: Clients) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(clients_service))
+    async with httpx.AsyncClient(transport=transport, base_url="http://clients") as client:
+        yield client
 
 
 @pytest.fixture
@@ -178,3 +192,78 @@ async def test_a_wiped_read_model_is_rebuilt_equal_and_a_newer_copy_is_kept(
     again = await _rebuild(delivery_env)  # idempotent: nothing newer to keep
     assert again == {"read": 5, "stored": 0, "kept": 5, "unreadable": 0}, again
     assert await _routes(planner) == after
+
+
+async def test_services_deployed_later_build_their_copies_from_the_states(
+    clients_api: httpx.AsyncClient,
+    clients_service: Clients,
+    kafka_bootstrap: str,
+    mongodb_uri: str,
+    topics: Topics,
+    test_id: str,
+) -> None:
+    made = []
+    for n in (610, 611):
+        answer = await clients_api.post(
+            "/v1/clients", json=client_form(n), headers=_admin("office-a")
+        )
+        assert answer.status_code == 201, answer.text
+        made.append(answer.json())
+    edited = client_form(610, user={"email": "new.address@example.be", "language": "fr"})
+    answer = await clients_api.put(
+        f"/v1/clients/{made[0]['client_id']}",
+        json=edited,
+        headers={**_admin("office-a"), "If-Match": '"1"'},
+    )
+    assert answer.status_code == 200, answer.text
+    made[0] = answer.json()
+    outbox = clients_service.runtime.db["outbox"]
+    for _ in range(200):
+        if await outbox.count_documents({}) == 0:
+            break
+        await asyncio.sleep(0.05)
+    platform = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "MONGODB_URI": mongodb_uri,
+        "PORTAL_JWT_KEY": JWT_KEY,
+        "PORTAL_TOPIC_PREFIX": topics.prefix,
+    }
+
+    ubl = ubl_bootstrap(
+        UblSettings(
+            platform=PlatformSettings.model_validate(platform), database=f"rebuild_{test_id}_ubl"
+        )
+    )
+    try:
+        report = await rebuild_ubl(ubl)
+        assert (report.read, report.unreadable) == (3, 0)  # two created, one edited
+        for client in made:
+            kept = await ubl.deps.clients.get("office-a", client["client_id"])
+            assert kept is not None
+            assert (kept.version, kept.group_id) == (client["version"], client["group_id"])
+        assert (await rebuild_ubl(ubl)).stored == 0  # again: nothing newer
+    finally:
+        await ubl.close()
+
+    invitations = invitations_bootstrap(
+        InvitationsSettings(
+            platform=PlatformSettings.model_validate(platform),
+            database=f"rebuild_{test_id}_invitations",
+        )
+    )
+    try:
+        report = await rebuild_invitations(invitations)
+        assert (report.read, report.stored, report.unreadable) == (3, 2, 0)
+        for client in made:
+            access = await invitations.deps.access.get(client["client_id"])
+            assert access is not None
+            profile = access.profile
+            assert (profile.version, profile.email, profile.language) == (
+                client["version"],
+                client["user"]["email"],
+                client["user"]["language"],
+            )
+            assert access.open_invitation(datetime.now(UTC)) is None  # a state never invites
+        assert (await rebuild_invitations(invitations)).stored == 0
+    finally:
+        await invitations.close()
