@@ -25,6 +25,20 @@ def _states(records: list[dict[str, Any]]) -> list[ClientState]:
     return states
 
 
+async def _cleanup_policy(service: Any, topic: str) -> str:
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=service.settings.platform.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    finally:
+        await admin.close()
+    [(_, _, _, _, entries)] = response.resources
+    return next(str(entry[1]) for entry in entries if entry[0] == "cleanup.policy")
+
+
 async def _add(api, auth, n: int, office: str = "office-a") -> dict[str, Any]:
     answer = await api.post("/v1/clients", json=client_form(n), headers=auth(office=office))
     assert answer.status_code == 201, answer.text
@@ -51,6 +65,7 @@ async def test_each_change_writes_its_state_and_the_command_announces_them_all_a
 
     count = await republish_states.republish(service, publish_timeout_s=30)
     assert count == 4
+    assert await _cleanup_policy(service, topics.of(ClientState)) == "compact"  # made so first
     states = _states(await read_topic(topics.of(ClientState), 4, timeout=20))
     assert sorted(s.payload.client.client_id for s in states) == sorted([*ids, other])
     current = {s.payload.client.client_id: s for s in states}
