@@ -27,7 +27,7 @@ from portal_contracts.delivery import (
 from portal_contracts.documents import DocumentReady
 from portal_contracts.envelope import Envelope
 from portal_contracts.imports import ImportCommitted, ImportRejected, ImportValidated
-from portal_contracts.office import OfficeSettingsChanged
+from portal_contracts.office import OfficeProfileChanged, OfficeSettingsChanged
 from portal_contracts.values import TransferMethod
 
 EVENTS: tuple[type[Envelope[Any]], ...] = (
@@ -47,6 +47,7 @@ EVENTS: tuple[type[Envelope[Any]], ...] = (
     DeliveryRequested,
     ConnectionsChanged,
     OfficeSettingsChanged,
+    OfficeProfileChanged,
 )
 
 _BASE_NAMES: dict[str, str] = {
@@ -65,15 +66,17 @@ _BASE_NAMES: dict[str, str] = {
     "DeliveryFailed": "portal.delivery.delivery-failed.v1",
     "ConnectionsChanged": "portal.delivery.connections-changed.v1",
     "OfficeSettingsChanged": "portal.clients.office-settings-changed.v1",
+    "OfficeProfileChanged": "portal.clients.office-profile-changed.v1",
 }
 # DeliveryRequested has one topic per channel (one consumer group and Deployment each, so a slow
 # or dead channel only grows its own lag): see Topics.delivery_request.
 _REQUEST_BASE = "portal.delivery.request.{channel}.v1"
 
 # Compacted (cleanup.policy=compact): the newest record of each key is kept for ever, the older
-# ones are removed, so reading the topic from its beginning gives every aggregate's current state.
-# The others are event streams, deleted after their retention (deploy/k8s).
-COMPACTED: frozenset[str] = frozenset({"ClientState"})
+# ones are removed, so reading the topic from its beginning gives every aggregate's current state
+# (ClientState by client id, OfficeProfileChanged by office id). The others are event streams,
+# deleted after their retention (deploy/k8s).
+COMPACTED: frozenset[str] = frozenset({"ClientState", "OfficeProfileChanged"})
 
 DEAD_LETTER_SUFFIX = ".dlt"
 

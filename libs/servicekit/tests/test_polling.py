@@ -52,3 +52,27 @@ async def test_a_failing_pass_is_retried_and_empty_passes_back_off() -> None:
     assert len(calls) >= 4  # the failure did not end the loop
     assert gaps[2] > gaps[0]  # pauses grew: 0.02, 0.04, 0.08 ...
     assert max(gaps) < 0.4  # ... but stayed near their bound (0.08 s)
+
+
+async def test_stop_ends_the_loop_even_right_after_a_wake() -> None:
+    """A wake just before stop() (a relay woken by the sender's last write at shut-down) must
+    not swallow the cancellation: with asyncio.wait_for on Python 3.11 it did, the loop ran on
+    and the worker's shut-down waited forever. Each tick count puts the cancel at another point
+    of the wake's path through the event loop."""
+
+    async def nothing() -> int:
+        return 0
+
+    for ticks in range(6):
+        loop = PollingLoop(nothing, name="test", poll_interval_s=0.1)
+        loop.start()
+        task = loop._task
+        assert task is not None
+        await asyncio.sleep(0.02)  # the loop is in its pause
+        loop.wake()
+        for _ in range(ticks):
+            await asyncio.sleep(0)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=1.0)
+        assert done, f"the loop ran on after a cancel {ticks} tick(s) after a wake"
+        await loop.stop()

@@ -16,7 +16,7 @@ from portal_clients.domain.listing import (
     search_terms,
 )
 from portal_clients.domain.model import Client, ClientEvent, reference_key
-from portal_clients.domain.office import Group, OfficeSettings
+from portal_clients.domain.office import Group, OfficeProfile, OfficeSettings
 from portal_clients.domain.vat import RegisterAnswer, RegisterVerdict
 from portal_clients.ports import Holder, ImportChunk, ImportLine, ImportStatus, RepublishedPage
 from portal_clients.service.deps import Deps
@@ -135,6 +135,7 @@ class FakeClients:
             and (query.statuses is None or client.status in query.statuses)
             and (query.groups is None or client.data.group_id in query.groups)
             and query.subscription_mode in (None, client.data.company.subscription_mode)
+            and query.transfer_method in (None, client.data.integration.target.kind)
             and all(any(w.startswith(prefix + t) for w in words) for t in search_terms(query.text))
         )
 
@@ -204,6 +205,21 @@ class FakeSettings:
         if current != expected_version:
             raise StaleVersion(current)
         self.stored[office_id] = (settings, current + 1)
+        return current + 1
+
+
+class FakeProfiles:
+    def __init__(self) -> None:
+        self.stored: dict[str, tuple[OfficeProfile, int]] = {}
+
+    async def get(self, office_id: str) -> tuple[OfficeProfile | None, int]:
+        return self.stored.get(office_id, (None, 0))
+
+    async def save(self, office_id: str, profile: OfficeProfile, expected_version: int) -> int:
+        _, current = await self.get(office_id)
+        if current != expected_version:
+            raise StaleVersion(current)
+        self.stored[office_id] = (profile, current + 1)
         return current + 1
 
 
@@ -287,6 +303,7 @@ def fake_deps() -> Deps:
         clients=clients,
         groups=FakeGroups(),
         settings=FakeSettings(),
+        profiles=FakeProfiles(),
         connections=FakeConnectionNames(),
         register=FakeRegister(),
         imports=FakeImports(clients),

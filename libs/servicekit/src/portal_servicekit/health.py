@@ -25,7 +25,8 @@ async def readyz(request: Request) -> JSONResponse:
     results: dict[str, str] = {}
     for name, check in checks.items():
         try:
-            await asyncio.wait_for(check(), timeout=3.0)
+            async with asyncio.timeout(3.0):  # not wait_for: see portal_servicekit.polling
+                await check()
             results[name] = "ok"
         except Exception as exc:
             results[name] = f"failing: {type(exc).__name__}"

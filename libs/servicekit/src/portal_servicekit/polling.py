@@ -50,8 +50,11 @@ class PollingLoop:
             if done:
                 pause = self.poll_interval_s
                 continue
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that arrives just after the wake (CPython gh-86296), and stop() then waits forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=pause)
+                async with asyncio.timeout(pause):
+                    await self._wake.wait()
             woken = self._wake.is_set()
             self._wake.clear()
             pause = self.poll_interval_s if woken else min(pause * 2, self.idle_max_s)

@@ -10,7 +10,12 @@ from typing import Any
 from portal_clients.adapters.client_list import ClientLists
 from portal_clients.adapters.mongo_clients import MongoClients
 from portal_clients.adapters.mongo_imports import MongoImports
-from portal_clients.adapters.mongo_office import MongoConnectionNames, MongoGroups, MongoSettings
+from portal_clients.adapters.mongo_office import (
+    MongoConnectionNames,
+    MongoGroups,
+    MongoProfiles,
+    MongoSettings,
+)
 from portal_clients.adapters.quota import MongoQuota
 from portal_clients.adapters.vies import SkippedRegister, ViesRegister
 from portal_clients.config import Settings
@@ -59,6 +64,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Service:
         clients=clients,
         groups=MongoGroups(db),
         settings=MongoSettings(runtime),
+        profiles=MongoProfiles(runtime),
         connections=MongoConnectionNames(db),
         imports=MongoImports(
             runtime, clients, lists, rows_per_transaction=settings.import_rows_per_transaction

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from portal_clients.domain.listing import ClientPage, ClientQuery
 from portal_clients.domain.model import Client
-from portal_clients.domain.office import Group, OfficeSettings
+from portal_clients.domain.office import Group, OfficeProfile, OfficeSettings
 from portal_clients.domain.vat import RegisterAnswer
 from portal_contracts.imports import ImportCommitted, ImportRejected
 from portal_contracts.values import TransferMethod
@@ -95,6 +95,15 @@ class SettingsStore(Protocol):
 
     async def save(self, office_id: str, settings: OfficeSettings, expected_version: int) -> int:
         """Store; raises StaleVersion when ``expected_version`` is not current."""
+
+
+class ProfileStore(Protocol):
+    async def get(self, office_id: str) -> tuple[OfficeProfile | None, int]:
+        """The office's profile and its version (None, 0: never saved)."""
+
+    async def save(self, office_id: str, profile: OfficeProfile, expected_version: int) -> int:
+        """Store with OfficeProfileChanged; raises StaleVersion when ``expected_version`` is
+        not current."""
 
 
 class ConnectionNames(Protocol):

@@ -26,7 +26,7 @@ from portal_contracts.clients import (
     ClientUpdated,
 )
 from portal_contracts.delivery import ConnectionName, ConnectionsChanged, ConnectionsChangedPayload
-from portal_contracts.office import OfficeSettingsChanged
+from portal_contracts.office import OfficeProfileChanged, OfficeSettingsChanged
 from portal_contracts.values import TransferMethod
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -259,3 +259,59 @@ async def test_a_failed_then_revoked_invitation_shows_on_the_client_and_in_the_l
     line = await row()
     assert (line["status"], line["invitation"]) == ("not_invited", None)
     assert line["actions"] == ["invite"]
+
+
+async def test_the_office_profile_is_saved_by_an_admin_and_goes_out_as_state(
+    api, auth, worker, topics, read_topic
+) -> None:
+    """The office's own profile: an admin saves it (If-Match), bad names are refused in the
+    caller's language and change nothing, and each version is published, keyed by office."""
+    admin = auth()
+    empty = await api.get("/v1/office/profile", headers=admin)
+    assert empty.status_code == 200
+    assert empty.json() == {"profile": None, "version": 0}
+    profile = {"name": "  Fiduciaire   Dupont ", "languages": ["fr", "nl"], "sender_name": ""}
+    first = await api.put("/v1/office/profile", json=profile, headers={**admin, "If-Match": '"0"'})
+    assert first.status_code == 200, first.text
+    assert first.json()["profile"] == {
+        "name": "Fiduciaire Dupont",
+        "languages": ["fr", "nl"],
+        "sender_name": None,
+    }
+    assert first.headers["ETag"] == '"1"'
+
+    injected = {**profile, "sender_name": "Dupont\r\nBcc: all@example.com"}
+    refused = await api.put(
+        "/v1/office/profile",
+        json=injected,
+        headers={**admin, "If-Match": '"1"', "Accept-Language": "nl"},
+    )
+    assert refused.status_code == 422
+    (problem,) = refused.json()["errors"]
+    assert problem["field"] == "sender_name"
+    assert problem["code"] == "office.header_unsafe"
+    assert "één regel" in problem["message"]
+    repeated = {**profile, "languages": ["fr", "fr"]}
+    again = await api.put("/v1/office/profile", json=repeated, headers={**admin, "If-Match": "*"})
+    assert again.json()["errors"][0]["code"] == "office.languages_repeated"
+    staff = auth(role="staff")
+    forbidden = await api.put(
+        "/v1/office/profile", json=profile, headers={**staff, "If-Match": "*"}
+    )
+    assert forbidden.status_code == 403
+    stale = await api.put("/v1/office/profile", json=profile, headers={**admin, "If-Match": '"0"'})
+    assert stale.status_code == 412
+    assert (await api.get("/v1/office/profile", headers=staff)).json()["version"] == 1
+
+    renamed = {"name": "Dupont & Fils", "languages": ["nl"], "sender_name": "Dupont via OkiOki"}
+    second = await api.put("/v1/office/profile", json=renamed, headers={**admin, "If-Match": '"1"'})
+    assert second.status_code == 200, second.text
+    records = await read_topic(topics.of(OfficeProfileChanged), 2)
+    assert [r["key"] for r in records] == ["office-a", "office-a"]
+    events = [OfficeProfileChanged.model_validate(r["value"]) for r in records]
+    assert [(e.payload.version, e.payload.name) for e in events] == [
+        (1, "Fiduciaire Dupont"),
+        (2, "Dupont & Fils"),
+    ]
+    assert events[1].payload.sender_name == "Dupont via OkiOki"
+    assert [lang.value for lang in events[1].payload.languages] == ["nl"]

@@ -245,3 +245,35 @@ async def test_concurrent_renames_of_one_group_version_have_one_winner(api, auth
     winner = next(a for a in answers if a.status_code == 200).json()
     groups = (await api.get("/v1/groups", headers=admin)).json()
     assert next(g for g in groups if g["group_id"] == gent["group_id"]) == winner
+
+
+async def test_the_list_filters_by_transfer_method_and_shows_it_on_each_row(api, auth) -> None:
+    admin = auth()
+    settings = {"enabled_transfer_methods": ["email"], "accounting_softwares": ["adsolut"]}
+    saved = await api.put("/v1/settings", json=settings, headers={**admin, "If-Match": '"0"'})
+    assert saved.status_code == 200, saved.text
+    by_email = {
+        "target": {"kind": "email", "all": "inbox@adsolut.example"},
+        "accounting_software": "adsolut",
+    }
+    await _create(api, admin, 600, company={"name": "Alpha"})
+    await _create(api, admin, 601, company={"name": "Beta"}, integration=by_email)
+    await _create(api, admin, 602, company={"name": "Gamma"}, integration=by_email)
+
+    async def rows(**params) -> list[tuple[str, str]]:
+        response = await api.get("/v1/clients", params=params, headers=admin)
+        assert response.status_code == 200, response.text
+        return [(i["company_name"], i["transfer_method"]) for i in response.json()["items"]]
+
+    assert await rows(transfer_method="email") == [("Beta", "email"), ("Gamma", "email")]
+    assert await rows(transfer_method="manual") == [("Alpha", "manual")]
+    assert await rows(transfer_method="sftp") == []
+    assert await rows(transfer_method="email", q="gam") == [("Gamma", "email")]
+    # the filter and the cursor: the second page of e-mail clients holds the rest, no repeats
+    first = (
+        await api.get("/v1/clients", params={"transfer_method": "email", "limit": 1}, headers=admin)
+    ).json()
+    second = await rows(transfer_method="email", limit=1, cursor=first["next_cursor"])
+    assert [first["items"][0]["company_name"], *(n for n, _ in second)] == ["Beta", "Gamma"]
+    refused = await api.get("/v1/clients", params={"transfer_method": "fax"}, headers=admin)
+    assert refused.status_code == 422

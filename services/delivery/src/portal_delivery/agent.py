@@ -166,7 +166,10 @@ class Agent:
             except httpx.HTTPError as exc:
                 logger.warning("feed: %s; again in %.0f s", type(exc).__name__, pause)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), pause)
+                    async with asyncio.timeout(
+                        pause
+                    ):  # not wait_for: see portal_servicekit.polling
+                        await stop.wait()
                 pause = min(pause * 2, 60.0)
                 continue
             for item in items:
@@ -221,7 +224,8 @@ class Agent:
         batch: list[dict[str, Any]] = []
         while True:
             try:
-                entry = await (asyncio.wait_for(landed.get(), 0.1) if batch else landed.get())
+                async with asyncio.timeout(0.1 if batch else None):  # a partial batch waits 0.1 s
+                    entry = await landed.get()
             except TimeoutError:
                 entry = "flush"
             if isinstance(entry, dict):

@@ -52,6 +52,7 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     ),
     "list.group": ("Groupe", "Groep", "Group"),
     "list.mode": ("Mode d'abonnement", "Abonnementsvorm", "Subscription mode"),
+    "list.transfer": ("Transfert des documents", "Documentoverdracht", "Document transfer"),
     "list.all": ("Tous", "Alle", "All"),
     "list.filter": ("Filtrer", "Filteren", "Filter"),
     "list.next": ("Page suivante", "Volgende pagina", "Next page"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import shutil
 import signal
@@ -221,6 +222,54 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Generator[None, Any, None
         report.longrepr = (
             f"integration test skipped while real services are required: {report.longrepr}"
         )
+
+
+_HANG_REPORT_AHEAD_S = 15.0
+
+
+def _timeout_of(item: Any) -> float:
+    marker = item.get_closest_marker("timeout")
+    if marker is not None and marker.args:
+        return float(marker.args[0])
+    try:
+        return float(item.config.getini("timeout") or 0)
+    except (ValueError, KeyError):
+        return 0.0
+
+
+def _dump_tasks(test: str) -> None:
+    """In the event loop's thread: where every task waits (pytest-timeout shows only threads,
+    and an idle loop's thread says nothing about which await never returns)."""
+    tasks = asyncio.all_tasks()
+    sys.stderr.write(f"\n[hang report] {test}: {len(tasks)} asyncio task(s) still waiting\n")
+    for task in tasks:
+        sys.stderr.write(f"--- {task.get_name()} {task.get_coro()!r}\n")
+        task.print_stack(limit=12, file=sys.stderr)
+    sys.stderr.flush()
+
+
+def _report_hang(test: str) -> None:
+    # Not thread-safe to inspect a loop from here; it is asked to report itself instead.
+    for obj in gc.get_objects():
+        if isinstance(obj, asyncio.AbstractEventLoop) and obj.is_running():
+            obj.call_soon_threadsafe(_dump_tasks, test)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: Any) -> Generator[None, None, None]:
+    """Shortly before pytest-timeout fails a test, print its asyncio tasks' stacks: the await
+    that never returned is then in the report instead of a guess."""
+    timeout = _timeout_of(item)
+    timer = None
+    if timeout > 2 * _HANG_REPORT_AHEAD_S:
+        timer = threading.Timer(timeout - _HANG_REPORT_AHEAD_S, _report_hang, (item.nodeid,))
+        timer.daemon = True
+        timer.start()
+    try:
+        yield
+    finally:
+        if timer is not None:
+            timer.cancel()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

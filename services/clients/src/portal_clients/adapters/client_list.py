@@ -138,6 +138,8 @@ class ClientLists:
             conditions["data.group_id"] = ordered[0] if len(ordered) == 1 else {"$in": ordered}
         if query.subscription_mode is not None:
             conditions["data.company.subscription_mode"] = query.subscription_mode.value
+        if query.transfer_method is not None:  # rides the sort window: no index of its own
+            conditions["data.integration.target.kind"] = query.transfer_method.value
         if importing:
             conditions["pending_import"] = {"$nin": importing}
         if len(terms) > 1:

@@ -29,7 +29,7 @@ from portal_clients.domain.listing import ClientSummary, SortKey
 from portal_clients.domain.model import Client, Recheck, reference_key
 from portal_clients.ports import Holder
 from portal_contracts.clients import ClientData, ImportOrigin, VatCheck
-from portal_contracts.values import ClientStatus, SubscriptionMode
+from portal_contracts.values import ClientStatus, SubscriptionMode, TransferMethod
 
 Document = dict[str, Any]
 
@@ -110,6 +110,7 @@ SUMMARY_PROJECTION = {
     "data.company": 1,
     "data.user": 1,
     "data.group_id": 1,
+    "data.integration.target.kind": 1,
     "status": 1,
     "vat_check": 1,
     "version": 1,
@@ -137,6 +138,9 @@ def summary_from_document(doc: Document) -> ClientSummary:
         version=doc["version"],
         created_at=_aware(doc["created_at"]),
         invitation=_invitation(doc.get("invitation")),
+        transfer_method=TransferMethod(
+            data.get("integration", {}).get("target", {}).get("kind", TransferMethod.MANUAL)
+        ),
     )
 
 

@@ -1,5 +1,6 @@
-"""Groups and office settings in MongoDB: small versioned documents, written conditionally on the
-version read (``{_id, version: v}``: no match means someone else wrote first, StaleVersion)."""
+"""Groups, office settings and office profiles in MongoDB: small versioned documents, written
+conditionally on the version read (``{_id, version: v}``: no match means someone else wrote
+first, StaleVersion)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from portal_clients.domain.errors import Conflict, FieldIssue, StaleVersion
 from portal_clients.domain.office import (
     EVERYONE,
     Group,
+    OfficeProfile,
     OfficeSettings,
     name_key,
+    profile_changed,
     settings_changed,
 )
+from portal_contracts.envelope import Envelope
 from portal_contracts.values import TransferMethod
 from portal_servicekit.mongo import Session, is_duplicate_key
 from portal_servicekit.runtime import Runtime
@@ -95,31 +99,34 @@ class MongoGroups:
         await self.groups.delete_one({"_id": _group_id(office_id, group_id)})
 
 
-class MongoSettings:
-    """One document per office (``_id`` = office id) with its ``version``; each save puts
-    OfficeSettingsChanged in the outbox in the same transaction (delivery keeps the defaults)."""
+class _OfficeDocuments:
+    """One document per office (``_id`` = office id): its body under ``field`` and its
+    ``version``; each save puts its event in the outbox in the same transaction, so the others
+    learn of every version."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, collection: str, field: str) -> None:
         self.runtime = runtime
-        self.settings = runtime.db["office_settings"]
+        self.collection = runtime.db[collection]
+        self.field = field
 
-    async def get(self, office_id: str) -> tuple[OfficeSettings, int]:
-        doc = await self.settings.find_one({"_id": office_id})
-        if doc is None:
-            return OfficeSettings(), 0
-        return OfficeSettings.model_validate(doc["settings"]), doc["version"]
+    async def read(self, office_id: str) -> tuple[Document | None, int]:
+        doc = await self.collection.find_one({"_id": office_id})
+        return (None, 0) if doc is None else (doc[self.field], doc["version"])
 
-    async def save(self, office_id: str, settings: OfficeSettings, expected_version: int) -> int:
+    async def write(
+        self, office_id: str, body: Document, event: Envelope[Any], expected_version: int
+    ) -> int:
         version = expected_version + 1
-        body = {"settings": settings.model_dump(mode="json"), "version": version}
-        event = settings_changed(office_id, settings, version)
+        fields = {self.field: body, "version": version}
 
         async def work(session: Session) -> bool:
             if expected_version == 0:
-                await self.settings.insert_one({"_id": office_id, **body}, session=session)
+                await self.collection.insert_one({"_id": office_id, **fields}, session=session)
             else:
-                saved = await self.settings.update_one(
-                    {"_id": office_id, "version": expected_version}, {"$set": body}, session=session
+                saved = await self.collection.update_one(
+                    {"_id": office_id, "version": expected_version},
+                    {"$set": fields},
+                    session=session,
                 )
                 if not saved.matched_count:
                     return False
@@ -132,8 +139,40 @@ class MongoSettings:
         except Exception as exc:
             if not is_duplicate_key(exc):  # saved by someone else first
                 raise
-        _, current = await self.get(office_id)
+        _, current = await self.read(office_id)
         raise StaleVersion(current)
+
+
+class MongoSettings:
+    """``office_settings``, with OfficeSettingsChanged (delivery keeps the defaults)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.documents = _OfficeDocuments(runtime, "office_settings", "settings")
+
+    async def get(self, office_id: str) -> tuple[OfficeSettings, int]:
+        body, version = await self.documents.read(office_id)
+        return (OfficeSettings() if body is None else OfficeSettings.model_validate(body)), version
+
+    async def save(self, office_id: str, settings: OfficeSettings, expected_version: int) -> int:
+        event = settings_changed(office_id, settings, expected_version + 1)
+        body = settings.model_dump(mode="json")
+        return await self.documents.write(office_id, body, event, expected_version)
+
+
+class MongoProfiles:
+    """``office_profiles``, with OfficeProfileChanged (invitations and delivery keep a copy)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.documents = _OfficeDocuments(runtime, "office_profiles", "profile")
+
+    async def get(self, office_id: str) -> tuple[OfficeProfile | None, int]:
+        body, version = await self.documents.read(office_id)
+        return (None if body is None else OfficeProfile.model_validate(body)), version
+
+    async def save(self, office_id: str, profile: OfficeProfile, expected_version: int) -> int:
+        event = profile_changed(office_id, profile, expected_version + 1)
+        body = profile.model_dump(mode="json")
+        return await self.documents.write(office_id, body, event, expected_version)
 
 
 class MongoConnectionNames:

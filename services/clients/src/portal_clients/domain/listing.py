@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from portal_clients.domain.invitation import ClientInvitation
 from portal_contracts.clients import VatCheck
-from portal_contracts.values import ClientStatus, SubscriptionMode
+from portal_contracts.values import ClientStatus, SubscriptionMode, TransferMethod
 
 MAX_PAGE = 200
 SEP = "\x1f"
@@ -97,6 +97,7 @@ class ClientSummary:
     version: int
     created_at: datetime
     invitation: ClientInvitation | None = None
+    transfer_method: TransferMethod = TransferMethod.MANUAL
 
     def sort_value(self, sort: SortKey) -> str:
         if sort is SortKey.COMPANY_NAME:
@@ -143,6 +144,7 @@ class ClientQuery:
     statuses: frozenset[ClientStatus] | None = None
     group_id: str | None = None
     subscription_mode: SubscriptionMode | None = None
+    transfer_method: TransferMethod | None = None
     text: str | None = None
     sort: SortKey = SortKey.COMPANY_NAME
     descending: bool = False

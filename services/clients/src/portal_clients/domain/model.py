@@ -299,6 +299,7 @@ class Client:
             version=self.version,
             created_at=self.created_at,
             invitation=self.invitation,
+            transfer_method=self.data.integration.target.kind,
         )
 
     def pull_events(self) -> list[ClientEvent]:

@@ -30,7 +30,7 @@ from portal_contracts.imports import (
     ImportRejected,
     ImportValidated,
 )
-from portal_contracts.office import OfficeSettingsChanged
+from portal_contracts.office import OfficeProfileChanged, OfficeSettingsChanged
 
 # What the outbox relay publishes, keyed by aggregate id (declared for the AsyncAPI; the relay
 # publishes the outbox's stored bytes, not through these objects).
@@ -44,6 +44,11 @@ PUBLISHED: tuple[tuple[type[Envelope[Any]], str], ...] = (
         "beginning to rebuild a read model.",
     ),
     (OfficeSettingsChanged, "The office's general settings after a save, with their version."),
+    (
+        OfficeProfileChanged,
+        "Compacted, keyed by office id: the office's profile (name, languages, sender name) "
+        "after a save, with its version.",
+    ),
     (ImportCommitted, "An import's clients were created (in parts of 5,000 rows)."),
     (ImportRejected, "An import created nothing: the rows that lost."),
 )

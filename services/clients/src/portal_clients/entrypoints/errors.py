@@ -72,6 +72,16 @@ CLIENTS_MESSAGES: dict[str, dict[str, str]] = {
         "nl": "De groep « Everyone » kan niet hernoemd of verwijderd worden.",
         "en": "The “Everyone” group cannot be renamed or deleted.",
     },
+    "office.header_unsafe": {
+        "fr": "Ce nom tient sur une ligne : retirez les retours à la ligne et caractères de contrôle.",
+        "nl": "Deze naam past op één regel: verwijder regeleinden en stuurtekens.",
+        "en": "This name fits on one line: remove line breaks and control characters.",
+    },
+    "office.languages_repeated": {
+        "fr": "Chaque langue ne figure qu'une fois dans la liste.",
+        "nl": "Elke taal staat maar één keer in de lijst.",
+        "en": "Each language appears only once in the list.",
+    },
     "staff.invalid_id": {
         "fr": "Identifiant de collaborateur invalide : 1 à 128 caractères parmi lettres, chiffres et . _ : @ -.",
         "nl": "Ongeldige medewerker-id: 1 tot 128 tekens uit letters, cijfers en . _ : @ -.",

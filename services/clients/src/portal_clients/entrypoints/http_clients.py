@@ -20,7 +20,7 @@ from portal_clients.entrypoints.schemas import (
 from portal_clients.service import clients as handlers
 from portal_clients.service import office
 from portal_clients.service.deps import Deps
-from portal_contracts.values import ClientStatus, SubscriptionMode
+from portal_contracts.values import ClientStatus, SubscriptionMode, TransferMethod
 from portal_servicekit.identity import CurrentCaller
 from portal_servicekit.preconditions import if_match_version
 
@@ -93,6 +93,9 @@ async def list_clients(
     ] = None,
     group: str | None = None,
     subscription_mode: SubscriptionMode | None = None,
+    transfer_method: Annotated[
+        TransferMethod | None, Query(description="how the client's documents are delivered")
+    ] = None,
     q: Annotated[
         str | None, Query(max_length=100, description="name, VAT, reference, e-mail")
     ] = None,
@@ -106,6 +109,7 @@ async def list_clients(
         statuses=frozenset(status_) if status_ else None,
         group_id=group,
         subscription_mode=subscription_mode,
+        transfer_method=transfer_method,
         text=q,
         sort=sort,
         descending=order == "desc",

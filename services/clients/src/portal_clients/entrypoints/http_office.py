@@ -1,4 +1,5 @@
-"""/v1/groups, /v1/staff/{user}/groups and /v1/settings (the office's general settings)."""
+"""/v1/groups, /v1/staff/{user}/groups, /v1/settings (the office's general settings) and
+/v1/office/profile (its name, languages and e-mail sender name)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 
-from portal_clients.domain.office import OfficeSettings
+from portal_clients.domain.office import OfficeProfile, OfficeSettings
 from portal_clients.entrypoints.http_clients import Services, expected_version
 from portal_clients.entrypoints.schemas import (
     ConnectionOut,
     GroupIn,
     GroupOut,
+    ProfileOut,
     SettingsOut,
     StaffIn,
 )
@@ -103,6 +105,28 @@ async def save_settings(
     version = await handlers.save_settings(body, expected_version(if_match), caller, deps)
     response.headers["ETag"] = f'"{version}"'
     return SettingsOut(settings=body, version=version, connections=await _connections(caller, deps))
+
+
+@router.get("/office/profile", response_model=ProfileOut)
+async def get_profile(caller: CurrentCaller, deps: Services, response: Response) -> ProfileOut:
+    profile, version = await handlers.get_profile(caller, deps)
+    response.headers["ETag"] = f'"{version}"'
+    return ProfileOut(profile=profile, version=version)
+
+
+@router.put("/office/profile", response_model=ProfileOut)
+async def save_profile(
+    body: OfficeProfile,
+    caller: CurrentCaller,
+    deps: Services,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ProfileOut:
+    """Admins only; ``If-Match: "<version>"`` (0 for the first save) or ``*``. Invitations and
+    delivery learn of it from OfficeProfileChanged, published in the same transaction."""
+    version = await handlers.save_profile(body, expected_version(if_match), caller, deps)
+    response.headers["ETag"] = f'"{version}"'
+    return ProfileOut(profile=body, version=version)
 
 
 async def _connections(caller: Caller, deps: Services) -> list[ConnectionOut] | None:

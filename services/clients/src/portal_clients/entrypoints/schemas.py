@@ -21,7 +21,7 @@ from portal_clients.domain.invitation import (
 )
 from portal_clients.domain.listing import ClientSummary
 from portal_clients.domain.model import Client
-from portal_clients.domain.office import Group, OfficeSettings
+from portal_clients.domain.office import Group, OfficeProfile, OfficeSettings
 from portal_contracts.clients import ClientSnapshot, Timing, VatCheck
 from portal_contracts.values import (
     AccountingSoftware,
@@ -157,6 +157,9 @@ class ClientLine(BaseModel):
     version: int
     created_at: datetime
     invitation: InvitationOut | None = None
+    transfer_method: TransferMethod = Field(
+        TransferMethod.MANUAL, description="how the client's documents reach the office"
+    )
     group_name: str | None = Field(None, description="the group's name (None: a deleted group)")
     actions: list[Action] = Field(
         default_factory=list, description="what may be done now: invite, resend, revoke, activate"
@@ -231,6 +234,13 @@ class SettingsOut(BaseModel):
     connections: list[ConnectionOut] | None = None
 
 
+class ProfileOut(BaseModel):
+    profile: OfficeProfile | None = Field(
+        description="None until an admin saves it (e-mails then name no office)"
+    )
+    version: int
+
+
 __all__ = [
     "AccountingSoftware",
     "AvailabilityIn",
@@ -241,7 +251,9 @@ __all__ = [
     "ClientPublic",
     "GroupIn",
     "GroupOut",
+    "OfficeProfile",
     "OfficeSettings",
+    "ProfileOut",
     "SettingsOut",
     "StaffIn",
     "Timing",

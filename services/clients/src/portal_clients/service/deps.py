@@ -13,6 +13,7 @@ from portal_clients.ports import (
     ConnectionNames,
     GroupStore,
     ImportStore,
+    ProfileStore,
     Quota,
     SettingsStore,
     VatRegister,
@@ -35,6 +36,7 @@ class Deps:
     clients: ClientStore
     groups: GroupStore
     settings: SettingsStore
+    profiles: ProfileStore
     connections: ConnectionNames
     register: VatRegister
     imports: ImportStore

@@ -26,6 +26,8 @@ HANDLERS: dict[str, Callable[..., Awaitable[Any]]] = {
     "groups_of_staff": office.groups_of_staff,
     "get_settings": office.get_settings,
     "save_settings": office.save_settings,
+    "get_profile": office.get_profile,
+    "save_profile": office.save_profile,
     "connection_names": office.connection_names,
     # events from other services (Kafka)
     "ImportValidated": imports.import_validated,

@@ -1,4 +1,5 @@
-"""Handlers for groups (create, rename, delete, staff) and the office's general settings."""
+"""Handlers for groups (create, rename, delete, staff), the office's general settings and its
+profile."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ from portal_clients.domain.errors import (
     NotFound,
     StaleVersion,
 )
-from portal_clients.domain.office import Group, OfficeSettings, malformed_staff_ids, name_key
+from portal_clients.domain.office import (
+    Group,
+    OfficeProfile,
+    OfficeSettings,
+    malformed_staff_ids,
+    name_key,
+)
 from portal_clients.service.deps import Deps, sees
 from portal_contracts.identity import Caller, Role
 from portal_contracts.values import TransferMethod
@@ -167,3 +174,17 @@ async def save_settings(
     if expected_version is None:
         _, expected_version = await deps.settings.get(caller.office_id)
     return await deps.settings.save(caller.office_id, settings, expected_version)
+
+
+async def get_profile(caller: Caller, deps: Deps) -> tuple[OfficeProfile | None, int]:
+    return await deps.profiles.get(caller.office_id)
+
+
+async def save_profile(
+    profile: OfficeProfile, expected_version: int | None, caller: Caller, deps: Deps
+) -> int:
+    """As save_settings: admins only, ``If-Match`` decides over which version."""
+    _admin(caller)
+    if expected_version is None:
+        _, expected_version = await deps.profiles.get(caller.office_id)
+    return await deps.profiles.save(caller.office_id, profile, expected_version)

@@ -155,10 +155,8 @@ class InvitationSender:
         needed = HAND_OVER - min(wanted, HAND_OVER)
         async with self._handed_back:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._handed_back.wait_for(lambda: self._in_hand <= needed),
-                    timeout=HAND_OVER_WAIT_S,
-                )
+                async with asyncio.timeout(HAND_OVER_WAIT_S):  # not wait_for: see PollingLoop
+                    await self._handed_back.wait_for(lambda: self._in_hand <= needed)
 
     async def _hand_over(self, attempts: list[_Attempt]) -> None:
         try:

@@ -174,6 +174,7 @@ def create_app(service: Service | None = None) -> FastAPI:
             ("q", "q"),
             ("group", "group"),
             ("subscription_mode", "mode"),
+            ("transfer_method", "transfer"),
             ("cursor", "cursor"),
         ):
             if p.get(key):
