@@ -123,12 +123,31 @@ def test_production_topics_are_replicated_and_bounded(base: list[Doc]) -> None:
         assert spec["partitions"] >= 1, name
         assert spec["replicas"] == 3, name
         assert int(spec["config"]["min.insync.replicas"]) == 2, name
-        if spec["config"]["cleanup.policy"] == "compact":  # state: the newest per key is kept
-            assert "retention.ms" not in spec["config"], name
-            assert int(spec["config"]["delete.retention.ms"]) > 0, name
-        else:
-            assert spec["config"]["cleanup.policy"] == "delete", name
-            assert int(spec["config"]["retention.ms"]) > 0, name
+        compacted = spec["config"]["cleanup.policy"] == "compact"
+        assert compacted == (name in Topics().compacted()), name  # the contracts say which
+        if compacted:
+            continue  # the newest record per key kept for ever: test_state_topics_are_compacted
+        assert spec["config"]["cleanup.policy"] == "delete", name
+        assert int(spec["config"]["retention.ms"]) > 0, name
+
+
+def test_state_topics_are_compacted(base: list[Doc]) -> None:
+    """A compacted topic keeps each key's newest record for ever: a read model is rebuilt by
+    reading it from the beginning (ClientState, OfficeProfileChanged). Time-based deletion would
+    lose clients and offices."""
+    declared = _of_kind(base, "KafkaTopic")
+    assert Topics().compacted() == [
+        "portal.clients.client-state.v1",
+        "portal.clients.office-profile-changed.v1",
+    ]
+    for name in Topics().compacted():
+        config = declared[name]["spec"]["config"]
+        assert config["cleanup.policy"] == "compact", name
+        assert "retention.ms" not in config, name  # only applies to deletion
+        assert int(config["min.compaction.lag.ms"]) >= 60_000, name
+        assert int(config["delete.retention.ms"]) >= int(config["min.compaction.lag.ms"]), name
+        assert int(config["max.compaction.lag.ms"]) > int(config["segment.ms"]), name
+        assert declared[Topics().dead_letter(name)]["spec"]["config"]["cleanup.policy"] == "delete"
 
 
 @pytest.mark.parametrize("service", PORTS)

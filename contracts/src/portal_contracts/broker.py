@@ -7,6 +7,10 @@
 - Poison messages: :class:`DeadLetterPolicy` retries a failing message a bounded number of times
   (with backoff), then publishes it to ``<topic>.dlt`` with the error in headers and lets the
   partition move on. A message is thus never lost and never blocks its partition forever.
+- Compacted topics (``Topics.compacted()``, e.g. ClientState) are made compacted where they do
+  not exist yet (:func:`create_compacted_topics`): a local broker would auto-create them with the
+  delete policy and lose each client's state after its retention. Production declares them
+  (deploy/k8s/base/kafka-topics) and nothing is created there.
 - Outages are not poison: an error of the infrastructure (database unreachable or busy, broker
   connection lost) is retried with capped backoff until it recovers, never dead-lettered — the
   message is fine, the world is not, and dead-lettering it would lose the work.
@@ -154,6 +158,43 @@ async def publish_dead_letter(
     await broker.publish(
         record.value, topic=record.topic + DEAD_LETTER_SUFFIX, key=record.key, headers=headers
     )
+
+
+# How a compacted topic made here is configured (the production values: deploy/k8s topics.yaml).
+COMPACTED_TOPIC_CONFIG = {
+    "cleanup.policy": "compact",
+    "min.compaction.lag.ms": str(60 * 60 * 1000),  # a consumer an hour behind sees every version
+    "delete.retention.ms": str(24 * 60 * 60 * 1000),  # a tombstone stays a day
+}
+
+
+async def create_compacted_topics(
+    bootstrap_servers: str, topics: Topics, *, partitions: int = 3, replicas: int = 1
+) -> list[str]:
+    """Create the compacted topics of ``topics`` that do not exist yet; returns those created.
+
+    Where topics cannot be created (production: declared, and the services may not create
+    them) it logs why and creates nothing; an existing topic is left as it is.
+    """
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="portal-topics")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in topics.compacted() if name not in existing]
+        if missing:
+            new = [
+                NewTopic(n, partitions, replicas, topic_configs=COMPACTED_TOPIC_CONFIG)
+                for n in missing
+            ]
+            await admin.create_topics(new)
+        return missing
+    except Exception as exc:
+        logger.warning("compacted topics not created (%r); they must be declared", exc)
+        return []
+    finally:
+        await admin.close()
 
 
 def build_broker(

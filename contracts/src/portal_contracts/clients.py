@@ -1,14 +1,16 @@
 """Client events: ClientCreated, ClientUpdated, ClientInvited, ClientActivated, and the snapshot.
 
 The snapshot is the whole client as the clients service owns it, so read models elsewhere
-(delivery, invitations, ubl) are rebuilt from events alone.
+(delivery, invitations, ubl) are rebuilt from events alone. ClientState carries it on a compacted
+topic keyed by client id: the newest record of each key is that client as it is now, so a read
+model lost (or a service deployed later) is rebuilt by reading that topic from its beginning.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import Field
 
@@ -168,6 +170,10 @@ class ClientUpdatedPayload(Payload):
     changed: list[str] = Field(default_factory=list)  # top-level field paths, e.g. "user.email"
 
 
+class ClientStatePayload(Payload):
+    client: ClientSnapshot
+
+
 class ClientInvitedPayload(Payload):
     client_id: str
     invitation_id: str
@@ -215,6 +221,26 @@ class ClientUpdated(Envelope[ClientUpdatedPayload]):
 
     def aggregate_id(self) -> str:
         return self.payload.client.client_id
+
+
+class ClientState(Envelope[ClientStatePayload]):
+    """The client's current state (its snapshot and version), on a compacted topic keyed by client
+    id. Written with every ClientCreated / ClientUpdated, in the same transaction, and again by
+    the clients service's ``republish_states`` command; a consumer keeps a version only when it is
+    newer than the one it has (a republished state may arrive beside a live event)."""
+
+    EVENT_TYPE: ClassVar[str] = "ClientState"
+    event_type: Literal["ClientState"] = "ClientState"
+    schema_version: Literal[1] = 1
+
+    def aggregate_id(self) -> str:
+        return self.payload.client.client_id
+
+    @classmethod
+    def of(cls, office_id: str, client: ClientSnapshot, caused_by: Envelope[Any] | None) -> Self:
+        return cls.new(
+            office_id=office_id, payload=ClientStatePayload(client=client), caused_by=caused_by
+        )
 
 
 class ClientInvited(Envelope[ClientInvitedPayload]):

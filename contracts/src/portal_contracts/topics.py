@@ -15,6 +15,7 @@ from portal_contracts.clients import (
     ClientInvitationFailed,
     ClientInvitationRevoked,
     ClientInvited,
+    ClientState,
     ClientUpdated,
 )
 from portal_contracts.delivery import (
@@ -32,6 +33,7 @@ from portal_contracts.values import TransferMethod
 EVENTS: tuple[type[Envelope[Any]], ...] = (
     ClientCreated,
     ClientUpdated,
+    ClientState,
     ClientInvited,
     ClientActivated,
     ClientInvitationRevoked,
@@ -51,6 +53,7 @@ EVENTS: tuple[type[Envelope[Any]], ...] = (
 _BASE_NAMES: dict[str, str] = {
     "ClientCreated": "portal.clients.client-created.v1",
     "ClientUpdated": "portal.clients.client-updated.v1",
+    "ClientState": "portal.clients.client-state.v1",
     "ClientInvited": "portal.invitations.client-invited.v1",
     "ClientActivated": "portal.invitations.client-activated.v1",
     "ClientInvitationRevoked": "portal.invitations.invitation-revoked.v1",
@@ -68,6 +71,12 @@ _BASE_NAMES: dict[str, str] = {
 # DeliveryRequested has one topic per channel (one consumer group and Deployment each, so a slow
 # or dead channel only grows its own lag): see Topics.delivery_request.
 _REQUEST_BASE = "portal.delivery.request.{channel}.v1"
+
+# Compacted (cleanup.policy=compact): the newest record of each key is kept for ever, the older
+# ones are removed, so reading the topic from its beginning gives every aggregate's current state
+# (ClientState by client id, OfficeProfileChanged by office id). The others are event streams,
+# deleted after their retention (deploy/k8s).
+COMPACTED: frozenset[str] = frozenset({"ClientState", "OfficeProfileChanged"})
 
 DEAD_LETTER_SUFFIX = ".dlt"
 
@@ -100,6 +109,10 @@ class Topics:
 
     def dead_letter(self, topic: str) -> str:
         return topic + DEAD_LETTER_SUFFIX
+
+    def compacted(self) -> list[str]:
+        """The topics that keep each key's newest record (see :data:`COMPACTED`)."""
+        return [self.of(name) for name in sorted(COMPACTED)]
 
     def all(self) -> list[str]:
         requests = [

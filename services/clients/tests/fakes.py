@@ -18,8 +18,9 @@ from portal_clients.domain.listing import (
 from portal_clients.domain.model import Client, ClientEvent, reference_key
 from portal_clients.domain.office import Group, OfficeProfile, OfficeSettings
 from portal_clients.domain.vat import RegisterAnswer, RegisterVerdict
-from portal_clients.ports import Holder, ImportChunk, ImportLine, ImportStatus
+from portal_clients.ports import Holder, ImportChunk, ImportLine, ImportStatus, RepublishedPage
 from portal_clients.service.deps import Deps
+from portal_contracts.clients import ClientState
 from portal_contracts.imports import ImportCommitted, ImportRejected
 from portal_contracts.values import TransferMethod
 
@@ -54,6 +55,7 @@ class FakeClients:
     def __init__(self) -> None:
         self.rows: dict[str, Client] = {}
         self.published: list[ClientEvent] = []
+        self.published_states: list[ClientState] = []
 
     def _refuse_duplicates(self, client: Client) -> None:
         ref = reference_key(client.data.company.internal_reference)
@@ -93,6 +95,19 @@ class FakeClients:
         self._refuse_duplicates(client)
         self.published.extend(client.pull_events())
         self.rows[client.client_id] = copy.deepcopy(client)
+
+    async def republish_states(
+        self, after: str | None, limit: int, *, office_id: str | None = None
+    ) -> RepublishedPage:
+        ids = sorted(
+            i
+            for i, c in self.rows.items()
+            if (after is None or i > after) and office_id in (None, c.office_id)
+        )[:limit]
+        self.published_states += [
+            ClientState.of(self.rows[i].office_id, self.rows[i].snapshot(), None) for i in ids
+        ]
+        return RepublishedPage(ids[-1] if ids else None, len(ids))
 
     async def page(self, query: ClientQuery) -> ClientPage:
         rows = [c.summary() for c in self.rows.values() if self._listed(c, query)]

@@ -34,6 +34,16 @@ class Holder:
     reference: str | None
 
 
+@dataclass(frozen=True)
+class RepublishedPage:
+    """One page of clients whose state was announced again: the last client id read (None: no
+    client after the page asked for) and how many states went out (a client of an import not
+    committed yet is read but not announced)."""
+
+    last_id: str | None
+    published: int
+
+
 class ClientStore(Protocol):
     async def get(self, client_id: str) -> Client | None:
         """The client, any office (the caller checks tenancy); None until it exists for all."""
@@ -54,6 +64,13 @@ class ClientStore(Protocol):
         """The office's clients holding any of these internal references (any case)."""
 
     async def ids_in_group(self, office_id: str, group_id: str) -> list[str]: ...
+
+    async def republish_states(
+        self, after: str | None, limit: int, *, office_id: str | None = None
+    ) -> RepublishedPage:
+        """Announce again (ClientState) the current state of the next ``limit`` clients in
+        client id order after ``after`` (of one office, or all). A change committed meanwhile
+        is never overtaken: its state is announced after any older one announced here."""
 
     async def due_recheck(self, now: datetime, lease: timedelta) -> Client | None:
         """A client whose register check is due, claimed for ``lease``: no one else gets it

@@ -36,7 +36,10 @@ async def test_a_write_killed_before_its_publish_is_published_exactly_once(
     db = service.runtime.db
     assert await db["clients"].count_documents({"_id": client_id}) == 1
     [record] = await db["outbox"].find({}).to_list()  # committed with the client, unpublished
-    assert [(e["type"], e["key"]) for e in record["events"]] == [("ClientCreated", client_id)]
+    assert [(e["type"], e["key"]) for e in record["events"]] == [
+        ("ClientCreated", client_id),
+        ("ClientState", client_id),
+    ]
     assert await read_topic(topics.of(ClientCreated), 1, timeout=3) == []
 
     relay = service.runtime.relay  # the one relay, as a restarted worker runs it

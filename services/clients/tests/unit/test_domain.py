@@ -21,11 +21,17 @@ from portal_clients.domain.listing import (
     SortKey,
     search_terms,
 )
-from portal_clients.domain.model import Client, changed_paths, imported_client_id, reference_key
+from portal_clients.domain.model import (
+    Client,
+    changed_paths,
+    imported_client_id,
+    reference_key,
+    with_current_states,
+)
 from portal_clients.domain.office import OfficeSettings, malformed_staff_ids
 from portal_clients.domain.vat import RecheckPolicy
 from portal_clients.testing.samples import client_form
-from portal_contracts.clients import ClientCreated, ClientUpdated, VatCheck
+from portal_contracts.clients import ClientCreated, ClientState, ClientUpdated, VatCheck
 from portal_contracts.values import ClientStatus, SubscriptionMode, TransferMethod
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -49,6 +55,21 @@ def test_a_new_client_is_not_invited_and_records_client_created_with_its_snapsho
     assert event.payload.client == client.snapshot()
     assert (client.status, client.version) == (ClientStatus.NOT_INVITED, 1)
     assert event.key() == b"c1"
+
+
+def test_each_write_announces_the_state_its_clients_are_left_in_after_their_events() -> None:
+    first, second = new_client(1), new_client(2)
+    renamed = check_client(client_form(1, company={"name": "Other"}), RULES)
+    first.edit(renamed, VatCheck.VALID, NOW)
+    events = [*first.pull_events(), *second.pull_events()]
+    announced = with_current_states(events)
+    assert announced[:3] == events
+    states = announced[3:]
+    assert all(isinstance(s, ClientState) for s in states)
+    assert [(s.key(), s.payload.client.version) for s in states] == [(b"c1", 2), (b"c2", 1)]
+    assert states[0].payload.client == first.snapshot()
+    assert states[0].causation_id == events[1].event_id  # the edit it follows
+    assert with_current_states([]) == []
 
 
 def test_an_edit_bumps_the_version_and_names_what_changed() -> None:

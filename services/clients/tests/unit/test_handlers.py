@@ -11,7 +11,7 @@ from portal_client_rules import OfficeRules, check_client
 from portal_clients.domain.errors import Conflict, Forbidden, Invalid, NotFound, StaleVersion
 from portal_clients.domain.listing import ClientQuery
 from portal_clients.domain.vat import RegisterVerdict
-from portal_clients.service import clients, events, imports, office
+from portal_clients.service import clients, events, imports, office, states
 from portal_clients.service.clients import ClientInput
 from portal_clients.testing.samples import client_form, normalised_vat
 from portal_contracts.clients import ClientCreated, ClientUpdated, VatCheck
@@ -243,3 +243,17 @@ def test_a_part_of_the_largest_answer_stays_well_under_the_kafka_message_limit()
         ),
     )
     assert len(part.model_dump_json()) < 512 * 1024
+
+
+async def test_republishing_pages_through_every_client_in_id_order_once() -> None:
+    deps = fake_deps()
+    for n in range(5):
+        await clients.create_client(ClientInput(client_form(n)), ADMIN, deps)
+    await clients.create_client(ClientInput(client_form(9)), OTHER, deps)
+    assert await states.republish_states(deps, page=2) == 6
+    published = deps.clients.published_states  # type: ignore[attr-defined]
+    ids = [s.payload.client.client_id for s in published]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 6
+    assert await states.republish_states(deps, office_id="o2") == 1
+    assert await states.republish_states(deps, after=ids[3]) == 2  # resumed

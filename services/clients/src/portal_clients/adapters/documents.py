@@ -13,6 +13,8 @@ recheck_attempts  how many times it was asked; absent when nothing is pending
 invitation      the last invitation's state as the invitations service told it (state,
                 invitation_id, at, reason, detail); absent: not invited, or revoked
 invitation_as_of  occurred_at of the newest invitation event applied (older ones are ignored)
+state_republished_at  when republish_states last announced this client's state (the mark that
+                orders it against a concurrent edit; gone at the next write)
 pending_import  "<import>:<version>" while the client belongs to an import committed in
                 several transactions that is not committed yet (mongo_imports.py)
 """

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING
@@ -30,8 +30,9 @@ from portal_clients.adapters.documents import (
 )
 from portal_clients.domain.errors import Conflict, FieldIssue, StaleVersion
 from portal_clients.domain.listing import ClientPage, ClientQuery
-from portal_clients.domain.model import Client
-from portal_clients.ports import Holder
+from portal_clients.domain.model import Client, with_current_states
+from portal_clients.ports import Holder, RepublishedPage
+from portal_contracts.clients import ClientState
 from portal_servicekit.leases import claim_due
 from portal_servicekit.mongo import Session, duplicate_index, is_duplicate_key
 from portal_servicekit.runtime import Runtime
@@ -125,7 +126,7 @@ class MongoClients:
     # --- writes ---------------------------------------------------------------------------------
 
     async def add(self, client: Client) -> None:
-        document, events = to_document(client), client.pull_events()
+        document, events = to_document(client), with_current_states(client.pull_events())
 
         async def work(session: Session) -> None:
             await self.clients.insert_one(document, session=session)
@@ -141,7 +142,7 @@ class MongoClients:
             await self.lists.counted(client.office_id, COUNT_EVERY)
 
     async def save(self, client: Client, based_on: int) -> None:
-        document, events = to_document(client), client.pull_events()
+        document, events = to_document(client), with_current_states(client.pull_events())
 
         async def work(session: Session) -> bool:
             replaced = await self.clients.replace_one(
@@ -161,6 +162,37 @@ class MongoClients:
         if not saved:
             current = await self.clients.find_one({"_id": client.client_id}, {"version": 1})
             raise StaleVersion(current["version"] if current else 0)
+
+    async def republish_states(
+        self, after: str | None, limit: int, *, office_id: str | None = None
+    ) -> RepublishedPage:
+        """One transaction per page: read the clients, mark each (a write), put their states in
+        the outbox. The write is what orders this against a concurrent change: an edit committed
+        after this page's snapshot makes the mark a write conflict (the page is read again, now
+        with the edit), and an edit racing the mark conflicts and retries after this commit, so
+        its outbox record comes after this one and the compacted topic ends with the newer."""
+        query: Document = {} if after is None else {"_id": {"$gt": after}}
+        if office_id is not None:
+            query["office_id"] = office_id
+
+        async def work(session: Session) -> RepublishedPage:
+            found = self.clients.find(query, session=session).sort("_id", ASCENDING).limit(limit)
+            docs = await found.to_list()
+            if not docs:
+                return RepublishedPage(None, 0)
+            shown = [from_document(d) for d in docs if await self._visible(d)]
+            if shown:
+                ids = [c.client_id for c in shown]
+                await self.clients.update_many(
+                    {"_id": {"$in": ids}},
+                    {"$set": {"state_republished_at": datetime.now(UTC)}},
+                    session=session,
+                )
+                states = [ClientState.of(c.office_id, c.snapshot(), None) for c in shown]
+                await self.runtime.outbox.add(states, session=session)
+            return RepublishedPage(docs[-1]["_id"], len(shown))
+
+        return await self.runtime.transaction(work)
 
     async def refusal(self, exc: BaseException, client: Client) -> Conflict:
         """The uniqueness rule a duplicate-key error broke, as the accountant reads it."""

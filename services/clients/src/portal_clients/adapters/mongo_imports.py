@@ -39,7 +39,7 @@ from portal_clients.adapters.client_list import ClientLists
 from portal_clients.adapters.documents import Document, to_document
 from portal_clients.adapters.mongo_clients import MongoClients
 from portal_clients.domain.errors import RowsRefused
-from portal_clients.domain.model import Client
+from portal_clients.domain.model import Client, with_current_states
 from portal_clients.ports import ImportChunk, ImportLine, ImportStatus
 from portal_contracts.envelope import Envelope
 from portal_contracts.imports import ImportCommitted, ImportRejected
@@ -139,7 +139,7 @@ class MongoImports:
         self, key: str, office_id: str, clients: list[Client], answer: list[ImportCommitted]
     ) -> None:
         def encode() -> tuple[list[Document], list[Document]]:  # CPU: a thread, not the loop
-            events = [*(e for c in clients for e in c.pull_events()), *answer]
+            events = [*with_current_states([e for c in clients for e in c.pull_events()]), *answer]
             return [to_document(c) for c in clients], records_of(events)
 
         docs, records = await asyncio.to_thread(encode)
@@ -276,4 +276,4 @@ def _batch_documents(
     key: str, batch: int, part: list[Client]
 ) -> tuple[list[Document], list[Document]]:
     docs = [to_document(c, pending_import=key) for c in part]
-    return docs, _held(key, batch, [e for c in part for e in c.events])
+    return docs, _held(key, batch, with_current_states([e for c in part for e in c.events]))

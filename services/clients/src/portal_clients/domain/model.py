@@ -7,6 +7,7 @@ new state together with the events it recorded (the outbox, in the same transact
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from portal_contracts.clients import (
     ClientCreatedPayload,
     ClientData,
     ClientSnapshot,
+    ClientState,
     ClientUpdated,
     ClientUpdatedPayload,
     ImportOrigin,
@@ -29,6 +31,7 @@ from portal_contracts.envelope import Envelope
 from portal_contracts.values import ClientStatus
 
 ClientEvent = ClientCreated | ClientUpdated
+ClientAnnouncement = ClientCreated | ClientUpdated | ClientState
 
 # Sections whose changes are reported field by field in ClientUpdated.changed ("user.email");
 # the others are reported as a whole ("bank_accounts").
@@ -67,6 +70,15 @@ def changed_paths(before: ClientData, after: ClientData) -> list[str]:
         else:
             paths.append(key)
     return paths
+
+
+def with_current_states(events: Sequence[ClientEvent]) -> list[ClientAnnouncement]:
+    """The events, then the state each of their clients is left in (the snapshot of its last
+    event) for the compacted ClientState topic: stored with them, so the topic's newest record
+    of a client is never older than its newest event."""
+    last = {event.aggregate_id(): event for event in events}
+    states = [ClientState.of(e.office_id, e.payload.client, caused_by=e) for e in last.values()]
+    return [*events, *states]
 
 
 @dataclass

@@ -6,6 +6,8 @@ retries, then the dead-letter topic), and every handler is idempotent, so redeli
 
 from __future__ import annotations
 
+from typing import Any
+
 from faststream.kafka import KafkaRouter
 
 from portal_clients.bootstrap import Service
@@ -13,12 +15,43 @@ from portal_clients.service.handlers import HANDLERS
 from portal_contracts.broker import subscriber_options
 from portal_contracts.clients import (
     ClientActivated,
+    ClientCreated,
     ClientInvitationFailed,
     ClientInvitationRevoked,
     ClientInvited,
+    ClientState,
+    ClientUpdated,
 )
 from portal_contracts.delivery import ConnectionsChanged
-from portal_contracts.imports import MAX_CHUNK_BYTES, ImportValidated
+from portal_contracts.envelope import Envelope
+from portal_contracts.imports import (
+    MAX_CHUNK_BYTES,
+    ImportCommitted,
+    ImportRejected,
+    ImportValidated,
+)
+from portal_contracts.office import OfficeProfileChanged, OfficeSettingsChanged
+
+# What the outbox relay publishes, keyed by aggregate id (declared for the AsyncAPI; the relay
+# publishes the outbox's stored bytes, not through these objects).
+PUBLISHED: tuple[tuple[type[Envelope[Any]], str], ...] = (
+    (ClientCreated, "A client was added (by hand or by an import), with its whole snapshot."),
+    (ClientUpdated, "A client changed: its new snapshot and the fields that changed."),
+    (
+        ClientState,
+        "Compacted, keyed by client id: every client's newest snapshot and version, written "
+        "with each ClientCreated/ClientUpdated and by republish_states. Read it from the "
+        "beginning to rebuild a read model.",
+    ),
+    (OfficeSettingsChanged, "The office's general settings after a save, with their version."),
+    (
+        OfficeProfileChanged,
+        "Compacted, keyed by office id: the office's profile (name, languages, sender name) "
+        "after a save, with its version.",
+    ),
+    (ImportCommitted, "An import's clients were created (in parts of 5,000 rows)."),
+    (ImportRejected, "An import created nothing: the rows that lost."),
+)
 
 
 def build_router(service: Service) -> KafkaRouter:
@@ -54,4 +87,11 @@ def build_router(service: Service) -> KafkaRouter:
     async def on_connections_changed(event: ConnectionsChanged) -> None:
         await HANDLERS["ConnectionsChanged"](event, deps)
 
+    for event_type, description in PUBLISHED:
+        router.publisher(
+            topics.of(event_type),
+            title=f"{topics.of(event_type)}:publish",
+            description=description,
+            schema=event_type,
+        )
     return router

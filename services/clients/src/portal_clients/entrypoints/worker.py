@@ -10,6 +10,7 @@ from faststream import FastStream
 from portal_clients.bootstrap import Service, bootstrap
 from portal_clients.entrypoints.consumers import build_router
 from portal_clients.service.handlers import HANDLERS
+from portal_contracts.broker import create_compacted_topics
 from portal_servicekit.polling import PollingLoop
 from portal_servicekit.runtime import worker_app
 
@@ -29,10 +30,18 @@ def vat_rechecks(service: Service) -> PollingLoop:
 
 def create_worker(service: Service | None = None) -> FastStream:
     service = service or bootstrap()
+    ready = service
+
+    async def prepare() -> None:
+        await ready.prepare()
+        # Where topics are auto-created (a local broker), ClientState's is made compacted first.
+        platform = ready.settings.platform
+        await create_compacted_topics(platform.kafka_bootstrap_servers, ready.runtime.topics)
+
     return worker_app(
         service.runtime,
         build_router(service),
-        prepare=service.prepare,
+        prepare=prepare,
         background=[vat_rechecks(service)],
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from portal_clients.service import clients, events, imports, office
+from portal_clients.service import clients, events, imports, office, states
 
 HANDLERS: dict[str, Callable[..., Awaitable[Any]]] = {
     # the accountant's actions (HTTP)
@@ -38,4 +38,6 @@ HANDLERS: dict[str, Callable[..., Awaitable[Any]]] = {
     "ConnectionsChanged": events.connections_changed,
     # the worker's own schedule
     "recheck_vat": events.recheck_vat,
+    # operations (entrypoints/republish_states.py)
+    "republish_states": states.republish_states,
 }

@@ -26,7 +26,7 @@ from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from portal_contracts.broker import is_transient, publish_dead_letter, subscriber_options
-from portal_contracts.clients import ClientCreated, ClientUpdated
+from portal_contracts.clients import ClientCreated, ClientState, ClientUpdated
 from portal_contracts.office import OfficeProfileChanged
 from portal_invitations.bootstrap import Service
 from portal_invitations.domain.events import Cause
@@ -44,7 +44,9 @@ _OUTAGE_PAUSE_S = 1.0
 DeadLetter = Callable[[ConsumerRecord[Any, Any], Exception, int], Awaitable[None]]
 
 
-def record_command(event: ClientCreated | ClientUpdated, invite: bool) -> commands.RecordClient:
+def record_command(
+    event: ClientCreated | ClientUpdated | ClientState, invite: bool
+) -> commands.RecordClient:
     client = event.payload.client
     profile = ClientProfile(
         client_id=client.client_id,
@@ -123,6 +125,11 @@ def _created(value: bytes) -> commands.RecordClient:
 
 def _updated(value: bytes) -> commands.RecordClient:
     return record_command(ClientUpdated.model_validate_json(value), invite=False)
+
+
+def state_command(value: bytes) -> commands.RecordClient:
+    """A ClientState (a rebuild): the snapshot only, never an invitation."""
+    return record_command(ClientState.model_validate_json(value), invite=False)
 
 
 def build_router(service: Service) -> KafkaRouter:

@@ -95,11 +95,11 @@ async def record_client(cmd: commands.RecordClient, deps: Deps) -> None:
     raise Conflict("too much contention")
 
 
-async def record_clients(cmd: commands.RecordClients, deps: Deps) -> None:
+async def record_clients(cmd: commands.RecordClients, deps: Deps) -> int:
     """A batch of ClientCreated / ClientUpdated, in their order, with the same effect as
     :func:`record_client` on each: the clients are read at once, the new ones stored at once
     and the changed ones saved at once; a client changed by someone else meanwhile is done
-    again one snapshot at a time."""
+    again one snapshot at a time. Returns how many clients changed."""
     now = deps.clock.now()
     loaded = await deps.access.get_many([item.profile.client_id for item in cmd.items])
     changed: set[str] = set()
@@ -119,6 +119,7 @@ async def record_clients(cmd: commands.RecordClients, deps: Deps) -> None:
             await record_client(item, deps)
     if changed:
         deps.notify()
+    return len(changed)
 
 
 def _record(

@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from portal_contracts.broker import COMPACTED_TOPIC_CONFIG
 from portal_contracts.identity import Caller, Role, issue_token
 from portal_contracts.topics import Topics
 from portal_infra import kafka, mongodb, toxiproxy
@@ -376,8 +377,17 @@ async def kafka_topics(bootstrap: str, topics: Topics, partitions: int) -> None:
     await admin.start()
     try:
         names = [n for t in topics.all() for n in (t, topics.dead_letter(t))]
+        compacted = set(topics.compacted())
         await admin.create_topics(
-            [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names]
+            [
+                NewTopic(
+                    n,
+                    num_partitions=partitions,
+                    replication_factor=1,
+                    topic_configs=COMPACTED_TOPIC_CONFIG if n in compacted else {},
+                )
+                for n in names
+            ]
         )
     finally:
         await admin.close()
