@@ -193,8 +193,8 @@ def main() -> None:
         node = mongodb.new_node(Path(tmp), durable=True)  # the flags `make up` uses
         process = mongodb.start_and_wait(node)
         try:
-            print(f"# probing SecantusDB {mongodb.VERSION} (--sync-on-commit) …", flush=True)
-            results[f"SecantusDB {mongodb.VERSION}"] = asyncio.run(probe(node.uri, args.docs))
+            print(f"# probing SecantusDB {mongodb.build_id()} (--sync-on-commit) …", flush=True)
+            results[f"SecantusDB {mongodb.build_id()}"] = asyncio.run(probe(node.uri, args.docs))
         finally:
             stop_process(process)
     for spec in args.compare:

@@ -24,6 +24,7 @@ INSTALL_HINTS = {
     "java": "install a Java 17+ runtime, e.g. `apt-get install -y openjdk-17-jre-headless`",
     "mvn": "install Maven, e.g. `apt-get install -y maven`",
     "cargo": "install Rust 1.95+ with rustup (https://rustup.rs) or `apt-get install -y cargo`",
+    "patch": "install GNU patch, e.g. `apt-get install -y patch`",
 }
 
 

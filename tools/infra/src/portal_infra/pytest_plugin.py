@@ -91,7 +91,7 @@ def _start_mongodb(home: Path) -> Server:
     server = Server(
         local.MONGODB,
         node.uri,
-        f"SecantusDB {mongodb.VERSION}, throwaway store in {home}",
+        f"SecantusDB {mongodb.build_id()}, throwaway store in {home}",
         process.pid,
         True,
     )
