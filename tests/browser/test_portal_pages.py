@@ -178,6 +178,22 @@ async def test_admin_adds_invites_and_the_client_onboards(browser: Any, portal: 
     await page.locator("tr", has_text=f"Boulangerie {seed} SRL").wait_for()
     await shot(page, portal, "09-active-list")
 
+    # Archived: out of the active list, in the archived one, and back as it was.
+    active = page.locator("tr", has_text=f"Boulangerie {seed} SRL")
+    await active.locator("button[data-action=archive]").click()
+    await page.locator("p.notice").wait_for()
+    assert "archivé" in await page.inner_text("p.notice")
+    assert await page.locator("tr", has_text=f"Boulangerie {seed} SRL").count() == 0
+    await page.click("a[data-nav=archived]")
+    archived = page.locator("tr", has_text=f"Boulangerie {seed} SRL")
+    await archived.wait_for()
+    assert await archived.locator("button[data-action]").count() == 1  # only "restore"
+    await shot(page, portal, "10-archived-list")
+    await archived.locator("button[data-action=restore]").click()
+    await page.locator("p.notice").wait_for()
+    await page.goto(f"{portal.url}/clients?view=active")
+    await page.locator("tr", has_text=f"Boulangerie {seed} SRL").wait_for()
+
 
 async def test_an_import_with_two_bad_rows_is_fixed_deleted_and_confirmed(
     browser: Any, portal: Portal, tmp_path: Path

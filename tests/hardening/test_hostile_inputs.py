@@ -231,6 +231,23 @@ def clients() -> Table:
                 field="user.email",
             ),
         ],
+        **{
+            ("clients", "POST", f"/v1/clients/{{client_id}}/{step}"): [
+                *tokens(),
+                tenancy(headers=star),
+                unseen_group(headers=star),
+                *if_match(),
+                Row("missing-if-match", 428, "precondition.required"),
+                Row(
+                    "traversal-id",
+                    404,
+                    "not_found",
+                    params={"client_id": "..%2F..%2Fgroups"},
+                    headers={**bearer(), **star},
+                ),
+            ]
+            for step in ("archive", "restore")
+        },
         ("clients", "GET", "/v1/groups"): tokens(),
         ("clients", "POST", "/v1/groups"): [
             *tokens(),

@@ -152,6 +152,9 @@ class ClientSnapshot(ClientData):
     vat_check: VatCheck
     created_at: datetime
     updated_at: datetime
+    # Archived by its office (out of the lists, its data kept; restorable): since when. None:
+    # not archived. Consumers may stop acting for an archived client.
+    archived_at: datetime | None = None
 
 
 class ImportOrigin(Payload):

@@ -62,9 +62,11 @@ class FakeClients:
         for other in self.rows.values():
             if other.client_id == client.client_id:
                 continue
-            if other.data.user.email == client.data.user.email:
+            if not (other.holds_claims and client.holds_claims):
+                pass  # a released archived client holds no e-mail or VAT number
+            elif other.data.user.email == client.data.user.email:
                 raise Conflict("client.conflict", [FieldIssue("user.email", "email.taken")])
-            if other.data.company.vat_number == client.data.company.vat_number:
+            elif other.data.company.vat_number == client.data.company.vat_number:
                 code = (
                     "vat.taken_in_office"
                     if other.office_id == client.office_id
@@ -136,6 +138,7 @@ class FakeClients:
             and (query.groups is None or client.data.group_id in query.groups)
             and query.subscription_mode in (None, client.data.company.subscription_mode)
             and query.transfer_method in (None, client.data.integration.target.kind)
+            and (client.archived is not None) == query.archived
             and all(any(w.startswith(prefix + t) for w in words) for t in search_terms(query.text))
         )
 
@@ -143,8 +146,19 @@ class FakeClients:
         return [
             _holder(c)
             for c in self.rows.values()
-            if c.data.user.email in emails or c.data.company.vat_number in vat_numbers
+            if c.holds_claims
+            and (c.data.user.email in emails or c.data.company.vat_number in vat_numbers)
         ]
+
+    async def release_claims(self, now: datetime) -> int:
+        released = 0
+        for c in self.rows.values():
+            a = c.archived
+            if a is not None and not a.claims_released and a.claims_until <= now:
+                c.archived = replace(a, claims_released=True)
+                c.version += 1
+                released += 1
+        return released
 
     async def reference_holders(self, office_id: str, references: Sequence[str]) -> list[Holder]:
         return [

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     vies_timeout_s: float = Field(default=5.0, gt=0, le=60)
     vies_enabled: bool = True
     recheck_interval_s: float = Field(default=30.0, gt=0)
+    release_interval_s: float = Field(default=300.0, gt=0)  # archived clients' holds
     relay_poll_s: float = Field(default=0.5, gt=0)
     # Rows created in one transaction; a bigger import is stored in batches of this size (see
     # adapters/mongo_imports.py). 2,500 fit a 512 MB storage cache with room to spare.

@@ -72,6 +72,10 @@ class ClientStore(Protocol):
         client id order after ``after`` (of one office, or all). A change committed meanwhile
         is never overtaken: its state is announced after any older one announced here."""
 
+    async def release_claims(self, now: datetime) -> int:
+        """Free the e-mail and VAT number of archived clients held until ``now`` or before;
+        returns how many."""
+
     async def due_recheck(self, now: datetime, lease: timedelta) -> Client | None:
         """A client whose register check is due, claimed for ``lease``: no one else gets it
         meanwhile, and it comes back once the lease runs out unless it was saved."""

@@ -36,4 +36,5 @@ ACCEPTED = ClientInvitation("inv-1", InvitationState.ACCEPTED, AT)
 def test_each_state_offers_what_the_article_says(
     status: str, managed: bool, invitation: ClientInvitation | None, actions: list[Action]
 ) -> None:
-    assert allowed_actions(status, managed, invitation) == actions
+    assert allowed_actions(status, managed, invitation) == [*actions, Action.ARCHIVE]
+    assert allowed_actions(status, managed, invitation, archived=True) == [Action.RESTORE]

@@ -12,6 +12,7 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "nav.dashboard": ("Tableau de bord", "Dashboard", "Dashboard"),
     "nav.inactive": ("Clients inactifs", "Inactieve klanten", "Inactive clients"),
     "nav.active": ("Clients actifs", "Actieve klanten", "Active clients"),
+    "nav.archived": ("Clients archivés", "Gearchiveerde klanten", "Archived clients"),
     "nav.import": (
         "Importer des clients en masse",
         "Klanten in bulk importeren",
@@ -72,6 +73,8 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     ),
     "action.revoke": ("Révoquer l'invitation", "Uitnodiging intrekken", "Revoke invitation"),
     "action.activate": ("Activer", "Activeren", "Activate"),
+    "action.archive": ("Archiver", "Archiveren", "Archive"),
+    "action.restore": ("Restaurer", "Herstellen", "Restore"),
     "action.edit": ("Modifier", "Wijzigen", "Edit"),
     "action.documents": ("Documents", "Documenten", "Documents"),
     "action.not_ready": (
@@ -91,6 +94,22 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Invitation revoked.",
     ),
     "action.done.activate": ("Client activé.", "Klant geactiveerd.", "Client activated."),
+    "action.done.archive": (
+        "Client archivé. Vous le retrouvez sous « Clients archivés ».",
+        "Klant gearchiveerd. U vindt hem terug onder 'Gearchiveerde klanten'.",
+        "Client archived. You find it under 'Archived clients'.",
+    ),
+    "action.done.restore": ("Client restauré.", "Klant hersteld.", "Client restored."),
+    "help.archive": (
+        "Retire le client des listes en gardant ses données ; vous pouvez le restaurer pendant 30 jours.",
+        "Haalt de klant uit de lijsten en bewaart zijn gegevens; u kunt hem 30 dagen lang herstellen.",
+        "Takes the client out of the lists and keeps its data; you can restore it for 30 days.",
+    ),
+    "help.archived": (
+        "Pendant 30 jours après l'archivage, l'e-mail et le numéro de TVA d'un client restent à lui. Ensuite, un autre bureau peut ajouter l'entreprise et la restauration n'est plus possible si c'est le cas.",
+        "Gedurende 30 dagen na het archiveren blijven het e-mailadres en btw-nummer van een klant van hem. Daarna kan een ander kantoor de onderneming toevoegen en is herstellen dan niet meer mogelijk.",
+        "For 30 days after archiving, a client's e-mail and VAT number remain its own. After that another office may add the company, and then it can no longer be restored.",
+    ),
     "help.activate": (
         "Géré par le comptable : activer pour gérer le dossier immédiatement ; le client n'en sera pas informé.",
         "Beheerd door de boekhouder: activeren om het dossier meteen te beheren; de klant wordt niet verwittigd.",

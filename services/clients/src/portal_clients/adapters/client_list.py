@@ -140,6 +140,8 @@ class ClientLists:
             conditions["data.company.subscription_mode"] = query.subscription_mode.value
         if query.transfer_method is not None:  # rides the sort window: no index of its own
             conditions["data.integration.target.kind"] = query.transfer_method.value
+        # The lists never show an archived client; the archive view shows only them.
+        conditions["archived"] = {"$ne": None} if query.archived else None
         if importing:
             conditions["pending_import"] = {"$nin": importing}
         if len(terms) > 1:

@@ -17,6 +17,9 @@ state_republished_at  when republish_states last announced this client's state (
                 orders it against a concurrent edit; gone at the next write)
 pending_import  "<import>:<version>" while the client belongs to an import committed in
                 several transactions that is not committed yet (mongo_imports.py)
+claims          {email, vat}: the values this client holds on the platform (the unique
+                indexes are on them); absent once an archived client's hold has run out
+archived        {at, by, claims_until, claims_released} while archived; absent otherwise
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 
 from portal_clients.domain.invitation import ClientInvitation, InvitationState
 from portal_clients.domain.listing import ClientSummary, SortKey
-from portal_clients.domain.model import Client, Recheck, reference_key
+from portal_clients.domain.model import Archived, Client, Recheck, reference_key
 from portal_clients.ports import Holder
 from portal_contracts.clients import ClientData, ImportOrigin, VatCheck
 from portal_contracts.values import ClientStatus, SubscriptionMode, TransferMethod
@@ -61,7 +64,28 @@ def to_document(client: Client, *, pending_import: str | None = None) -> Documen
         doc["invitation_as_of"] = client.invitation_as_of
     if pending_import is not None:
         doc["pending_import"] = pending_import
+    if client.holds_claims:
+        doc["claims"] = {"email": client.data.user.email, "vat": client.data.company.vat_number}
+    if client.archived is not None:
+        a = client.archived
+        doc["archived"] = {
+            "at": a.at,
+            "by": a.by,
+            "claims_until": a.claims_until,
+            "claims_released": a.claims_released,
+        }
     return doc
+
+
+def _archived(doc: Document | None) -> Archived | None:
+    if not doc:
+        return None
+    return Archived(
+        at=_aware(doc["at"]),
+        by=doc["by"],
+        claims_until=_aware(doc["claims_until"]),
+        claims_released=bool(doc.get("claims_released")),
+    )
 
 
 def _invitation_document(invitation: ClientInvitation) -> Document:
@@ -102,6 +126,7 @@ def from_document(doc: Document) -> Client:
         recheck=Recheck(doc.get("recheck_attempts", 0), _aware(due_at)) if due_at else None,
         invitation=_invitation(doc.get("invitation")),
         invitation_as_of=_aware(as_of) if (as_of := doc.get("invitation_as_of")) else None,
+        archived=_archived(doc.get("archived")),
     )
 
 
@@ -116,6 +141,7 @@ SUMMARY_PROJECTION = {
     "version": 1,
     "created_at": 1,
     "invitation": 1,
+    "archived.at": 1,
 }
 
 
@@ -138,6 +164,7 @@ def summary_from_document(doc: Document) -> ClientSummary:
         version=doc["version"],
         created_at=_aware(doc["created_at"]),
         invitation=_invitation(doc.get("invitation")),
+        archived_at=_aware(a["at"]) if (a := doc.get("archived")) else None,
         transfer_method=TransferMethod(
             data.get("integration", {}).get("target", {}).get("kind", TransferMethod.MANUAL)
         ),

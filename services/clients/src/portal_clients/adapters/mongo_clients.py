@@ -5,9 +5,11 @@
   means someone else wrote version v+1 first: StaleVersion (412 for the API, read again for
   an event handler).
 - Uniqueness is the unique indexes' (E11000 names the index): ``email_unique``
-  (``data.user.email``, the whole platform), ``vat_unique`` (``data.company.vat_number``, the
-  whole platform: a company is a client of one office) and ``office_reference_unique``
-  (``office_id, reference_key``, partial: clients without a reference never collide).
+  (``claims.email``, the whole platform), ``vat_unique`` (``claims.vat``, the whole platform:
+  a company is a client of one office) and ``office_reference_unique`` (``office_id,
+  reference_key``, partial: clients without a reference never collide). ``claims`` holds the
+  client's e-mail and VAT number, and goes when an archived client's hold runs out
+  (``release_claims``): the unique indexes are partial on it, so the values are free again.
 """
 
 from __future__ import annotations
@@ -60,8 +62,7 @@ class MongoClients:
 
     async def prepare(self) -> None:
         c = self.clients
-        await c.create_index("data.user.email", unique=True, name=EMAIL_INDEX)
-        await c.create_index("data.company.vat_number", unique=True, name=VAT_INDEX)
+        await self._claims_indexes()
         await c.create_index(
             [("office_id", ASCENDING), ("reference_key", ASCENDING)],
             unique=True,
@@ -69,8 +70,45 @@ class MongoClients:
             partialFilterExpression={"reference_key": {"$type": "string"}},
         )
         await c.create_index("due_at", partialFilterExpression={"due_at": {"$exists": True}})
+        await c.create_index(
+            "archived.claims_until",
+            partialFilterExpression={"archived.claims_released": False},
+        )
         for keys in list_indexes():
             await c.create_index(keys)
+
+    async def _claims_indexes(self) -> None:
+        """The unique indexes on ``claims``. A database made before archiving had them on the
+        data fields: its clients get their ``claims`` first, then the old index is replaced by
+        the new one of the same name. In that moment only the checks before a write hold the
+        rule, and a service of the version before this one writes no ``claims``: migrate with
+        the old version stopped (a deploy's ``Recreate``, not a rolling update)."""
+        existing = await self.clients.index_information()
+        for name, field, data_field in (
+            (EMAIL_INDEX, "claims.email", "data.user.email"),
+            (VAT_INDEX, "claims.vat", "data.company.vat_number"),
+        ):
+            if name in existing and existing[name]["key"] == [(data_field, 1)]:
+                await self._claim_unclaimed()
+                await self.clients.drop_index(name)
+            await self.clients.create_index(
+                field,
+                unique=True,
+                name=name,
+                partialFilterExpression={field: {"$type": "string"}},
+            )
+
+    async def _claim_unclaimed(self) -> None:
+        query = {"claims": {"$exists": False}, "archived": None}
+        projection = {"data.user.email": 1, "data.company.vat_number": 1}
+        async for doc in self.clients.find(query, projection):
+            claims = {
+                "email": doc["data"]["user"]["email"],
+                "vat": doc["data"]["company"]["vat_number"],
+            }
+            await self.clients.update_one(
+                {"_id": doc["_id"], "claims": {"$exists": False}}, {"$set": {"claims": claims}}
+            )
 
     # --- reads ----------------------------------------------------------------------------------
 
@@ -85,10 +123,7 @@ class MongoClients:
 
     async def holders(self, emails: Sequence[str], vat_numbers: Sequence[str]) -> list[Holder]:
         found: dict[str, Holder] = {}
-        for field, values in (
-            ("data.user.email", emails),
-            ("data.company.vat_number", vat_numbers),
-        ):
+        for field, values in (("claims.email", emails), ("claims.vat", vat_numbers)):
             for batch in _batches(values):
                 async for doc in self.clients.find({field: {"$in": batch}}, HOLDER_PROJECTION):
                     found[doc["_id"]] = holder_from_document(doc)
@@ -163,6 +198,19 @@ class MongoClients:
             current = await self.clients.find_one({"_id": client.client_id}, {"version": 1})
             raise StaleVersion(current["version"] if current else 0)
 
+    async def release_claims(self, now: datetime) -> int:
+        """Free the e-mail and VAT number of archived clients whose hold has run out (a new
+        version: a save based on the old one is stale and reads it again)."""
+        released = await self.clients.update_many(
+            {"archived.claims_released": False, "archived.claims_until": {"$lte": now}},
+            {
+                "$set": {"archived.claims_released": True, "updated_at": now},
+                "$unset": {"claims": ""},
+                "$inc": {"version": 1},
+            },
+        )
+        return released.modified_count
+
     async def republish_states(
         self, after: str | None, limit: int, *, office_id: str | None = None
     ) -> RepublishedPage:
@@ -202,7 +250,7 @@ class MongoClients:
         if index == REFERENCE_INDEX:
             return REFERENCE_TAKEN
         vat = client.data.company.vat_number
-        holder = await self.clients.find_one({"data.company.vat_number": vat}, {"office_id": 1})
+        holder = await self.clients.find_one({"claims.vat": vat}, {"office_id": 1})
         if holder is not None and holder["office_id"] != client.office_id:
             return Conflict(
                 "company.on_platform", [FieldIssue("company.vat_number", "company.on_platform")]

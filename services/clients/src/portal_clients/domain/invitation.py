@@ -69,15 +69,29 @@ class Action(StrEnum):
     RESEND = "resend"
     REVOKE = "revoke"
     ACTIVATE = "activate"
+    ARCHIVE = "archive"
+    RESTORE = "restore"
 
 
 def allowed_actions(
-    status: str, accountant_managed: bool, invitation: ClientInvitation | None
+    status: str,
+    accountant_managed: bool,
+    invitation: ClientInvitation | None,
+    archived: bool = False,
 ) -> list[Action]:
     """The one rule the list rows carry, so no page re-derives it (the article's Actions):
     not yet invited → invite, and activate when the accountant manages the client; invited →
     resend or revoke; active after a silent activation → invite (it stays active), then resend or
-    revoke while that invitation is out, invite again after a failed one."""
+    revoke while that invitation is out, invite again after a failed one. Any client can be
+    archived; an archived one can only be restored."""
+    if archived:  # nothing but bringing it back
+        return [Action.RESTORE]
+    return [*_access_actions(status, accountant_managed, invitation), Action.ARCHIVE]
+
+
+def _access_actions(
+    status: str, accountant_managed: bool, invitation: ClientInvitation | None
+) -> list[Action]:
     out = invitation is not None and invitation.state is InvitationState.SENT
     if status == "not_invited":
         return [Action.INVITE, *([Action.ACTIVATE] if accountant_managed else [])]

@@ -98,6 +98,7 @@ class ClientSummary:
     created_at: datetime
     invitation: ClientInvitation | None = None
     transfer_method: TransferMethod = TransferMethod.MANUAL
+    archived_at: datetime | None = None
 
     def sort_value(self, sort: SortKey) -> str:
         if sort is SortKey.COMPANY_NAME:
@@ -145,6 +146,7 @@ class ClientQuery:
     group_id: str | None = None
     subscription_mode: SubscriptionMode | None = None
     transfer_method: TransferMethod | None = None
+    archived: bool = False  # the archived clients instead of the lists' (never both)
     text: str | None = None
     sort: SortKey = SortKey.COMPANY_NAME
     descending: bool = False

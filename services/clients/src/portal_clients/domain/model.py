@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from portal_clients.domain import invitation as news_of
@@ -81,6 +81,20 @@ def with_current_states(events: Sequence[ClientEvent]) -> list[ClientAnnouncemen
     return [*events, *states]
 
 
+# How long an archived client keeps its e-mail address and VAT number: meanwhile nobody else
+# can take them and the office can restore it as it was; after it they are free (another office
+# may add the company), and a restore needs them to be free still.
+ARCHIVE_HOLD = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Archived:
+    at: datetime
+    by: str  # the user who archived it
+    claims_until: datetime
+    claims_released: bool = False
+
+
 @dataclass
 class Recheck:
     """The register did not answer: ask again at ``due_at`` (``attempts`` asked so far)."""
@@ -103,6 +117,7 @@ class Client:
     recheck: Recheck | None = None
     invitation: ClientInvitation | None = None
     invitation_as_of: datetime | None = None  # the newest invitation event applied
+    archived: Archived | None = None
     events: list[ClientEvent] = field(default_factory=list)
 
     # --- creation -------------------------------------------------------------------------------
@@ -151,6 +166,29 @@ class Client:
             self.vat_check = vat_check
             self._updated(changed, now)
         return changed
+
+    def archive(self, by: str, now: datetime, hold: timedelta = ARCHIVE_HOLD) -> bool:
+        """Out of the office's lists, its data kept; its e-mail and VAT number stay its own
+        until ``now + hold``. False: it already was archived."""
+        if self.archived is not None:
+            return False
+        self.archived = Archived(at=now, by=by, claims_until=now + hold)
+        self._updated(["archived_at"], now)
+        return True
+
+    def restore(self, now: datetime) -> bool:
+        """Back in the lists as it was (its status and settings). Its e-mail and VAT number are
+        claimed again: the store refuses the restore if someone took them once released."""
+        if self.archived is None:
+            return False
+        self.archived = None
+        self._updated(["archived_at"], now)
+        return True
+
+    @property
+    def holds_claims(self) -> bool:
+        """Whether its e-mail and VAT number are its own (not archived, or still held)."""
+        return self.archived is None or not self.archived.claims_released
 
     # --- what the invitations service tells (events, in any order, maybe twice) -------------
 
@@ -279,6 +317,7 @@ class Client:
             vat_check=self.vat_check,
             created_at=self.created_at,
             updated_at=self.updated_at,
+            archived_at=self.archived.at if self.archived else None,
         )
 
     def summary(self) -> ClientSummary:
@@ -300,6 +339,7 @@ class Client:
             created_at=self.created_at,
             invitation=self.invitation,
             transfer_method=self.data.integration.target.kind,
+            archived_at=self.archived.at if self.archived else None,
         )
 
     def pull_events(self) -> list[ClientEvent]:

@@ -33,9 +33,19 @@ CLIENTS_MESSAGES: dict[str, dict[str, str]] = {
         "en": "This client cannot be saved: a unique value is already in use.",
     },
     "company.on_platform": {
-        "fr": "Cette entreprise est déjà cliente d'un autre bureau sur la plateforme ; elle n'est pas dupliquée. Une demande de connexion sera bientôt possible.",
-        "nl": "Deze onderneming is al klant van een ander kantoor op het platform; ze wordt niet gedupliceerd. Een koppelingsverzoek wordt binnenkort mogelijk.",
-        "en": "This company is already a client of another office on the platform; it is not duplicated. A connection request will be possible later.",
+        "fr": "Cette entreprise est déjà cliente d'un autre bureau sur la plateforme et ne peut pas y figurer deux fois. Si elle change de bureau, demandez au client de contacter son bureau actuel : une fois qu'il l'a archivée et que ses données sont libérées (30 jours après l'archivage), vous pourrez l'ajouter.",
+        "nl": "Deze onderneming is al klant van een ander kantoor op het platform en kan er geen twee keer op staan. Verandert ze van kantoor, vraag de klant dan contact op te nemen met zijn huidige kantoor: zodra dat haar gearchiveerd heeft en haar gegevens vrijgegeven zijn (30 dagen na de archivering), kunt u haar toevoegen.",
+        "en": "This company is already a client of another office on the platform and cannot be on it twice. If it is changing offices, ask the client to contact its current office: once that office has archived it and its details are released (30 days after archiving), you can add it.",
+    },
+    "client.archived": {
+        "fr": "Ce client est archivé : restaurez-le avant de le modifier.",
+        "nl": "Deze klant is gearchiveerd: herstel hem voor u hem wijzigt.",
+        "en": "This client is archived: restore it before editing it.",
+    },
+    "client.restore_taken": {
+        "fr": "Ce client ne peut plus être restauré : depuis la fin de sa période de conservation, son adresse e-mail ou son numéro de TVA est utilisé par un autre client. Ajoutez-le comme nouveau client avec d'autres données si nécessaire.",
+        "nl": "Deze klant kan niet meer hersteld worden: sinds het einde van zijn bewaartermijn wordt zijn e-mailadres of btw-nummer door een andere klant gebruikt. Voeg hem zo nodig toe als nieuwe klant met andere gegevens.",
+        "en": "This client can no longer be restored: since its hold ended, its e-mail address or VAT number is used by another client. Add it as a new client with other details if needed.",
     },
     "vat.taken_in_office": {
         "fr": "Votre bureau a déjà un client avec ce numéro de TVA ; modifiez ce client-là plutôt que d'en créer un second.",

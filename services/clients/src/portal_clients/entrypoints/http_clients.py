@@ -84,6 +84,32 @@ async def update_client(
     return _public(client)
 
 
+@router.post("/{client_id}/archive", response_model=ClientPublic)
+async def archive_client(
+    client_id: str,
+    caller: CurrentCaller,
+    deps: Services,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Out of the lists, its data kept; its e-mail and VAT number stay its own for 30 days
+    (restorable as it was), then are free for others. Archiving twice changes nothing."""
+    version = expected_version(if_match)
+    return _public(await handlers.archive_client(client_id, version, caller, deps))
+
+
+@router.post("/{client_id}/restore", response_model=ClientPublic)
+async def restore_client(
+    client_id: str,
+    caller: CurrentCaller,
+    deps: Services,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Back in the lists as it was; 409 ``client.restore_taken`` (naming the field) when its
+    e-mail or VAT number went to another client after its hold ran out."""
+    version = expected_version(if_match)
+    return _public(await handlers.restore_client(client_id, version, caller, deps))
+
+
 @router.get("", response_model=ClientPageOut)
 async def list_clients(
     caller: CurrentCaller,
@@ -96,6 +122,9 @@ async def list_clients(
     transfer_method: Annotated[
         TransferMethod | None, Query(description="how the client's documents are delivered")
     ] = None,
+    archived: Annotated[
+        bool, Query(description="the archived clients (they are in no other list)")
+    ] = False,
     q: Annotated[
         str | None, Query(max_length=100, description="name, VAT, reference, e-mail")
     ] = None,
@@ -110,6 +139,7 @@ async def list_clients(
         group_id=group,
         subscription_mode=subscription_mode,
         transfer_method=transfer_method,
+        archived=archived,
         text=q,
         sort=sort,
         descending=order == "desc",

@@ -160,6 +160,7 @@ class ClientLine(BaseModel):
     transfer_method: TransferMethod = Field(
         TransferMethod.MANUAL, description="how the client's documents reach the office"
     )
+    archived_at: datetime | None = Field(None, description="archived since (None: not archived)")
     group_name: str | None = Field(None, description="the group's name (None: a deleted group)")
     actions: list[Action] = Field(
         default_factory=list, description="what may be done now: invite, resend, revoke, activate"
@@ -170,7 +171,8 @@ class ClientLine(BaseModel):
         line = cls.model_validate(row, from_attributes=True)
         line.group_name = group_names.get(row.group_id)
         managed = row.subscription_mode is SubscriptionMode.ACCOUNTANT_MANAGED
-        line.actions = allowed_actions(row.status.value, managed, row.invitation)
+        archived = row.archived_at is not None
+        line.actions = allowed_actions(row.status.value, managed, row.invitation, archived)
         return line
 
 

@@ -1,5 +1,6 @@
-"""`python -m portal_clients.entrypoints.worker`: the Kafka consumers, the outbox relay and the
-re-checks of VAT numbers the register could not confirm."""
+"""`python -m portal_clients.entrypoints.worker`: the Kafka consumers, the outbox relay, the
+re-checks of VAT numbers the register could not confirm, and the release of what archived
+clients held once their hold has run out."""
 
 from __future__ import annotations
 
@@ -28,6 +29,19 @@ def vat_rechecks(service: Service) -> PollingLoop:
     )
 
 
+def claim_releases(service: Service) -> PollingLoop:
+    """Frees the e-mail and VAT number of archived clients whose hold ran out (one update_many;
+    idempotent, so several replicas may run it)."""
+
+    async def release() -> int:
+        await HANDLERS["release_archived_claims"](service.deps)
+        return 0  # one pass per interval: whatever was due is done
+
+    return PollingLoop(
+        release, name="clients-claim-releases", poll_interval_s=service.settings.release_interval_s
+    )
+
+
 def create_worker(service: Service | None = None) -> FastStream:
     service = service or bootstrap()
     ready = service
@@ -42,7 +56,7 @@ def create_worker(service: Service | None = None) -> FastStream:
         service.runtime,
         build_router(service),
         prepare=prepare,
-        background=[vat_rechecks(service)],
+        background=[vat_rechecks(service), claim_releases(service)],
     )
 
 

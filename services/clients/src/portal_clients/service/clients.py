@@ -1,4 +1,5 @@
-"""Handlers for the accountant's client actions: add, read, edit, list, check availability."""
+"""Handlers for the accountant's client actions: add, read, edit, archive and restore, list,
+check availability."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ TAKEN_IN_OFFICE = Conflict(
     "client.conflict", [FieldIssue("company.vat_number", "vat.taken_in_office")]
 )
 NOT_REGISTERED = Invalid([FieldIssue("company.vat_number", "vat.not_registered")])
+ARCHIVED = Conflict("client.archived")
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ async def update_client(
         expected_version = client.version
     if client.version != expected_version:
         raise StaleVersion(client.version)
+    if client.archived is not None:
+        raise ARCHIVED  # restore it first: an archived client is kept as it was
     rules = await _office(caller.office_id, deps)
     data = apply_rules(command.raw, rules, kept_follow_from=client.data.task_list.follow_from)
     if not sees(caller, data.group_id):
@@ -100,6 +104,46 @@ async def update_client(
     # change made meanwhile (412).
     await deps.clients.save(client, based_on=expected_version)
     return client
+
+
+async def archive_client(
+    client_id: str, expected_version: int | None, caller: Caller, deps: Deps
+) -> Client:
+    """Out of the lists, kept as it is; its e-mail and VAT number held for ARCHIVE_HOLD."""
+    client = await _current(client_id, expected_version, caller, deps)
+    based_on = client.version
+    if client.archive(caller.user_id, deps.clock.now()):
+        await deps.clients.save(client, based_on=based_on)
+    return client
+
+
+async def restore_client(
+    client_id: str, expected_version: int | None, caller: Caller, deps: Deps
+) -> Client:
+    """Back in the lists as it was; refused (the field named) when its e-mail or VAT number
+    went to another client after its hold ran out."""
+    client = await _current(client_id, expected_version, caller, deps)
+    based_on = client.version
+    if client.restore(deps.clock.now()):
+        try:
+            await deps.clients.save(client, based_on=based_on)
+        except Conflict as refused:
+            raise Conflict("client.restore_taken", refused.issues) from refused
+    return client
+
+
+async def _current(
+    client_id: str, expected_version: int | None, caller: Caller, deps: Deps
+) -> Client:
+    client = await get_client(client_id, caller, deps)
+    if expected_version is not None and client.version != expected_version:
+        raise StaleVersion(client.version)
+    return client
+
+
+async def release_archived_claims(deps: Deps) -> int:
+    """The worker's pass: free what archived clients held once their hold has run out."""
+    return await deps.clients.release_claims(deps.clock.now())
 
 
 async def list_clients(query: ClientQuery, caller: Caller, deps: Deps) -> ClientPage:

@@ -16,6 +16,8 @@ HANDLERS: dict[str, Callable[..., Awaitable[Any]]] = {
     "create_client": clients.create_client,
     "get_client": clients.get_client,
     "update_client": clients.update_client,
+    "archive_client": clients.archive_client,
+    "restore_client": clients.restore_client,
     "list_clients": clients.list_clients,
     "check_availability": clients.check_availability,
     "list_groups": office.list_groups,
@@ -38,6 +40,7 @@ HANDLERS: dict[str, Callable[..., Awaitable[Any]]] = {
     "ConnectionsChanged": events.connections_changed,
     # the worker's own schedule
     "recheck_vat": events.recheck_vat,
+    "release_archived_claims": clients.release_archived_claims,
     # operations (entrypoints/republish_states.py)
     "republish_states": states.republish_states,
 }
