@@ -247,7 +247,10 @@ async def test_a_failed_then_revoked_invitation_shows_on_the_client_and_in_the_l
     line = await row()
     assert line["status"] == "not_invited"
     assert {k: line["invitation"][k] for k in failure} == failure
-    assert (line["group_name"], line["actions"]) == ("Everyone", ["invite"])  # invite again
+    assert (line["group_name"], line["actions"]) == (
+        "Everyone",
+        ["invite", "archive"],
+    )  # invite again
 
     await publish_event(broker, topics, revoked)
     await _wait_for(lambda: shown("not_invited", None))
@@ -258,7 +261,7 @@ async def test_a_failed_then_revoked_invitation_shows_on_the_client_and_in_the_l
     assert (body["status"], body["invitation"], body["version"]) == ("not_invited", None, 4)
     line = await row()
     assert (line["status"], line["invitation"]) == ("not_invited", None)
-    assert line["actions"] == ["invite"]
+    assert line["actions"] == ["invite", "archive"]
 
 
 async def test_the_office_profile_is_saved_by_an_admin_and_goes_out_as_state(
