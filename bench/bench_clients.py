@@ -3,7 +3,7 @@ and the client list at 100,000 clients in one office next to a bare indexed find
 same run.
 
     uv run python bench/bench_clients.py [--adds 2000] [--concurrency 16] [--list-clients 100000]
-                                         [--samples 200] [--probe]
+                                         [--page-clients 10000] [--samples 200] [--probe]
 
 Servers: MONGODB_URI / KAFKA_BOOTSTRAP_SERVERS when set, else a throwaway SecantusDB (durable,
 as `make up` runs it) and Kafka. The clients API (uvicorn, as deployed) and worker run as their
@@ -20,14 +20,20 @@ own processes, the API against a fake VIES server (in this process); the bare ro
    (which has the office's fences taken in the background) and once the fences are in; next to
    the same filtered + sorted page asked of the server as one bare find(...).sort(...).limit(50)
    (goal: p95 < 30 ms and <= 3x the bare find).
-4. --probe: how many imported clients (with their indexes and events) one transaction takes.
+4. pages: the portal's list pages (portal_portal under uvicorn, calling this clients API with
+   the person's token) for an office of --page-clients clients (imported and spread as in 2),
+   p50 / p95 over --samples loads of each page, next to the one clients API call each page
+   makes, asked directly in the same run (the page adds its groups call and the rendering).
+5. --probe: how many imported clients (with their indexes and events) one transaction takes.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import html as htmllib
 import pstats
+import re
 import socket
 import statistics
 import sys
@@ -58,7 +64,7 @@ from portal_contracts.imports import ImportCommitted, ImportValidated
 from portal_contracts.topics import Topics
 from portal_infra.process import spawn
 
-API_OFFICE, LIST_OFFICE = "bench-api", "bench-list"
+API_OFFICE, LIST_OFFICE, PAGES_OFFICE = "bench-api", "bench-list", "bench-pages"
 PROFILED_API = """
 import asyncio, cProfile, signal, sys, uvicorn
 from portal_clients.entrypoints.http import create_app
@@ -189,13 +195,15 @@ async def add_rounds(args: argparse.Namespace, api: str, bare: str) -> dict[str,
 # --- the list's office ---------------------------------------------------------------------------
 
 
-async def import_office(kafka: str, topics: Topics, count: int) -> dict[str, Any]:
+async def import_office(
+    kafka: str, topics: Topics, count: int, office: str = LIST_OFFICE, first: int = 200_000
+) -> dict[str, Any]:
     print(f"# building {count:,} import rows ...", flush=True)
-    chunks = await asyncio.to_thread(import_chunks, LIST_OFFICE, "bench-list", count, 200_000)
+    chunks = await asyncio.to_thread(import_chunks, office, office, count, first)
     await create_topics(kafka, [topics.of(ImportValidated), topics.of(ImportCommitted)])
     answers = TopicReader(kafka, topics.of(ImportCommitted))
     await answers.start()
-    broker = build_broker(kafka, client_id="bench-list")
+    broker = build_broker(kafka, client_id=office)
     await broker.start()
     try:
         started = time.perf_counter()
@@ -209,10 +217,10 @@ async def import_office(kafka: str, topics: Topics, count: int) -> dict[str, Any
     return {"rows": count, "chunks": len(chunks), "seconds_to_committed": round(seconds, 1)}
 
 
-async def spread(db: Any) -> None:
+async def spread(db: Any, office_id: str = LIST_OFFICE) -> None:
     """A third active, a third inactive; four groups (by the client id's last hex digits)."""
     clients = db["clients"]
-    office = {"office_id": LIST_OFFICE}
+    office = {"office_id": office_id}
     await clients.update_many(
         {**office, "_id": {"$regex": "[0-4]$"}}, {"$set": {"status": "active"}}
     )
@@ -309,6 +317,94 @@ async def timed(call: Any) -> float:
     started = time.perf_counter()
     await call()
     return time.perf_counter() - started
+
+
+# --- the portal's pages --------------------------------------------------------------------------
+
+PAGES: dict[str, tuple[str, dict[str, Any]]] = {
+    # page -> (its URL, the clients API query that page makes)
+    "active list, first page": ("/clients?view=active", {"status": "active"}),
+    "inactive list, not yet invited": (
+        "/clients?view=inactive&status=not_invited",
+        {"status": "not_invited"},
+    ),
+    "active list, search 'peeters'": (
+        "/clients?view=active&q=peeters",
+        {"status": "active", "q": "peeters"},
+    ),
+    "active list, group g1, e-mail transfer": (
+        "/clients?view=active&group=g1&transfer=email",
+        {"status": "active", "group": "g1", "transfer_method": "email"},
+    ),
+}
+NEXT_PAGE = re.compile(r'rel="next" href="([^"]+)"')
+
+
+async def page_latency(portal: str, api: str, samples: int, page_size: int) -> dict[str, Any]:
+    token = bearer(PAGES_OFFICE)["Authorization"].removeprefix("Bearer ")
+    results: dict[str, Any] = {}
+    async with (
+        httpx.AsyncClient(base_url=portal, timeout=60, cookies={"portal_token": token}) as web,
+        httpx.AsyncClient(base_url=api, timeout=60, headers=bearer(PAGES_OFFICE)) as http,
+    ):
+
+        async def load(url: str, shows: str = '<table class="list"') -> str:
+            response = await web.get(url)
+            if response.status_code != 200 or shows not in response.text:  # sign-in, error
+                raise RuntimeError(f"{url}: {response.status_code} {response.text[:300]}")
+            return response.text
+
+        async def call(params: dict[str, Any]) -> None:
+            (
+                await http.get("/v1/clients", params={"limit": page_size, **params})
+            ).raise_for_status()
+
+        await load("/clients?view=active")  # warm both up
+        for name, (url, params) in PAGES.items():
+            page = [await timed(lambda u=url: load(u)) for _ in range(samples)]
+            direct = [await timed(lambda p=params: call(p)) for _ in range(samples)]
+            results[name] = {"page": percentiles(page), "its API call": percentiles(direct)}
+            print(f"  {name}: {results[name]}", flush=True)
+        walk: list[float] = []
+        url = "/clients?view=active"
+        for _ in range(min(samples, 40)):  # "next" page after page, as a person pages through
+            started = time.perf_counter()
+            html = await load(url)
+            walk.append(time.perf_counter() - started)
+            found = NEXT_PAGE.search(html)
+            url = htmllib.unescape(found.group(1)) if found else "/clients?view=active"
+        results["active list, 'next' page after page"] = {"page": percentiles(walk)}
+        results["dashboard (three list calls)"] = {
+            "page": percentiles([await timed(lambda: load("/", "<h1")) for _ in range(samples)])
+        }
+    return results
+
+
+async def the_pages(
+    args: argparse.Namespace, api: str, kafka: str, topics: Topics, db: Any, env: dict[str, str],
+    home: Path,
+) -> dict[str, Any]:  # fmt: skip
+    report: dict[str, Any] = {}
+    count = args.page_clients
+    print(f"# the pages' office: {count:,} clients through ImportValidated ...", flush=True)
+    report["import for the pages"] = await import_office(
+        kafka, topics, count, office=PAGES_OFFICE, first=400_000
+    )
+    await spread(db, PAGES_OFFICE)
+    port, page_size = free_port(), 25
+    portal_env = {**env, "PORTAL_WEB_CLIENTS_URL": api, "PORTAL_WEB_PAGE_SIZE": str(page_size)}
+    portal = uvicorn(
+        "portal_portal.entrypoints.http:create_app", port, portal_env, home / "portal.log"
+    )
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}", "/healthz")
+        print(f"# page loads ({args.samples} per page, {page_size} rows a page) ...", flush=True)
+        report[f"portal pages at {count:,} clients"] = await page_latency(
+            f"http://127.0.0.1:{port}", api, args.samples, page_size
+        )
+    finally:
+        stop(portal)
+    return report
 
 
 # --- one transaction, how big --------------------------------------------------------------------
@@ -412,6 +508,8 @@ async def run(args: argparse.Namespace, mongodb_uri: str, kafka: str, home: Path
         report |= await add_rounds(args, api, bare)
         if args.list_clients:
             report |= await the_list(args, api, kafka, topics, mongo[database])
+        if args.page_clients:
+            report |= await the_pages(args, api, kafka, topics, mongo[database], env, home)
     finally:
         for process in processes:
             stop(process)
@@ -439,6 +537,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=4, help="the adds are split in rounds")
     parser.add_argument("--list-clients", type=int, default=100_000)
+    parser.add_argument("--page-clients", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--probe", action="store_true", help="rows one transaction takes")
     parser.add_argument("--profile", action="store_true", help="profile the API process")
