@@ -290,3 +290,64 @@ async def test_staff_sees_only_their_groups_and_another_office_is_not_found(
     assert answer.status == 404
     assert "Introuvable" in await other.inner_text("main")
     await shot(other, portal, "16-other-office-not-found")
+
+
+async def test_admin_adds_each_kind_of_connection_and_pins_the_sftp_servers_key(
+    browser: Any, portal: Portal
+) -> None:
+    """The settings page's connections against delivery and the stack's real sFTP server: an sFTP
+    connection without a host key is tested, the key it shows is accepted, the test then passes;
+    a Clearfacts token is stored and never shown; an agent's key is shown once."""
+    from portal_infra.stack import SFTP_PASSWORD, SFTP_USER
+
+    seed = random.randrange(10**6)
+    page = await sign_in(browser, portal, office=f"office-{seed}", user="admin@office")
+    await page.goto(f"{portal.url}/settings")
+
+    sftp = page.locator("form.connection[data-kind=sftp]")
+    await page.locator("details.add-connection", has=sftp).locator("summary").click()
+    await sftp.locator("[name=name]").fill("cabinet-sftp")
+    await sftp.locator("[name=host]").fill("127.0.0.1")
+    await sftp.locator("[name=port]").fill(portal.env["SFTP_SERVER_PORT"])
+    await sftp.locator("[name=username]").fill(SFTP_USER)
+    await sftp.locator("[name=password]").fill(SFTP_PASSWORD)
+    await sftp.locator("[name=base_folder]").fill("inbox")
+    await sftp.locator("button[type=submit]").click()
+    row = page.locator("tr[data-connection='cabinet-sftp']")
+    await row.wait_for()
+    assert "clé du serveur à accepter" in await row.inner_text()
+    await row.locator("[data-test-connection]").click()
+    accept = page.locator("form[data-host-key-for='cabinet-sftp']")
+    await accept.wait_for()
+    assert "ssh-" in await accept.locator("pre").inner_text()  # the key, to compare
+    await shot(page, portal, "16-sftp-host-key-shown")
+    await accept.locator("[data-accept-host-key]").click()
+    await page.locator("text=Paramètres enregistrés.").wait_for()
+    await page.locator("tr[data-connection='cabinet-sftp'] [data-test-connection]").click()
+    await page.locator("[data-probe]").wait_for()
+    assert "La connexion fonctionne." in await page.inner_text("[data-probe]")
+
+    token = "cf-" + "x" * 77  # Clearfacts tokens are exactly 80 ASCII characters
+    clearfacts = page.locator("form.connection[data-kind=clearfacts]")
+    await page.locator("details.add-connection", has=clearfacts).locator("summary").click()
+    await clearfacts.locator("[name=name]").fill("clearfacts")
+    await clearfacts.locator("[name=token]").fill(token)
+    await clearfacts.locator("button[type=submit]").click()
+    await page.locator("tr[data-connection='clearfacts']").wait_for()
+    assert "token (secrets enregistrés)" in await page.inner_text(
+        "tr[data-connection='clearfacts']"
+    )
+    assert token not in await page.content()
+
+    agent = page.locator("form.connection[data-kind=agent]")
+    await page.locator("details.add-connection", has=agent).locator("summary").click()
+    await agent.locator("[name=name]").fill("serveur-bureau")
+    await agent.locator("button[type=submit]").click()
+    shown = page.locator("[data-agent-key] pre")
+    await shown.wait_for()
+    key = (await shown.inner_text()).strip()
+    assert len(key) >= 32
+    await shot(page, portal, "17-connections")
+    await page.goto(f"{portal.url}/settings")
+    assert key not in await page.content()  # shown once
+    await page.locator("tr[data-connection='serveur-bureau']").wait_for()

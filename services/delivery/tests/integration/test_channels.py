@@ -290,6 +290,10 @@ async def test_test_connection_shows_the_servers_key_to_accept(
     assert probe.problem.code == "sftp.host_key_missing"
     connection.settings["host_key"] = probe.host_key
     assert (await SftpChannel(timeout_s=5).probe(connection)).problem is None
+    # a base folder not there yet is made, as the first delivery would make it
+    connection.settings["base_folder"] = "cabinet/inbox"
+    assert (await SftpChannel(timeout_s=5).probe(connection)).problem is None
+    assert (sftp.root / "cabinet" / "inbox").is_dir()
     connection.secrets["password"] = "wrong"
     refused = await SftpChannel(timeout_s=5).probe(connection)
     assert refused.problem is not None

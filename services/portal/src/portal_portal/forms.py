@@ -127,3 +127,32 @@ def submitted(form: Mapping[str, str], lists: Mapping[str, Sequence[str]]) -> di
     for path in CHECKBOXES:
         values[path] = form.get(path) == "on"
     return values
+
+
+# What each kind of connection's form sends: its settings, then its secrets (delivery's
+# domain/connections.py says which are required and checks them; empty fields are left out,
+# so an edit never blanks a stored secret).
+CONNECTION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "sftp": (("host", "port", "username", "host_key", "base_folder"), ("password", "private_key")),
+    "onedrive": (("tenant_id", "client_id", "drive_id", "base_folder"), ("client_secret", "certificate")),
+    "clearfacts": ((), ("token",)),
+    "agent": (("base_folder",), ()),
+}  # fmt: skip
+
+
+def connection_body(form: dict[str, str]) -> dict[str, Any]:
+    """The delivery API's body from one kind's form (an unknown kind goes as sent: refused there)."""
+    kind = form.get("kind", "")
+    settings_keys, secret_keys = CONNECTION_FIELDS.get(kind, ((), ()))
+    settings: dict[str, Any] = {
+        k: form[k].strip() for k in settings_keys if form.get(k, "").strip()
+    }
+    if str(settings.get("port", "")).isdigit():
+        settings["port"] = int(settings["port"])
+    secrets = {k: form[k] for k in secret_keys if form.get(k, "").strip()}
+    return {
+        "name": form.get("name", "").strip(),
+        "kind": kind,
+        "settings": settings,
+        "secrets": secrets,
+    }

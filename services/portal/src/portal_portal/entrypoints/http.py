@@ -499,8 +499,9 @@ def create_app(service: Service | None = None) -> FastAPI:
 
     # --- general settings ------------------------------------------------------------------
 
-    @app.get("/settings", response_class=HTMLResponse)
-    async def settings_page(request: Request) -> HTMLResponse:
+    async def _settings_view(
+        request: Request, http_status: int = 200, **extra: Any
+    ) -> HTMLResponse:
         caller, token = await pages.caller(request)
         lang = _language(request, caller)
         office = await api.call("clients", "GET", "/v1/settings", token=token, lang=lang)
@@ -513,12 +514,17 @@ def create_app(service: Service | None = None) -> FastAPI:
         profile = await api.call("clients", "GET", "/v1/office/profile", token=token, lang=lang)
         p = request.query_params
         return pages.render(
-            request, "settings.html", lang, caller=caller, office=office, connections=connections,
-            groups=await _groups(token, lang), profile=profile,
+            request, "settings.html", lang, http_status=http_status, caller=caller, office=office,
+            connections=connections, groups=await _groups(token, lang), profile=profile,
             methods=[m.value for m in TransferMethod], softwares=[s.value for s in AccountingSoftware],
             done=p.get("done", ""), error=p.get("error", ""), probe=p.get("probe", ""),
-            admin=caller.role is Role.ADMIN,
+            host_key=p.get("host_key", ""), key_for=p.get("key_for", ""),
+            admin=caller.role is Role.ADMIN, **extra,
         )  # fmt: skip
+
+    @app.get("/settings", response_class=HTMLResponse)
+    async def settings_page(request: Request) -> HTMLResponse:
+        return await _settings_view(request)
 
     async def _settings_call(
         request: Request, service_name: str, method: str, path: str, **kw: Any
@@ -557,24 +563,25 @@ def create_app(service: Service | None = None) -> FastAPI:
             headers={"if-match": f'"{version}"'},
         )
 
-    @app.post("/settings/connections")
+    @app.post("/settings/connections", response_class=HTMLResponse)
     async def add_connection(request: Request) -> Response:
-        form = await request.form()
-        kind = str(form.get("kind") or "sftp")
-        settings: dict[str, Any] = {}
-        for key in ("host", "username", "base_folder"):
-            if form.get(key):
-                settings[key] = str(form.get(key))
-        if form.get("port"):
-            settings["port"] = int(str(form.get("port")))
-        secrets = {"password": str(form.get("password"))} if form.get("password") else {}
-        body = {
-            "name": str(form.get("name") or ""),
-            "kind": kind,
-            "settings": settings,
-            "secrets": secrets,
-        }
-        return await _settings_call(request, "delivery", "POST", "/v1/connections", json=body)
+        caller, token = await pages.caller(request)
+        lang = _language(request, caller)
+        body = forms.connection_body(_scalars(await request.form()))
+        try:
+            created = await api.call(
+                "delivery", "POST", "/v1/connections", token=token, lang=lang, json=body
+            )
+        except ApiError as exc:
+            if exc.status == 401:
+                raise
+            detail = "; ".join(f"{k}: {v}" for k, v in exc.field_errors().items())
+            return _back("/settings", error=f"{exc.title} {detail}".strip())
+        if created.get("agent_key"):  # its token is shown this once: a page, not a redirect
+            return await _settings_view(
+                request, issued=created["agent_key"], issued_for=body["name"]
+            )
+        return _back("/settings", done="saved")
 
     @app.post("/settings/connections/{name}/test")
     async def test_connection(request: Request, name: str) -> Response:
@@ -593,7 +600,21 @@ def create_app(service: Service | None = None) -> FastAPI:
             if probe["ok"]
             else str(probe.get("message") or probe.get("code"))
         )
-        return _back("/settings", probe=f"{name}: {outcome}")
+        # An sFTP server's key, shown for the admin to compare and accept (public, not a secret).
+        shown = str(probe.get("host_key_shown") or "")
+        return _back("/settings", probe=f"{name}: {outcome}", host_key=shown, key_for=name)
+
+    @app.post("/settings/connections/{name}/host-key")
+    async def trust_host_key(request: Request, name: str) -> Response:
+        form = await request.form()
+        return await _settings_call(
+            request,
+            "delivery",
+            "POST",
+            f"/v1/connections/{q(name)}/host-key",
+            json={"host_key": str(form.get("host_key") or "")},
+            headers={"if-match": "*"},
+        )
 
     @app.post("/settings/groups")
     async def add_group(request: Request) -> Response:

@@ -178,7 +178,10 @@ class SftpChannel:
                 if " ".join(str(pinned).split()[:2]) != shown_text:
                     return Probe(shown_text, Problem("sftp.host_key_mismatch", "", retryable=False))
                 async with ssh.start_sftp_client() as sftp:
+                    # The first delivery makes the base folder; the test makes it too, so a
+                    # new connection's test says whether that will work, not that it is absent.
                     base = connection.settings.get("base_folder") or "."
+                    await sftp.makedirs(base, exist_ok=True)
                     await sftp.stat(base)
                 return Probe(shown_text, None)
         except Exception as exc:
