@@ -122,6 +122,7 @@ def snapshot(
     last_name: str = "Dubois",
     group_id: str = "everyone",
     status: str = "not_invited",
+    archived: bool = False,
 ) -> Any:
     from portal_contracts.clients import ClientSnapshot
 
@@ -149,6 +150,7 @@ def snapshot(
                 "language": language,
             },
             "bank_accounts": ["BE68539007547034"] if mode == "accountant_managed" else [],
+            "archived_at": now if archived else None,
         }
     )
 

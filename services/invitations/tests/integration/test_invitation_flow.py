@@ -201,6 +201,26 @@ async def test_an_e_mail_change_voids_the_old_link_and_invites_the_new_address(
     assert accepted.json()["login"] == "marie.dubois@example.be"
 
 
+async def test_an_archived_client_s_link_stops_working_and_it_is_not_invited_again(
+    make_harness: Any,
+) -> None:
+    h = await make_harness()
+    token = await invited_and_sent(h)
+    await h.record(client_updated(OFFICE, "c-1", version=2, status="inactive", archived=True))
+    assert (await accept(h, token)).status_code == 400
+    assert (await status(h)).json()["invitation"]["state"] == "revoked"
+    events = await h.outbox("c-1")  # clients hears it: the client is not invited any more
+    assert [e["event_type"] for e in events] == ["ClientInvited", "ClientInvitationRevoked"]
+    headers = {**bearer(OFFICE), "Accept-Language": "nl"}
+    refused = await h.http.post("/v1/invitations/clients/c-1", headers=headers)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "invitation.client_archived"
+    assert "gearchiveerd" in refused.json()["title"]
+    await h.record(client_updated(OFFICE, "c-1", version=3))  # restored
+    again = await h.http.post("/v1/invitations/clients/c-1", headers=bearer(OFFICE))
+    assert again.status_code == 202, again.text
+
+
 async def test_activation_sends_nothing(make_harness: Any) -> None:
     h = await make_harness()
     await h.record(client_created(OFFICE, "c-1", mode="accountant_managed"))

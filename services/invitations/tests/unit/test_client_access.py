@@ -274,3 +274,21 @@ def test_a_failed_invitation_records_its_failure_for_the_other_services() -> Non
     assert access.events == [
         InvitationFailed("c-1", "office-1", "inv-1", "smtp 550: no such user", NOW, CAUSE)
     ]
+
+
+def test_archiving_revokes_the_open_link_and_refuses_invite_and_activation_until_restored() -> None:
+    access, _ = sent()
+    access.events.clear()
+    assert access.record_profile(profile(version=2, archived=True), NOW, "reissue-1", CAUSE)
+    assert access.invitation is not None
+    assert access.invitation.state is InvitationState.REVOKED
+    assert access.invitation.end_reason == "archived"
+    assert [type(e) for e in access.events] == [InvitationRevoked]  # clients: not invited
+    with pytest.raises(errors.ClientArchived):
+        access.invite("inv-2", NOW, "accountant", CAUSE)
+    assert access.invite_once("inv-3", NOW, "import", CAUSE) is None
+    managed = ClientAccess(profile=profile(subscription_mode="accountant_managed", archived=True))
+    with pytest.raises(errors.ClientArchived):
+        managed.activate_by_accountant(NOW, CAUSE)
+    assert access.record_profile(profile(version=3), NOW, "reissue-2", CAUSE)  # restored
+    assert access.invite("inv-4", NOW, "accountant", CAUSE).invitation_id == "inv-4"

@@ -110,3 +110,19 @@ async def test_a_client_heard_of_late_is_taken_when_the_caller_retries(
     assert (await _submit(client, "client-new")).status_code == 422
     await service.deps.clients.save(ClientSettings("office-1", "client-new", 1, group_id="g"))
     assert (await _submit(client, "client-new")).status_code == 201
+
+
+async def test_an_archived_client_takes_no_new_documents_until_restored(
+    client: httpx.AsyncClient, service: Service
+) -> None:
+    archived = ClientSettings("office-1", "client-1", 2, group_id="team-a", archived=True)
+    await service.deps.clients.save(archived)
+    refused = await _submit(client, "client-1", {**_bearer(), "Accept-Language": "fr"})
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert problem["code"] == "client.archived"
+    assert "restaurez-le" in problem["title"]  # what to do, in the caller's language
+    _nothing_stored(service)
+    restored = ClientSettings("office-1", "client-1", 3, group_id="team-a")
+    await service.deps.clients.save(restored)
+    assert (await _submit(client, "client-1")).status_code == 201

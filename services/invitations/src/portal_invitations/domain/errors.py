@@ -13,6 +13,12 @@ class ClientAlreadyActive(InvitationError):
     code = "invitation.client_active"
 
 
+class ClientArchived(InvitationError):
+    """The office archived the client: no invitation or activation until it is restored."""
+
+    code = "invitation.client_archived"
+
+
 class NoOpenInvitation(InvitationError):
     code = "invitation.none_open"
 

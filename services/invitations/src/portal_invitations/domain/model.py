@@ -18,6 +18,7 @@ from typing import Literal
 
 from portal_invitations.domain.errors import (
     ClientAlreadyActive,
+    ClientArchived,
     InvitationLinkInvalid,
     MobileMismatch,
     NoOpenInvitation,
@@ -71,6 +72,7 @@ class ClientProfile:
     status: str
     mobile_phone: str
     version: int
+    archived: bool = False  # the office archived it (clients' archived_at is set)
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,17 @@ class ClientAccess:
             return False  # redelivered or out of order: the newer snapshot already won
         old_email = self.profile.email
         self.profile = profile
-        if profile.email != old_email and self.open_invitation(now) is not None:
+        open_invitation = self.open_invitation(now)
+        if profile.archived and open_invitation is not None:
+            # An archived client's link stops working; revoked, so clients shows it not
+            # invited (a restore then offers "invite" again).
+            self._void(now, "archived")
+            self.events.append(
+                InvitationRevoked(
+                    self.client_id, self.office_id, open_invitation.invitation_id, now, cause
+                )
+            )
+        elif profile.email != old_email and open_invitation is not None:
             self._void(now, "email_changed")
             if self.invitable:
                 self._open(reissue_id, now, "email_change", cause)
@@ -147,6 +159,8 @@ class ClientAccess:
 
     def invite(self, invitation_id: str, now: datetime, origin: str, cause: Cause) -> Invitation:
         """Invite, or resend: a resend voids the open invitation and opens a new one."""
+        if self.profile.archived:
+            raise ClientArchived
         if not self.invitable:
             raise ClientAlreadyActive
         p = self.profile
@@ -165,7 +179,7 @@ class ClientAccess:
         self, invitation_id: str, now: datetime, origin: str, cause: Cause
     ) -> Invitation | None:
         """The import's "invite right away": at most once per event, never over a newer one."""
-        if self.knows_invitation(invitation_id) or self.is_active:
+        if self.knows_invitation(invitation_id) or self.is_active or self.profile.archived:
             return None
         if self.open_invitation(now) is not None:
             return None  # the accountant already invited by hand
@@ -192,6 +206,8 @@ class ClientAccess:
         return inv
 
     def activate_by_accountant(self, now: datetime, cause: Cause) -> None:
+        if self.profile.archived:
+            raise ClientArchived
         if self.profile.subscription_mode != ACCOUNTANT_MANAGED:
             raise NotAccountantManaged
         if self.is_active:

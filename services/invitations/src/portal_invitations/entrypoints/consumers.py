@@ -60,6 +60,7 @@ def record_command(
         status=client.status.value,
         mobile_phone=client.user.mobile_phone,
         version=client.version,
+        archived=client.archived_at is not None,
     )
     cause = Cause(correlation_id=str(event.correlation_id), causation_id=str(event.event_id))
     return commands.RecordClient(profile, str(event.event_id), cause, invite)

@@ -39,6 +39,7 @@ T = TypeVar("T")
 
 _STATUS: dict[type[errors.InvitationError], int] = {
     errors.ClientAlreadyActive: 409,
+    errors.ClientArchived: 409,
     errors.NoOpenInvitation: 409,
     errors.NotAccountantManaged: 409,
     errors.InvitationLinkInvalid: 400,

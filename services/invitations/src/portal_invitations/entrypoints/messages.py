@@ -10,6 +10,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Deze klant is al actief: er hoeft geen uitnodiging meer te worden verstuurd.",
         "en": "This client is already active: there is no invitation left to send.",
     },
+    "invitation.client_archived": {
+        "fr": "Ce client est archivé : restaurez-le avant de l'inviter ou de l'activer.",
+        "nl": "Deze klant is gearchiveerd: herstel hem voor u hem uitnodigt of activeert.",
+        "en": "This client is archived: restore it before you invite or activate it.",
+    },
     "invitation.none_open": {
         "fr": "Ce client n'a pas d'invitation en cours à révoquer.",
         "nl": "Deze klant heeft geen lopende uitnodiging om in te trekken.",

@@ -93,6 +93,7 @@ class MongoClients:
                 for a in found.get("sales_ledger_accounts", [])
             ),
             group_id=found.get("group_id"),
+            archived=found.get("archived", False),
         )
 
     async def save(self, settings: ClientSettings) -> bool:
@@ -101,6 +102,7 @@ class MongoClients:
             "client_id": settings.client_id,
             "version": settings.version,
             "group_id": settings.group_id,
+            "archived": settings.archived,
             "accounting_software": settings.accounting_software,
             "sales_ledger_accounts": [
                 {"code": a.code, "label": a.label, "default": a.default}

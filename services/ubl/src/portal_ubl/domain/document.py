@@ -96,6 +96,7 @@ class ClientSettings:
     accounting_software: str | None = None
     sales_ledger_accounts: tuple[LedgerAccount, ...] = ()
     group_id: str | None = None  # staff see only the clients of their groups
+    archived: bool = False  # the office archived it: it takes no new documents
 
     def default_account(self) -> str | None:
         for account in self.sales_ledger_accounts:

@@ -37,6 +37,15 @@ class UnknownClient(DocumentError):
         self.client_id = client_id
 
 
+class ArchivedClient(DocumentError):
+    """The office archived this client: it takes no new documents until it is restored
+    (documents accepted before are still delivered)."""
+
+    def __init__(self, client_id: str) -> None:
+        super().__init__(f"client {client_id[:64]!r} is archived")
+        self.client_id = client_id
+
+
 class UnknownProfile(DocumentError):
     def __init__(self, name: str) -> None:
         super().__init__(f"unknown UBL profile {name!r}")

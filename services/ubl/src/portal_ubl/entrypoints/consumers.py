@@ -28,6 +28,7 @@ def settings_from(office_id: str, client: ClientSnapshot) -> ClientSettings:
             LedgerAccount(a.code, a.label, a.default) for a in client.sales_ledger_accounts
         ),
         group_id=client.group_id,
+        archived=client.archived_at is not None,
     )
 
 

@@ -27,6 +27,7 @@ from portal_ubl.adapters.safe_xml import MAX_XML_BYTES
 from portal_ubl.bootstrap import Service, bootstrap
 from portal_ubl.domain.document import CLIENT_ID_PATTERN, Document, Status, SubmitDocument
 from portal_ubl.domain.errors import (
+    ArchivedClient,
     DocumentError,
     InvalidOutput,
     Problem,
@@ -120,6 +121,12 @@ def _problem(exc: DocumentError, language: str) -> ProblemError:
             "client.unknown",
             fields=[FieldProblem(field="client_id", code="client.unknown")],
             headers={"Retry-After": str(CLIENT_RETRY_AFTER_S)},
+        )
+    if isinstance(exc, ArchivedClient):
+        return ProblemError(
+            409,
+            "client.archived",
+            fields=[FieldProblem(field="client_id", code="client.archived")],
         )
     if isinstance(exc, UnknownProfile):
         return ProblemError(

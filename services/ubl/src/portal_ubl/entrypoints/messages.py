@@ -18,6 +18,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Onbekende klant. Als die net is aangemaakt, probeer het over enkele seconden.",
         "en": "Unknown client. If it was just created, try again in a few seconds.",
     },
+    "client.archived": {
+        "fr": "Ce client est archivé : restaurez-le dans le portail pour lui envoyer des documents.",
+        "nl": "Deze klant is gearchiveerd: herstel hem in het portaal om er documenten voor te sturen.",
+        "en": "This client is archived: restore it in the portal to send it documents.",
+    },
     "profile.unknown": {
         "fr": "Profil UBL inconnu ; choisissez parmi : {choices}.",
         "nl": "Onbekend UBL-profiel; kies uit: {choices}.",

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from portal_contracts.documents import BlobRef, DocumentReady, DocumentReadyPayload
 from portal_contracts.values import AccountingSoftware
 from portal_ubl.domain.document import Blob, ClientSettings, Document, Status, SubmitDocument
-from portal_ubl.domain.errors import UnknownClient
+from portal_ubl.domain.errors import ArchivedClient, UnknownClient
 from portal_ubl.service.deps import Deps
 
 logger = logging.getLogger(__name__)
@@ -26,6 +26,8 @@ async def submit_document(cmd: SubmitDocument, deps: Deps) -> Document:
     client = await deps.clients.get(cmd.office_id, cmd.client_id)
     if client is None or not cmd.may_submit_for(client):
         raise UnknownClient(cmd.client_id)  # checked first: a resubmission reveals nothing either
+    if client.archived:
+        raise ArchivedClient(cmd.client_id)
     key = cmd.idempotency_key()
     existing = await deps.documents.by_key(cmd.office_id, key)
     if existing is not None:
