@@ -53,6 +53,7 @@ MAX_FRAGMENT = 60 * 1024 * 1024
 MAX_PUT = 250 * 1024 * 1024
 SCOPE = "https://graph.microsoft.com/.default"
 CONFLICT = "@microsoft.graph.conflictBehavior"
+COMMIT_LOG = "commits.log"  # beside the drives' folders under --root
 BAD_NAME = re.compile(r'["*:<>?/\\|\x00-\x1f\x7f]')
 ITEM_PATH = re.compile(
     r"^(?P<parent>[^/:]+):/(?P<name>[^:]+):/(?P<action>content|createUploadSession)$"
@@ -115,6 +116,7 @@ class GraphFake:
         }
         self.requests: list[tuple[str, str, bool]] = []  # method, path, had Authorization
         self._throttle: list[tuple[int, int]] = []  # (status, retry-after s) per call to refuse
+        self._refusing: tuple[float, int, int] = (0.0, 429, 1)  # until (monotonic), status, wait
         self._drop_on: int | None = None
         self.fragment_delay_s = 0.0  # slow uploads: a test can kill a worker mid-file
         self.port = 0
@@ -125,6 +127,10 @@ class GraphFake:
 
     def throttle(self, times: int, retry_after: int = 1, status: int = 429) -> None:
         self._throttle += [(status, retry_after)] * times
+
+    def refuse_for(self, seconds: float, retry_after: int = 1, status: int = 429) -> None:
+        """Refuse every Graph call for ``seconds`` from now (then answer again)."""
+        self._refusing = (time.monotonic() + seconds, status, retry_after)
 
     def drop_fragment(self, number: int) -> None:
         """Drop the connection on the ``number``-th fragment from now (1 = the next)."""
@@ -160,12 +166,18 @@ class GraphFake:
                 return _error(
                     401, "InvalidAuthenticationToken", "Access token is empty or invalid."
                 )
-            if self._throttle:
-                status, wait = self._throttle.pop(0)
-                self.stats["throttled"] += 1
-                return _error(
-                    status, "activityLimitReached", "Throttled", **{"Retry-After": str(wait)}
+            refusing_until, refused_status, refused_wait = self._refusing
+            if self._throttle or time.monotonic() < refusing_until:
+                status, wait = (
+                    self._throttle.pop(0) if self._throttle else (refused_status, refused_wait)
                 )
+                self.stats["throttled"] += 1
+                code, text = (
+                    ("activityLimitReached", "Throttled")
+                    if status == 429
+                    else ("serviceNotAvailable", "The service is temporarily unavailable.")
+                )
+                return _error(status, code, text, **{"Retry-After": str(wait)})
             return self._graph(request, path.removeprefix("/v1.0/"))
         return _error(404, "itemNotFound", "no such route")
 
@@ -178,6 +190,11 @@ class GraphFake:
             faults = request.json() or {}
             if faults.get("throttle"):
                 self.throttle(int(faults["throttle"]), int(faults.get("retry_after", 1)))
+            # For a while, as Graph throttles a tenant: every call refused, 429 or 503.
+            for key, status in (("throttle_for_s", 429), ("unavailable_for_s", 503)):
+                if faults.get(key):
+                    retry_after = int(faults.get("retry_after", 1))
+                    self.refuse_for(float(faults[key]), retry_after, status)
             if faults.get("drop_fragment"):
                 self.drop_fragment(int(faults["drop_fragment"]))
             if faults.get("expire_sessions"):
@@ -421,6 +438,9 @@ class GraphFake:
             target = self.root / drive / self._path(item)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+            # Every commit, a replace included: a file sent twice under one name shows here.
+            with (self.root / COMMIT_LOG).open("a") as log:
+                log.write(f"{drive}/{self._path(item)}\n")
         return Response.of(status, self._item_json(item))
 
     def _new(self, id: str, name: str, parent: str | None, drive: str, folder: bool) -> Item:

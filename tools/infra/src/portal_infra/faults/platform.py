@@ -83,6 +83,7 @@ class Run:
     clients: dict[str, str] = field(default_factory=dict)  # client id -> channel
     commands: dict[str, list[str]] = field(default_factory=dict)  # the fakes', by process name
     fake_ports: dict[str, int] = field(default_factory=dict)  # "graph", "clearfacts"
+    channels: tuple[str, ...] = ("email", "sftp")  # the clients' channels, in turn
 
     @property
     def received(self) -> Path:

@@ -28,7 +28,16 @@ from typing import Any
 
 import httpx
 
-from portal_infra.faults.platform import SFTP_PASSWORD, Platform, Run
+from portal_infra.faults.platform import (
+    DELIVERY_ROLES,
+    GRAPH_CLIENT_ID,
+    GRAPH_DRIVE,
+    GRAPH_SECRET,
+    GRAPH_TENANT,
+    SFTP_PASSWORD,
+    Platform,
+    Run,
+)
 
 Fault = Callable[[Run, Platform, random.Random], Coroutine[Any, Any, None]]
 TERMINAL = {"sent", "failed", "cancelled", "recorded"}
@@ -87,6 +96,21 @@ async def sftp_down(run: Run, platform: Platform, rng: random.Random) -> None:
     await platform.sftp_up()
 
 
+async def graph_throttles_then_unavailable(
+    run: Run, platform: Platform, rng: random.Random
+) -> None:
+    """Microsoft Graph answering every call with 429 (throttled) for a few seconds, then with
+    503, each with Retry-After, as it throttles a tenant: the OneDrive worker waits as told and
+    resumes; the other channels do not notice."""
+    async with httpx.AsyncClient(base_url=run.fake_url("graph"), timeout=10) as http:
+        for fault in ("throttle_for_s", "unavailable_for_s"):
+            seconds = rng.uniform(3, 8)
+            body = {fault: seconds, "retry_after": rng.randint(1, 3)}
+            answer = await http.post("/_fake/faults", json=body)
+            answer.raise_for_status()
+            await asyncio.sleep(seconds)
+
+
 async def cut_worker_from_broker(run: Run, platform: Platform, rng: random.Random) -> None:
     """A network partition between the e-mail worker and Kafka (Toxiproxy)."""
     platform.proxy.cut("kafka")
@@ -104,7 +128,11 @@ FAULTS: dict[str, Fault] = {
     "smtp-4xx-then-down": smtp_defers_then_down,
     "sftp-down": sftp_down,
     "partition-worker-broker": cut_worker_from_broker,
+    "graph-429-then-503": graph_throttles_then_unavailable,
 }
+# The channels of a fault's run: e-mail and sFTP, and OneDrive where the fault is Graph's.
+CHANNELS: dict[str, tuple[str, ...]] = {"graph-429-then-503": ("email", "sftp", "onedrive")}
+PLAIN = ("email", "sftp")
 
 
 @dataclass
@@ -120,6 +148,7 @@ class Outcome:
     leftover_parts: int = 0
     ledger_disagrees: int = 0
     secret_in_logs: int = 0
+    fault_unseen: int = 0  # the fault struck nothing (a fake refused no call): proves nothing
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -132,6 +161,7 @@ class Outcome:
             or self.leftover_parts
             or self.ledger_disagrees
             or self.secret_in_logs
+            or self.fault_unseen
         )
 
 
@@ -141,7 +171,10 @@ async def scenario(
     rng = random.Random(seed)  # noqa: S311 - which fault when, not a secret
     outcome = Outcome(fault)
     started = time.monotonic()
-    async with platform.run(fault) as run:
+    channels = CHANNELS.get(fault, PLAIN)
+    roles = (*DELIVERY_ROLES, "onedrive") if "onedrive" in channels else DELIVERY_ROLES
+    async with platform.run(fault, roles=roles) as run:
+        run.channels = channels
         await _office(run, platform)
         await _add_clients(run, 6)
         accepted: dict[str, dict[str, Any]] = {}  # document id -> ubl's answer + channel
@@ -159,6 +192,11 @@ async def scenario(
         outcome.accepted = len(accepted)
         ledger = await _settle(run, accepted, settle_s)
         _check(platform, run, accepted, ledger, outcome)
+        if "onedrive" in channels:
+            async with httpx.AsyncClient(base_url=run.fake_url("graph"), timeout=10) as http:
+                refused = (await http.get("/_fake/stats")).json()["throttled"]
+            outcome.notes.append(f"Graph refused {refused} calls (429, then 503)")
+            outcome.fault_unseen = int(refused == 0)
     outcome.seconds = time.monotonic() - started
     return outcome
 
@@ -182,12 +220,28 @@ async def _office(run: Run, platform: Platform) -> None:
             },
         )
         assert connection.status_code == 201, connection.text  # noqa: S101
+        if "onedrive" in run.channels:
+            onedrive = await http.post(
+                run.url("delivery") + "/v1/connections",
+                headers=headers,
+                json={
+                    "name": "m365",
+                    "kind": "onedrive",
+                    "settings": {
+                        "tenant_id": GRAPH_TENANT,
+                        "client_id": GRAPH_CLIENT_ID,
+                        "drive_id": GRAPH_DRIVE,
+                    },
+                    "secrets": {"client_secret": GRAPH_SECRET},
+                },
+            )
+            assert onedrive.status_code == 201, onedrive.text  # noqa: S101
         settings = await http.put(
             run.url("clients") + "/v1/settings",
             headers={**headers, "If-Match": "*"},
             json={
-                "enabled_transfer_methods": ["manual", "email", "sftp"],
-                "accounting_softwares": ["yuki", "winbooks"],
+                "enabled_transfer_methods": ["manual", *run.channels],
+                "accounting_softwares": ["yuki", "winbooks", "exact_online"],
                 "default_timing": {"when": "immediately"},
             },
         )
@@ -198,18 +252,20 @@ async def _add_clients(run: Run, count: int, start: int = 0) -> None:
     headers = {"Authorization": f"Bearer {run.token()}"}
     async with httpx.AsyncClient(timeout=30) as http:
         for n in range(start, start + count):
-            channel = "email" if n % 2 == 0 else "sftp"
-            target = (
-                {"kind": "email", "sales": f"sales{n}@software-{run.run_id}.be"}
-                if channel == "email"
-                else {"kind": "sftp", "connection": "Kantoor", "folder": f"client{n}"}
-            )
+            channel = run.channels[n % len(run.channels)]
+            target: dict[str, Any] = {
+                "email": {"kind": "email", "sales": f"sales{n}@software-{run.run_id}.be"},
+                "sftp": {"kind": "sftp", "connection": "Kantoor", "folder": f"client{n}"},
+                "onedrive": {"kind": "onedrive", "folder": f"client{n}"},
+            }[channel]
             base = 4_000_000 + (hash(run.run_id) % 500_000) * 10 + n
             vat = f"{base:08d}{97 - base % 97:02d}"
             integration = {
                 "target": target,
                 "timing": {"when": "immediately"},
-                "accounting_software": "yuki" if channel == "email" else "winbooks",
+                "accounting_software": {"email": "yuki", "sftp": "winbooks"}.get(
+                    channel, "exact_online"
+                ),
             }
             form = client_form(n, run.run_id, vat, integration)
             add = functools.partial(
@@ -338,15 +394,22 @@ def _check(
                 if isinstance(payload, bytes):
                     received_ubl[mid] = hashlib.sha256(payload).hexdigest()
     outcome.resent_same_id = sum(count - 1 for count in by_message_id.values())
-    files = [p for p in platform.sftp_root.rglob("*") if p.is_file()]
+    graph = run.received / "graph"
+    files = [p for root in (platform.sftp_root, graph) for p in root.rglob("*") if p.is_file()]
     outcome.leftover_parts = sum(1 for p in files if p.name.endswith(".part"))
     xml_by_doc: Counter[str] = Counter()
     xml_sha: dict[str, str] = {}
     for path in files:
         if path.suffix == ".xml":
             suffix = path.stem.rsplit("_", 1)[-1]  # base names end in the document id's prefix
-            xml_by_doc[suffix] += 1
             xml_sha[suffix] = hashlib.sha256(path.read_bytes()).hexdigest()
+            if not path.is_relative_to(graph):
+                xml_by_doc[suffix] += 1
+    # A second upload to OneDrive under one name replaces the file: the fake's commits count.
+    commits = graph / "commits.log"
+    for line in commits.read_text().splitlines() if commits.exists() else []:
+        if line.endswith(".xml"):
+            xml_by_doc[line.removesuffix(".xml").rsplit("_", 1)[-1]] += 1
     for document_id, answer in accepted.items():
         entry = ledger.get(document_id)
         if entry is None or entry["state"] not in TERMINAL:
