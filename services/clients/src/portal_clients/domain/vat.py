@@ -1,4 +1,5 @@
-"""What the VAT register (VIES) can answer, and when to ask again after it did not answer."""
+"""What a VAT register (VIES, or the KBO for Belgian numbers) can answer, and when to ask again
+after it did not answer."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ class RegisterAnswer:
     verdict: RegisterVerdict
     name: str | None = None
     address: str | None = None
-    detail: str = ""
+    detail: str = ""  # the register's own words ("stopped (juridical situation 012: ...)")
+    reason: str | None = None  # a stable code for a refusal ("kbo.stopped"); None: no reason
 
     def as_check(self) -> VatCheck:
         if self.verdict is RegisterVerdict.VALID:
@@ -42,3 +44,16 @@ class RecheckPolicy:
         base: timedelta = self.first_delay * int(2 ** max(0, attempts - 1))
         capped: timedelta = min(base, self.max_delay)
         return capped * (0.5 + jitter / 2)
+
+
+def with_second_opinion(first: RegisterAnswer, second: RegisterAnswer) -> RegisterAnswer:
+    """The first register did not know the number (``first`` is "no" or "unknown"): a clear yes
+    of the second wins (a Belgian company registered for VAT after the monthly KBO extract was
+    taken is in VIES already); the second's silence leaves the check pending; its "no" keeps
+    the first answer."""
+    if second.verdict is RegisterVerdict.VALID:
+        return second
+    if second.verdict is RegisterVerdict.UNAVAILABLE:
+        words = "; ".join(d for d in (first.detail, second.detail) if d)
+        return RegisterAnswer(RegisterVerdict.UNAVAILABLE, detail=words)
+    return first
