@@ -12,7 +12,6 @@ from portal_clients.domain.kbo import (
     ExtractOutOfOrder,
     ExtractType,
     KboFormatError,
-    KboReason,
     answer_for,
     deleted_number,
     enterprise_from_row,
@@ -21,7 +20,12 @@ from portal_clients.domain.kbo import (
     may_apply,
     meta_from_rows,
 )
-from portal_clients.domain.vat import RegisterAnswer, RegisterVerdict, with_second_opinion
+from portal_clients.domain.vat import (
+    RefusalReason,
+    RegisterAnswer,
+    RegisterVerdict,
+    with_second_opinion,
+)
 
 ROW = {
     "EnterpriseNumber": "0403.170.701",
@@ -118,17 +122,20 @@ def test_a_situation_not_listed_as_stopped_does_not_refuse() -> None:
 def test_a_stopped_enterprise_is_refused_with_its_reason() -> None:
     answer = answer_for(_enterprise(JuridicalSituation="012"), extract_loaded=True)
     assert answer.verdict is RegisterVerdict.INVALID
-    assert answer.reason == KboReason.STOPPED
+    assert answer.reason == RefusalReason.STOPPED
     assert answer.detail == "stopped (juridical situation 012: bankruptcy)"
     inactive = answer_for(_enterprise(Status="ST"), extract_loaded=True)
-    assert (inactive.verdict, inactive.reason) == (RegisterVerdict.INVALID, KboReason.NOT_ACTIVE)
+    assert (inactive.verdict, inactive.reason) == (
+        RegisterVerdict.INVALID,
+        RefusalReason.NOT_ACTIVE,
+    )
 
 
 def test_not_found_is_invalid_only_once_an_extract_is_loaded() -> None:
     loaded = answer_for(None, extract_loaded=True)
     assert (loaded.verdict, loaded.reason, loaded.detail) == (
         RegisterVerdict.INVALID,
-        KboReason.NOT_FOUND,
+        RefusalReason.NOT_FOUND,
         "not in the KBO",
     )
     assert answer_for(None, extract_loaded=False).verdict is RegisterVerdict.UNAVAILABLE

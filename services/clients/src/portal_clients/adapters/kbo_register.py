@@ -15,8 +15,13 @@ from pymongo.errors import PyMongoError
 
 from portal_clients.adapters.mongo_kbo import MongoKbo
 from portal_clients.adapters.vies import SkippedRegister
-from portal_clients.domain.kbo import KboReason, answer_for
-from portal_clients.domain.vat import RegisterAnswer, RegisterVerdict, with_second_opinion
+from portal_clients.domain.kbo import answer_for
+from portal_clients.domain.vat import (
+    RefusalReason,
+    RegisterAnswer,
+    RegisterVerdict,
+    with_second_opinion,
+)
 from portal_clients.ports import VatRegister
 
 logger = logging.getLogger(__name__)
@@ -54,7 +59,7 @@ class KboThenVies:
         answer = await self.kbo.check(vat_number)
         if self.vies is None or answer.verdict is RegisterVerdict.VALID:
             return answer
-        if answer.reason in (KboReason.STOPPED, KboReason.NOT_ACTIVE):
+        if answer.reason in (RefusalReason.STOPPED, RefusalReason.NOT_ACTIVE):
             return answer
         return with_second_opinion(answer, await self.vies.check(vat_number))
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from portal_clients.domain.vat import RegisterAnswer, RegisterVerdict
+from portal_clients.domain.vat import RefusalReason, RegisterAnswer, RegisterVerdict
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def _verdict(status: int, body: Any) -> RegisterAnswer:
     errors = [str(w.get("error", "")) if isinstance(w, dict) else "" for w in wrappers or []]
     if any(e in _INVALID_INPUT for e in errors):
         return RegisterAnswer(
-            RegisterVerdict.INVALID, detail=",".join(errors), reason="vies.invalid"
+            RegisterVerdict.INVALID, detail=",".join(errors), reason=RefusalReason.VIES_INVALID
         )
     if errors or status >= 300:
         return RegisterAnswer(
@@ -75,7 +75,7 @@ def _verdict(status: int, body: Any) -> RegisterAnswer:
             RegisterVerdict.VALID, name=_text(body.get("name")), address=_text(body.get("address"))
         )
     if valid is False:
-        return RegisterAnswer(RegisterVerdict.INVALID, reason="vies.invalid")
+        return RegisterAnswer(RegisterVerdict.INVALID, reason=RefusalReason.VIES_INVALID)
     return RegisterAnswer(RegisterVerdict.UNAVAILABLE, detail="no verdict")
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from portal_clients.domain.vat import RegisterAnswer, RegisterVerdict
+from portal_clients.domain.vat import RefusalReason, RegisterAnswer, RegisterVerdict
 
 ENTERPRISE_COLUMNS = (
     "EnterpriseNumber",
@@ -198,14 +198,6 @@ def may_apply(
 # --- what the register answers ----------------------------------------------------------------
 
 
-class KboReason(StrEnum):
-    """Why the KBO refuses a number (stable codes, shown translated to the accountant)."""
-
-    STOPPED = "kbo.stopped"
-    NOT_ACTIVE = "kbo.not_active"
-    NOT_FOUND = "kbo.not_found"
-
-
 def answer_for(enterprise: Enterprise | None, *, extract_loaded: bool) -> RegisterAnswer:
     """The KBO's verdict on one Belgian number. Not found counts as "no" only once an extract
     is loaded; before that nobody knows, and the check stays pending."""
@@ -213,19 +205,19 @@ def answer_for(enterprise: Enterprise | None, *, extract_loaded: bool) -> Regist
         if not extract_loaded:
             return RegisterAnswer(RegisterVerdict.UNAVAILABLE, detail="no KBO extract loaded")
         return RegisterAnswer(
-            RegisterVerdict.INVALID, reason=KboReason.NOT_FOUND, detail="not in the KBO"
+            RegisterVerdict.INVALID, reason=RefusalReason.NOT_FOUND, detail="not in the KBO"
         )
     if enterprise.status != ACTIVE:
         return RegisterAnswer(
             RegisterVerdict.INVALID,
-            reason=KboReason.NOT_ACTIVE,
+            reason=RefusalReason.NOT_ACTIVE,
             detail=f"not active in the KBO (status {enterprise.status})",
         )
     situation = enterprise.juridical_situation
     if situation in STOPPED_SITUATIONS:
         return RegisterAnswer(
             RegisterVerdict.INVALID,
-            reason=KboReason.STOPPED,
+            reason=RefusalReason.STOPPED,
             detail=f"stopped (juridical situation {situation}: {STOPPED_SITUATIONS[situation]})",
         )
     # The enterprise file carries no name (denomination.csv does; not read).

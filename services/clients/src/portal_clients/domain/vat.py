@@ -10,6 +10,29 @@ from enum import StrEnum
 from portal_contracts.clients import VatCheck
 
 
+class RefusalReason(StrEnum):
+    """Why a register said no (stable codes)."""
+
+    STOPPED = "kbo.stopped"  # in the KBO, in a juridical situation that means stopped
+    NOT_ACTIVE = "kbo.not_active"
+    NOT_FOUND = "kbo.not_found"  # not in the loaded KBO extract
+    VIES_INVALID = "vies.invalid"
+
+
+# The refusals that say the company exists but has stopped (the others: unknown number).
+_STOPPED = frozenset({RefusalReason.STOPPED, RefusalReason.NOT_ACTIVE})
+
+
+@dataclass(frozen=True)
+class VatCheckNote:
+    """Why the register refused a client's number, kept on the client and shown on its row:
+    the message code (``vat.not_registered``, ``vat.company_stopped``) and the register's
+    words."""
+
+    code: str
+    detail: str
+
+
 class RegisterVerdict(StrEnum):
     VALID = "valid"
     INVALID = "invalid"
@@ -23,6 +46,15 @@ class RegisterAnswer:
     address: str | None = None
     detail: str = ""  # the register's own words ("stopped (juridical situation 012: ...)")
     reason: str | None = None  # a stable code for a refusal ("kbo.stopped"); None: no reason
+
+    def refusal_code(self) -> str:
+        return "vat.company_stopped" if self.reason in _STOPPED else "vat.not_registered"
+
+    def note(self) -> VatCheckNote | None:
+        """What the client keeps of a refusal; None for any other answer."""
+        if self.verdict is not RegisterVerdict.INVALID:
+            return None
+        return VatCheckNote(self.refusal_code(), self.detail)
 
     def as_check(self) -> VatCheck:
         if self.verdict is RegisterVerdict.VALID:
