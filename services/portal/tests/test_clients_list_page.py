@@ -17,9 +17,10 @@ TEMPLATES = Path(portal_portal.__file__).parent / "templates"
 class _Request:
     """What base.html reads of the request."""
 
-    url = type("Url", (), {"path": "/clients"})()
-    query_params: dict[str, str] = {}
-    cookies: dict[str, str] = {}
+    def __init__(self) -> None:
+        self.url = type("Url", (), {"path": "/clients"})()
+        self.query_params: dict[str, str] = {}
+        self.cookies: dict[str, str] = {}
 
 
 def _row(**fields: Any) -> dict[str, Any]:
