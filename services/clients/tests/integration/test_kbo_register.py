@@ -62,7 +62,16 @@ async def test_a_full_extract_then_its_update_then_refused_ones(kbo, tmp_path) -
     before = await register.check(be(ACTIVE))
     assert before.verdict is RegisterVerdict.UNAVAILABLE  # nothing loaded: nobody knows yet
 
+    # Another process (the worker) with its own store: it asks again after 30 s whether an
+    # extract was loaded meanwhile.
+    now = [0.0]
+    worker_register = KboRegister(MongoKbo(kbo.enterprises.database, clock=lambda: now[0]))
+    assert (await worker_register.check(be(NEW))).verdict is RegisterVerdict.UNAVAILABLE
+
     counts, progress = await _load(write_extract(tmp_path, 140, "full", FULL_ROWS), kbo)
+    assert (await worker_register.check(be(NEW))).verdict is RegisterVerdict.UNAVAILABLE
+    now[0] = 31.0
+    assert (await worker_register.check(be(NEW))).verdict is RegisterVerdict.INVALID
     assert counts == {"written": 4, "deleted": 0}
     assert "rows/s" in progress
     assert "extract 140 (full) applied" in progress

@@ -17,6 +17,8 @@ enterprises, never a half-written one (a document write is atomic).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -30,10 +32,22 @@ LOADING, APPLIED = "loading", "applied"
 
 
 class MongoKbo:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        *,
+        recheck_loaded_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.enterprises = db["kbo_enterprises"]
         self.extracts = db["kbo_extracts"]
-        self._loaded = False  # once an extract is applied it stays (a full one replaces it)
+        # Once an extract is applied it stays (a full one replaces it): "loaded" is kept for
+        # good; "not loaded yet" is asked again after ``recheck_loaded_s`` (the loader is
+        # another process), so the register does not pay a second round trip per check.
+        self._loaded = False
+        self._not_loaded_at: float | None = None
+        self._recheck_loaded_s = recheck_loaded_s
+        self._clock = clock
 
     async def prepare(self) -> None:
         await self.enterprises.create_index([("extract", ASCENDING)], name="extract")
@@ -48,8 +62,13 @@ class MongoKbo:
         return _enterprise(doc) if doc else None
 
     async def extract_loaded(self) -> bool:
-        if not self._loaded:
-            self._loaded = await self.extracts.find_one({"state": APPLIED}) is not None
+        if self._loaded:
+            return True
+        asked = self._not_loaded_at
+        if asked is not None and self._clock() - asked < self._recheck_loaded_s:
+            return False
+        self._loaded = await self.extracts.find_one({"state": APPLIED}) is not None
+        self._not_loaded_at = None if self._loaded else self._clock()
         return self._loaded
 
     # --- the loader's writes -------------------------------------------------------------------
