@@ -63,6 +63,7 @@ def write_extract(
         for file, text in files.items():
             (folder / file).write_text(text, encoding="utf-8")
         return folder
+    where.mkdir(parents=True, exist_ok=True)
     path = where / f"{name}.zip"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for file, text in files.items():

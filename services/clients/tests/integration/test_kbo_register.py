@@ -19,7 +19,7 @@ from portal_clients.adapters.kbo_register import KboRegister, KboThenVies
 from portal_clients.adapters.mongo_kbo import MongoKbo
 from portal_clients.bootstrap import Service, bootstrap
 from portal_clients.config import Settings
-from portal_clients.domain.kbo import ExtractOutOfOrder
+from portal_clients.domain.kbo import ExtractOutOfOrder, KboFormatError
 from portal_clients.domain.vat import RefusalReason, RegisterVerdict
 from portal_clients.entrypoints.load_kbo import Progress, load_extract
 from portal_clients.service.events import recheck_vat
@@ -240,3 +240,35 @@ async def test_a_belgian_company_not_liable_to_vat_is_accepted_from_the_kbo(
     assert refused["vat_check_detail"] == "stopped (juridical situation 012: bankruptcy)"
     one = await kbo_api.get(f"/v1/clients/{refused['client_id']}", headers=auth())
     assert one.json()["vat_check_detail"] == "stopped (juridical situation 012: bankruptcy)"
+
+
+async def test_an_interrupted_load_is_finished_by_loading_it_again(kbo, tmp_path) -> None:
+    await _load(write_extract(tmp_path / "a", 140, "full", FULL_ROWS), kbo)
+    new = (NEW, "AC", "000", "2", "01-10-2026")
+    broken = write_extract(
+        tmp_path / "b", 141, "update", [new, new, ("04.03", "AC", "000", "2", "")], deleted=[GONE]
+    )
+    with pytest.raises(KboFormatError, match=r"enterprise_insert\.csv line 4"):
+        await _load(broken, kbo)  # the first batch was written, then the bad line
+    assert await kbo.find(be(NEW)[2:]) is not None
+    later = write_extract(tmp_path / "c", 142, "update", [], deleted=[ACTIVE])
+    with pytest.raises(ExtractOutOfOrder, match="load of extract 141 was interrupted"):
+        await _load(later, kbo)
+
+    fixed = write_extract(tmp_path / "d", 141, "update", [new], deleted=[GONE])
+    counts, _ = await _load(fixed, kbo)
+    assert counts == {"written": 1, "deleted": 0}  # GONE went the first time
+    await _load(later, kbo)
+    assert await kbo.find(be(ACTIVE)[2:]) is None
+
+    # A newer full extract replaces an interrupted load too.
+    with pytest.raises(KboFormatError):
+        await _load(
+            write_extract(
+                tmp_path / "e", 143, "update", [new, new, (NEW, "AC", "000", "2", "2026-10-01")]
+            ),
+            kbo,
+        )
+    await _load(write_extract(tmp_path / "f", 150, "full", FULL_ROWS), kbo)
+    assert await kbo.last("loading") is None
+    assert (await kbo.extracts.find_one({"_id": 143}))["state"] == "superseded"

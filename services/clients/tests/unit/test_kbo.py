@@ -105,6 +105,9 @@ def test_updates_apply_in_order_on_a_full_extract() -> None:
     with pytest.raises(ExtractOutOfOrder, match="interrupted"):
         may_apply(_meta(142, update), _meta(141, update), unfinished=_meta(150, full))
     may_apply(_meta(150, full), _meta(141, update), unfinished=_meta(150, full))
+    may_apply(_meta(151, full), _meta(141, update), unfinished=_meta(142, update))  # replaced
+    with pytest.raises(ExtractOutOfOrder, match="interrupted"):
+        may_apply(_meta(149, full), _meta(141, update), unfinished=_meta(150, full))
 
 
 def test_an_active_enterprise_in_a_normal_situation_is_valid() -> None:

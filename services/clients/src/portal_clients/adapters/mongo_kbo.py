@@ -4,7 +4,8 @@
 ``status``, ``situation``, ``type``, ``form``, ``start_date`` (ISO date or absent) and
 ``extract`` (the number of the extract that wrote it; indexed).
 ``kbo_extracts``: one document per extract loaded, ``_id`` = its number, with its meta, the
-``state`` (``loading`` until every row is written, then ``applied``) and the counts.
+``state`` (``loading`` until every row is written, then ``applied``; an interrupted load a
+later full extract replaced: ``superseded``) and the counts.
 
 No transaction: a full extract is two million rows, far beyond one. Instead every step can be
 done again with the same result: rows are written with ``replace_one(upsert)`` by their number
@@ -28,7 +29,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from portal_clients.domain.kbo import Enterprise, ExtractMeta, ExtractType
 
 Document = dict[str, Any]
-LOADING, APPLIED = "loading", "applied"
+LOADING, APPLIED, SUPERSEDED = "loading", "applied", "superseded"
 
 
 class MongoKbo:
@@ -110,6 +111,11 @@ class MongoKbo:
             {"_id": meta.number},
             {"$set": {"state": APPLIED, "applied_at": now, "counts": counts}},
         )
+        if meta.type is ExtractType.FULL:  # an interrupted older load is void now
+            await self.extracts.update_many(
+                {"state": LOADING, "_id": {"$ne": meta.number}},
+                {"$set": {"state": SUPERSEDED, "superseded_by": meta.number}},
+            )
         self._loaded = True
 
 

@@ -170,8 +170,14 @@ def may_apply(
     previous extract): skipping one would lose its changes, applying one twice or late would
     bring back what a later one changed. A full extract replaces everything, but not with an
     older picture than the one loaded. An interrupted load is finished before anything else
-    (loading it again is safe: every step is idempotent)."""
-    if unfinished is not None and unfinished.number != incoming.number:
+    (loading it again is safe: every step is idempotent), unless a full extract at least as
+    new replaces it."""
+    replaces = (
+        unfinished is not None
+        and incoming.type is ExtractType.FULL
+        and incoming.number >= unfinished.number
+    )
+    if unfinished is not None and unfinished.number != incoming.number and not replaces:
         raise ExtractOutOfOrder(
             f"the load of extract {unfinished.number} was interrupted; load that extract "
             f"again before extract {incoming.number}; nothing loaded"
