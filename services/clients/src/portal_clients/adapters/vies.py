@@ -3,8 +3,9 @@
 Request ``{"countryCode": "BE", "vatNumber": "0403170701"}``; answer ``{"valid": true, "name":
 ..., "address": ...}``, or ``{"actionSucceed": false, "errorWrappers": [{"error":
 "MS_UNAVAILABLE"}]}`` when a member state's register is down. Anything but a clear yes or no
-(timeouts, 5xx, a 404 or other 4xx, error wrappers, a body of another shape) is UNAVAILABLE: the client is kept with ``vat_check: pending``
-and checked again later; it is never read as valid.
+(timeouts, 5xx, a 404 or other 4xx, error wrappers, a body of another shape) is UNAVAILABLE:
+the client is kept with ``vat_check: pending`` and checked again later; it is never read as
+valid, nor as invalid.
 """
 
 from __future__ import annotations

@@ -99,6 +99,10 @@ async def update_client(
         vat_check = await _register_check(vat, command.skip_vat_check, deps)
         if vat_check is VatCheck.PENDING:
             client.ask_register_again(_first_recheck(deps))
+    elif command.skip_vat_check and vat_check in (VatCheck.INVALID, VatCheck.PENDING):
+        # The accountant vouches for a number the register refused (the flag on the list) or
+        # has not answered about yet: it is not asked again.
+        vat_check = VatCheck.SKIPPED
     client.edit(data, vat_check, deps.clock.now())
     # The register was asked before the write: the version condition of the write catches any
     # change made meanwhile (412).
