@@ -21,9 +21,10 @@ from portal_clients.bootstrap import Service, bootstrap
 from portal_clients.config import Settings
 from portal_clients.domain.kbo import ExtractOutOfOrder, KboFormatError
 from portal_clients.domain.vat import RefusalReason, RegisterVerdict
-from portal_clients.entrypoints.load_kbo import Progress, load_extract
+from portal_clients.entrypoints.load_kbo import LEASE, AnotherLoadRunning, Progress, load_extract
 from portal_clients.service.events import recheck_vat
 from portal_clients.testing.samples import client_form, normalised_vat, vat_number
+from portal_servicekit.leases import Lease
 
 from ..kbo_extracts import write_extract
 
@@ -272,3 +273,15 @@ async def test_an_interrupted_load_is_finished_by_loading_it_again(kbo, tmp_path
     await _load(write_extract(tmp_path / "f", 150, "full", FULL_ROWS), kbo)
     assert await kbo.last("loading") is None
     assert (await kbo.extracts.find_one({"_id": 143}))["state"] == "superseded"
+
+
+async def test_one_load_at_a_time(kbo, mongo_db, tmp_path) -> None:
+    running = Lease(mongo_db["leases"], LEASE, ttl=timedelta(minutes=2))
+    assert await running.hold()  # another loader, mid-way
+    full = write_extract(tmp_path, 140, "full", FULL_ROWS)
+    with pytest.raises(AnotherLoadRunning, match="another KBO load is running"):
+        await _load(full, kbo)
+    assert await kbo.extracts.count_documents({}) == 0
+    await running.release()
+    await _load(full, kbo)
+    assert await mongo_db["leases"].count_documents({"_id": LEASE}) == 0  # released after

@@ -4,7 +4,8 @@ PATH is the zip as downloaded from the FPS Economy (KboOpenData_<n>_<yyyy>_<mm>_
 ..._Update.zip) or the folder it was unpacked into. A full extract replaces every enterprise;
 an update applies its deletions then its insertions, and only on top of the extract numbered
 just before it (anything else is refused, naming the number expected, and nothing changes).
-Loading the same extract again after an interruption finishes it. Progress goes to stderr
+Loading the same extract again after an interruption finishes it; one load runs at a time
+(a servicekit Lease in ``leases``, renewed with every batch). Progress goes to stderr
 every few seconds; the exit status is 0 when applied, 2 when refused.
 """
 
@@ -16,7 +17,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO, TypeVar
 
@@ -30,10 +31,12 @@ from portal_clients.domain.kbo import (
     KboFormatError,
     may_apply,
 )
+from portal_servicekit.leases import Lease
 from portal_servicekit.logs import configure_logging
 
 T = TypeVar("T")
 BATCH = 5_000  # rows per bulk write: ~0.5 MB of documents, well under a 48 MB batch
+LEASE, LEASE_TTL = "kbo-load", timedelta(minutes=2)  # a batch takes ~1.5 s
 
 
 @dataclass
@@ -66,36 +69,62 @@ class Progress:
         )
 
 
+class AnotherLoadRunning(ExtractOutOfOrder):
+    """Two loads at once would interleave their writes: one at a time (a servicekit Lease)."""
+
+
 async def load_extract(
-    path: Path, store: MongoKbo, *, batch: int = BATCH, progress: Progress | None = None
+    path: Path,
+    store: MongoKbo,
+    *,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+    lease: Lease | None = None,
 ) -> tuple[ExtractMeta, dict[str, int]]:
     """Apply one extract; ExtractOutOfOrder (nothing written) when it may not be applied now."""
     progress = progress or Progress()
+    lease = lease or Lease(store.extracts.database["leases"], LEASE, ttl=LEASE_TTL)
+    await _hold(lease)
     extract = await asyncio.to_thread(Extract, path)
     try:
         meta = await asyncio.to_thread(extract.meta)
         may_apply(meta, await store.last(APPLIED), await store.last(LOADING))
         await store.begin(meta, datetime.now(UTC))
-        counts = await _apply(extract, meta, store, batch, progress)
+        counts = await _apply(extract, meta, store, batch, progress, lease)
         await store.applied(meta, counts, datetime.now(UTC))
     finally:
         extract.close()
+        await lease.release()
     progress.say(f"extract {meta.number} ({meta.type.value}) applied")
     return meta, counts
 
 
+async def _hold(lease: Lease) -> None:
+    """Taken before anything is written and renewed with every batch; lost (this process
+    stalled past its TTL, another took over): stop, the other load finishes the work."""
+    if not await lease.hold():
+        raise AnotherLoadRunning("another KBO load is running; nothing loaded by this one")
+
+
 async def _apply(
-    extract: Extract, meta: ExtractMeta, store: MongoKbo, batch: int, progress: Progress
+    extract: Extract,
+    meta: ExtractMeta,
+    store: MongoKbo,
+    batch: int,
+    progress: Progress,
+    lease: Lease,
 ) -> dict[str, int]:
     counts = {"written": 0, "deleted": 0}
     if meta.type is ExtractType.UPDATE:
         async for numbers in _in_thread(extract.deleted(batch)):
+            await _hold(lease)
             counts["deleted"] += await store.delete(numbers)
             progress.add("deleting", len(numbers))
     source = ENTERPRISES if meta.type is ExtractType.FULL else INSERTED
     if meta.type is ExtractType.UPDATE and not extract.has(INSERTED):
         return counts  # an update may only delete
     async for enterprises in _in_thread(extract.enterprises(source, batch)):
+        await _hold(lease)
         await store.write(enterprises, meta.number)
         counts["written"] += len(enterprises)
         progress.add("writing", len(enterprises))
