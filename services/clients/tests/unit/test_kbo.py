@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from portal_clients.domain.kbo import (
     Enterprise,
@@ -154,3 +156,38 @@ def test_a_second_register_may_only_turn_unknown_into_a_yes() -> None:
     pending = with_second_opinion(not_found, silent)
     assert pending.verdict is RegisterVerdict.UNAVAILABLE
     assert pending.detail == "not in the KBO; http 503"
+
+
+# --- property tests: what the publisher can write, the reader reads back ------------------------
+
+_ten_digits = st.integers(min_value=0, max_value=9_999_999_999).map(lambda n: f"{n:010d}")
+
+
+@given(_ten_digits, st.booleans())
+def test_any_number_with_or_without_dots_reads_as_its_ten_digits(digits: str, dots: bool) -> None:
+    text = f"{digits[:4]}.{digits[4:7]}.{digits[7:]}" if dots else digits
+    assert enterprise_number(f"  {text} ") == digits
+
+
+@given(st.dates(min_value=date(1800, 1, 1), max_value=date(2999, 12, 31)))
+def test_any_date_written_dd_mm_yyyy_reads_back(day: date) -> None:
+    assert kbo_date(day.strftime("%d-%m-%Y")) == day
+
+
+@given(
+    _ten_digits,
+    st.sampled_from(["000", "012", "014", "100", "002", "091"]),
+    st.sampled_from(["AC", "ST"]),
+    st.sampled_from(["1", "2"]),
+)
+def test_every_read_enterprise_gets_exactly_one_verdict(
+    digits: str, situation: str, status: str, kind: str
+) -> None:
+    row = {**ROW, "EnterpriseNumber": digits, "JuridicalSituation": situation}
+    answer = answer_for(
+        enterprise_from_row({**row, "Status": status, "TypeOfEnterprise": kind}),
+        extract_loaded=True,
+    )
+    refused = status != "AC" or situation in {"012", "014", "100"}
+    assert (answer.verdict is RegisterVerdict.INVALID) is refused
+    assert answer.verdict is not RegisterVerdict.UNAVAILABLE  # a found enterprise is known
