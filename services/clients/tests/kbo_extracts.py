@@ -49,7 +49,16 @@ def write_extract(
                 ("Version", "1.0.0"),
             ],
         ),
-        "code.csv": _csv(("Category", "Code", "Language", "Description"), []),
+        "code.csv": _csv(
+            ("Category", "Code", "Language", "Description"),
+            [
+                ("JuridicalSituation", "000", "FR", "Situation normale"),
+                ("JuridicalSituation", "000", "NL", "Normale toestand"),
+                ("JuridicalSituation", "012", "FR", "Ouverture de faillite"),
+                ("JuridicalSituation", "012", "NL", "Opening faillissement"),
+                ("Status", "AC", "FR", "Actif"),
+            ],
+        ),
     }
     if kind == "full":
         files["enterprise.csv"] = _enterprises(enterprises)

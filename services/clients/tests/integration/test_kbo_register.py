@@ -76,6 +76,11 @@ async def test_a_full_extract_then_its_update_then_refused_ones(kbo, tmp_path) -
     assert counts == {"written": 4, "deleted": 0}
     assert "rows/s" in progress
     assert "extract 140 (full) applied" in progress
+    # The codes refused as stopped, as the extract's own code.csv names them.
+    assert "refused as stopped: 012 (bankruptcy): code.csv says 'Ouverture de faillite'" in progress
+    assert (
+        "refused as stopped: 014 (dissolution or liquidation): code.csv says 'NOTHING" in progress
+    )
     assert (await register.check(be(ACTIVE))).verdict is RegisterVerdict.VALID
     assert (await register.check(be(PERSON))).verdict is RegisterVerdict.VALID
     stopped = await register.check(be(BANKRUPT))

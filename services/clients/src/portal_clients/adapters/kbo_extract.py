@@ -29,6 +29,7 @@ from portal_clients.domain.kbo import (
 T = TypeVar("T")
 
 META = "meta.csv"
+CODES = "code.csv"
 ENTERPRISES = "enterprise.csv"
 DELETED = "enterprise_delete.csv"
 INSERTED = "enterprise_insert.csv"
@@ -59,6 +60,18 @@ class Extract:
     def meta(self) -> ExtractMeta:
         with self._rows(META) as rows:
             return meta_from_rows(rows)
+
+    def code_labels(self, category: str, language: str = "FR") -> dict[str, str]:
+        """code.csv's descriptions of one category ("JuridicalSituation") in one language;
+        empty when the extract has no code.csv."""
+        if not self.has(CODES):
+            return {}
+        with self._rows(CODES) as rows:
+            return {
+                r["Code"].strip(): r["Description"].strip()
+                for r in rows
+                if r.get("Category") == category and r.get("Language") == language
+            }
 
     def enterprises(self, name: str, batch: int) -> Iterator[list[Enterprise]]:
         """enterprise.csv (full) or enterprise_insert.csv (update), ``batch`` rows at a time."""

@@ -45,7 +45,8 @@ NORMAL_SITUATION = "000"
 # client with this number is refused. Deliberately small and explicit: 012 (opening of
 # bankruptcy) is the one code we are sure of; 014/015 (dissolution, liquidation) and 100/101
 # (closings) follow the description of the code list and were NOT checked against the
-# extract's own code.csv (category JuridicalSituation), which should be read to confirm them.
+# extract's own code.csv (category JuridicalSituation): the loader prints what that file calls
+# each of them, so whoever loads a real extract sees whether they still mean "stopped".
 # A situation not listed here (a prorogation, a merger being registered, a code added later)
 # does not refuse: the enterprise is still active (Status AC), and a wrong refusal would block
 # the accountant where a wrong acceptance only shows a valid check.

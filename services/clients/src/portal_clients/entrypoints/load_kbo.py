@@ -25,6 +25,7 @@ from portal_clients.adapters.kbo_extract import ENTERPRISES, INSERTED, Extract
 from portal_clients.adapters.mongo_kbo import APPLIED, LOADING, MongoKbo
 from portal_clients.bootstrap import bootstrap
 from portal_clients.domain.kbo import (
+    STOPPED_SITUATIONS,
     ExtractMeta,
     ExtractOutOfOrder,
     ExtractType,
@@ -89,6 +90,8 @@ async def load_extract(
     try:
         meta = await asyncio.to_thread(extract.meta)
         may_apply(meta, await store.last(APPLIED), await store.last(LOADING))
+        labels = await asyncio.to_thread(extract.code_labels, "JuridicalSituation")
+        _show_stopped(labels, progress.out)
         await store.begin(meta, datetime.now(UTC))
         counts = await _apply(extract, meta, store, batch, progress, lease)
         await store.applied(meta, counts, datetime.now(UTC))
@@ -97,6 +100,20 @@ async def load_extract(
         await lease.release()
     progress.say(f"extract {meta.number} ({meta.type.value}) applied")
     return meta, counts
+
+
+def _show_stopped(labels: dict[str, str], out: TextIO) -> None:
+    """The juridical situations refused as "stopped", as this extract's code.csv names them:
+    the list in domain/kbo.py was not checked against an official code.csv, so whoever loads
+    an extract sees here whether it still means what it should."""
+    if not labels:
+        return
+    for code, meaning in STOPPED_SITUATIONS.items():
+        print(
+            f"kbo: refused as stopped: {code} ({meaning}): code.csv says "
+            f"{labels.get(code, 'NOTHING (unknown code)')!r}",
+            file=out,
+        )
 
 
 async def _hold(lease: Lease) -> None:
