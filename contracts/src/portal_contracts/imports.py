@@ -23,6 +23,9 @@ class ImportRow(Payload):
     row_number: int = Field(ge=1)  # the Excel row number, as the accountant sees it
     invite: bool
     client: ClientData
+    # The accountant ticked "don't check the VAT number" for this row: the register is not
+    # asked (the checksum still is). Absent in events from before the column: check.
+    skip_vat_check: bool = False
 
 
 class ImportValidatedPayload(Payload):

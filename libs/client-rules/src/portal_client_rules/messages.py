@@ -74,9 +74,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Invalid VAT number: the check digits do not match; look for a typo.",
     },
     "vat.not_registered": {
-        "fr": "Ce numéro de TVA est inconnu du registre (VIES). Vérifiez-le, ou cochez « Ne vérifiez pas le numéro de TVA » si l'entreprise vient d'être créée.",
-        "nl": "Dit btw-nummer is onbekend in het register (VIES). Controleer het, of vink « Btw-nummer niet controleren » aan als de onderneming pas is opgericht.",
-        "en": "This VAT number is unknown to the register (VIES). Check it, or tick “Don't check the VAT number” if the company was just founded.",
+        "fr": "Ce numéro de TVA est inconnu du registre (BCE ou VIES). Vérifiez-le, ou cochez « Ne vérifiez pas le numéro de TVA » si l'entreprise vient d'être créée.",
+        "nl": "Dit btw-nummer is onbekend in het register (KBO of VIES). Controleer het, of vink « Btw-nummer niet controleren » aan als de onderneming pas is opgericht.",
+        "en": "This VAT number is unknown to the register (KBO or VIES). Check it, or tick “Don't check the VAT number” if the company was just founded.",
     },
     "email.required": {
         "fr": "L'adresse e-mail est obligatoire.",

@@ -8,8 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 from portal_clients.adapters.client_list import ClientLists
+from portal_clients.adapters.kbo_register import KboRegister, KboThenVies
 from portal_clients.adapters.mongo_clients import MongoClients
 from portal_clients.adapters.mongo_imports import MongoImports
+from portal_clients.adapters.mongo_kbo import MongoKbo
 from portal_clients.adapters.mongo_office import (
     MongoConnectionNames,
     MongoGroups,
@@ -19,6 +21,7 @@ from portal_clients.adapters.mongo_office import (
 from portal_clients.adapters.quota import MongoQuota
 from portal_clients.adapters.vies import SkippedRegister, ViesRegister
 from portal_clients.config import Settings
+from portal_clients.ports import VatRegister
 from portal_clients.service.deps import Deps
 from portal_servicekit.runtime import Runtime, open_runtime
 
@@ -28,16 +31,19 @@ class Service:
     settings: Settings
     runtime: Runtime
     deps: Deps
+    kbo: MongoKbo | None = None
 
     async def prepare(self) -> None:
         """Create indexes (idempotent); run at start-up by both processes."""
         d = self.deps
+        if self.kbo is not None:
+            await self.kbo.prepare()
         for part in (d.clients, d.groups, d.imports, d.quota):
             if isinstance(part, MongoClients | MongoGroups | MongoImports | MongoQuota):
                 await part.prepare()
 
     async def close(self) -> None:
-        if isinstance(self.deps.register, ViesRegister):
+        if isinstance(self.deps.register, ViesRegister | KboThenVies):
             await self.deps.register.aclose()
         if isinstance(self.deps.clients, MongoClients):
             await self.deps.clients.lists.close()
@@ -54,12 +60,9 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Service:
     db = runtime.db
     lists = ClientLists(db)
     clients = MongoClients(runtime, lists)
+    kbo = MongoKbo(db)
     if "register" not in overrides:
-        overrides["register"] = (
-            ViesRegister(settings.vies_endpoint, settings.vies_timeout_s)
-            if settings.vies_enabled
-            else SkippedRegister()
-        )
+        overrides["register"] = register_of(settings, kbo)
     deps = Deps(
         clients=clients,
         groups=MongoGroups(db),
@@ -72,4 +75,15 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Service:
         quota=MongoQuota(db, limit=settings.availability_per_hour, window=timedelta(hours=1)),
         register=overrides.pop("register"),
     )
-    return Service(settings, runtime, dataclasses.replace(deps, **overrides))
+    return Service(settings, runtime, dataclasses.replace(deps, **overrides), kbo)
+
+
+def register_of(settings: Settings, kbo: MongoKbo) -> VatRegister:
+    """The VAT register ``settings.vat_register`` names."""
+    choice = settings.vat_register if settings.vies_enabled else "off"
+    if choice == "off":
+        return SkippedRegister()
+    if choice == "kbo":
+        return KboThenVies(KboRegister(kbo), None)
+    vies = ViesRegister(settings.vies_endpoint, settings.vies_timeout_s)
+    return vies if choice == "vies" else KboThenVies(KboRegister(kbo), vies)

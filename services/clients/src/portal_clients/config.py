@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,7 +19,11 @@ class Settings(BaseSettings):
     consumer_group: str = "clients"
     vies_endpoint: str = DEFAULT_ENDPOINT
     vies_timeout_s: float = Field(default=5.0, gt=0, le=60)
-    vies_enabled: bool = True
+    # Which register checks VAT numbers: "kbo+vies" (Belgian numbers in the loaded KBO extract,
+    # VIES for the rest and as a second opinion), "vies" (VIES only), "kbo" (Belgian numbers
+    # only; others stay pending), "off" (every check pending).
+    vat_register: Literal["kbo+vies", "vies", "kbo", "off"] = "kbo+vies"
+    vies_enabled: bool = True  # the older switch: false means vat_register "off"
     recheck_interval_s: float = Field(default=30.0, gt=0)
     release_interval_s: float = Field(default=300.0, gt=0)  # archived clients' holds
     relay_poll_s: float = Field(default=0.5, gt=0)

@@ -139,6 +139,7 @@ class ImportLine:
     row_number: int
     invite: bool
     client: Mapping[str, Any]
+    skip_vat_check: bool = False  # "don't check the VAT number" ticked on the row
 
 
 @dataclass(frozen=True)

@@ -246,3 +246,22 @@ async def test_a_batched_import_is_invisible_until_committed(service, api, auth)
     await imports.import_validated(parts[0], service.deps)
     assert len(await _listed(api, auth)) == 5
     assert (await api.get(f"/v1/clients/{stored[0]['_id']}", headers=auth())).status_code == 200
+
+
+async def test_a_row_marked_dont_check_is_never_sent_to_the_register(service) -> None:
+    """The template's "don't check the VAT number" column: kept with the stored chunk, the
+    client is created ``skipped`` with no check scheduled; the other rows pend as before."""
+    first, second = chunks("imp-skip", [[2], [3]])
+    skipped = [first.payload.rows[0].model_copy(update={"skip_vat_check": True})]
+    first = first.model_copy(update={"payload": first.payload.model_copy(update={"rows": skipped})})
+    await imports.import_validated(first, service.deps)  # kept in import_chunks
+    await imports.import_validated(second, service.deps)
+    db = service.runtime.db
+    by_row = {
+        doc["origin"]["row_number"]: doc
+        async for doc in db["clients"].find({}, {"origin": 1, "vat_check": 1, "due_at": 1})
+    }
+    assert by_row[2]["vat_check"] == "skipped"
+    assert "due_at" not in by_row[2]
+    assert by_row[3]["vat_check"] == "pending"
+    assert "due_at" in by_row[3]

@@ -30,6 +30,12 @@ async def test_the_adapter_reads_each_kind_of_answer(fake_vies) -> None:
         assert (await register.check("BE0200000538")).verdict is RegisterVerdict.UNAVAILABLE
         assert (await register.check("BE0201234517")).verdict is RegisterVerdict.UNAVAILABLE
         assert fake_vies.requests[0] == {"countryCode": "BE", "vatNumber": "0209999951"}
+        # A 404 (the endpoint moved) or a body of another shape says nothing about the number.
+        fake_vies.answer("BE0200000637", "not_found")
+        fake_vies.answer("BE0200000736", "malformed")
+        for number in ("BE0200000637", "BE0200000736"):
+            answer = await register.check(number)
+            assert answer.verdict is RegisterVerdict.UNAVAILABLE, (number, answer)
     finally:
         await register.aclose()
     closed = ViesRegister("http://127.0.0.1:9", timeout_s=0.5)  # nothing listens there

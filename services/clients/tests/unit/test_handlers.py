@@ -257,3 +257,22 @@ async def test_republishing_pages_through_every_client_in_id_order_once() -> Non
     assert len(set(ids)) == 6
     assert await states.republish_states(deps, office_id="o2") == 1
     assert await states.republish_states(deps, after=ids[3]) == 2  # resumed
+
+
+async def test_a_refused_number_keeps_why_until_the_accountant_vouches_for_it() -> None:
+    deps = fake_deps()
+    deps.register.verdicts[normalised_vat(1)] = RegisterVerdict.UNAVAILABLE  # type: ignore[attr-defined]
+    client = await clients.create_client(ClientInput(client_form(1)), ADMIN, deps)
+    deps.register.verdicts[normalised_vat(1)] = RegisterVerdict.INVALID  # type: ignore[attr-defined]
+    deps.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
+    assert await events.recheck_vat(deps) == 1
+    refused = await clients.get_client(client.client_id, ADMIN, deps)
+    assert refused.vat_check is VatCheck.INVALID
+    assert refused.vat_note is not None
+    assert refused.vat_note.code == "vat.not_registered"
+    assert refused.summary().vat_check_reason == "vat.not_registered"
+
+    edited = await clients.update_client(
+        client.client_id, ClientInput(client_form(1), skip_vat_check=True), None, ADMIN, deps
+    )
+    assert (edited.vat_check, edited.vat_note, edited.recheck) == (VatCheck.SKIPPED, None, None)

@@ -45,6 +45,17 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "De uitnodigingsmail kon niet worden afgeleverd",
         "The invitation e-mail could not be delivered",
     ),
+    # the register's "no" after a background check (an imported or pending client)
+    "vatcheck.vat.not_registered": (
+        "Numéro de TVA inconnu du registre (BCE/VIES)",
+        "Btw-nummer onbekend in het register (KBO/VIES)",
+        "VAT number unknown to the register (KBO/VIES)",
+    ),
+    "vatcheck.vat.company_stopped": (
+        "Entreprise arrêtée selon la BCE",
+        "Onderneming stopgezet volgens de KBO",
+        "Company stopped according to the KBO",
+    ),
     # lists
     "list.search": (
         "Rechercher (nom, TVA, référence, e-mail)",

@@ -10,6 +10,8 @@ sort            one key per list order, "<office>␟<value>␟<client id>" (doma
 search          the office's search words for this client (domain/listing.py)
 due_at          when the register is to be asked again (a pending VAT check), with
 recheck_attempts  how many times it was asked; absent when nothing is pending
+vat_note        {code, detail}: why the register refused the number (a background check of an
+                imported or pending client); absent otherwise
 invitation      the last invitation's state as the invitations service told it (state,
                 invitation_id, at, reason, detail); absent: not invited, or revoked
 invitation_as_of  occurred_at of the newest invitation event applied (older ones are ignored)
@@ -30,6 +32,7 @@ from typing import Any
 from portal_clients.domain.invitation import ClientInvitation, InvitationState
 from portal_clients.domain.listing import ClientSummary, SortKey
 from portal_clients.domain.model import Archived, Client, Recheck, reference_key
+from portal_clients.domain.vat import VatCheckNote
 from portal_clients.ports import Holder
 from portal_contracts.clients import ClientData, ImportOrigin, VatCheck
 from portal_contracts.values import ClientStatus, SubscriptionMode, TransferMethod
@@ -60,6 +63,8 @@ def to_document(client: Client, *, pending_import: str | None = None) -> Documen
         doc["recheck_attempts"] = client.recheck.attempts
     if client.invitation is not None:
         doc["invitation"] = _invitation_document(client.invitation)
+    if client.vat_note is not None:
+        doc["vat_note"] = {"code": client.vat_note.code, "detail": client.vat_note.detail}
     if client.invitation_as_of is not None:
         doc["invitation_as_of"] = client.invitation_as_of
     if pending_import is not None:
@@ -127,6 +132,9 @@ def from_document(doc: Document) -> Client:
         invitation=_invitation(doc.get("invitation")),
         invitation_as_of=_aware(as_of) if (as_of := doc.get("invitation_as_of")) else None,
         archived=_archived(doc.get("archived")),
+        vat_note=VatCheckNote(n["code"], n.get("detail", ""))
+        if (n := doc.get("vat_note"))
+        else None,
     )
 
 
@@ -142,6 +150,7 @@ SUMMARY_PROJECTION = {
     "created_at": 1,
     "invitation": 1,
     "archived.at": 1,
+    "vat_note": 1,
 }
 
 
@@ -165,6 +174,8 @@ def summary_from_document(doc: Document) -> ClientSummary:
         created_at=_aware(doc["created_at"]),
         invitation=_invitation(doc.get("invitation")),
         archived_at=_aware(a["at"]) if (a := doc.get("archived")) else None,
+        vat_check_reason=(doc.get("vat_note") or {}).get("code"),
+        vat_check_detail=(doc.get("vat_note") or {}).get("detail"),
         transfer_method=TransferMethod(
             data.get("integration", {}).get("target", {}).get("kind", TransferMethod.MANUAL)
         ),

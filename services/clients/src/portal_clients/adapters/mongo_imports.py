@@ -95,7 +95,12 @@ class MongoImports:
             if doc["state"] != "receiving" or chunk.index in doc["received"]:
                 return doc
             lines = [
-                {"row": line.row_number, "invite": line.invite, "client": line.client}
+                {
+                    "row": line.row_number,
+                    "invite": line.invite,
+                    "client": line.client,
+                    "skip_vat_check": line.skip_vat_check,
+                }
                 for line in chunk.lines
             ]
             await self.chunks.insert_one(
@@ -121,7 +126,9 @@ class MongoImports:
 
     async def lines(self, key: str) -> list[ImportLine]:
         return [
-            ImportLine(line["row"], line["invite"], line["client"])
+            ImportLine(
+                line["row"], line["invite"], line["client"], line.get("skip_vat_check", False)
+            )
             async for chunk in self.chunks.find(_range(key)).sort("_id", 1)
             for line in chunk["lines"]
         ]

@@ -3,8 +3,9 @@
 Request ``{"countryCode": "BE", "vatNumber": "0403170701"}``; answer ``{"valid": true, "name":
 ..., "address": ...}``, or ``{"actionSucceed": false, "errorWrappers": [{"error":
 "MS_UNAVAILABLE"}]}`` when a member state's register is down. Anything but a clear yes or no
-(timeouts, 5xx, error wrappers) is UNAVAILABLE: the client is kept with ``vat_check: pending``
-and checked again later; it is never read as valid.
+(timeouts, 5xx, a 404 or other 4xx, error wrappers, a body of another shape) is UNAVAILABLE:
+the client is kept with ``vat_check: pending`` and checked again later; it is never read as
+valid, nor as invalid.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from portal_clients.domain.vat import RegisterAnswer, RegisterVerdict
+from portal_clients.domain.vat import RefusalReason, RegisterAnswer, RegisterVerdict
 
 logger = logging.getLogger(__name__)
 
@@ -42,27 +43,41 @@ class ViesRegister:
                 RegisterVerdict.UNAVAILABLE, detail=f"http {response.status_code}"
             )
         try:
-            body: dict[str, Any] = response.json()
+            body: Any = response.json()
         except ValueError:
             return RegisterAnswer(RegisterVerdict.UNAVAILABLE, detail="not json")
-        errors = [w.get("error", "") for w in body.get("errorWrappers") or []]
-        if errors and not any(e in _INVALID_INPUT for e in errors):
-            return RegisterAnswer(RegisterVerdict.UNAVAILABLE, detail=",".join(errors))
-        if errors or response.status_code >= 400:
-            return RegisterAnswer(RegisterVerdict.INVALID, detail=",".join(errors))
-        valid = body.get("valid") if "valid" in body else body.get("isValid")
-        if valid is True:
-            return RegisterAnswer(
-                RegisterVerdict.VALID,
-                name=_text(body.get("name")),
-                address=_text(body.get("address")),
-            )
-        if valid is False:
-            return RegisterAnswer(RegisterVerdict.INVALID)
-        return RegisterAnswer(RegisterVerdict.UNAVAILABLE, detail="no verdict")
+        return _verdict(response.status_code, body)
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _verdict(status: int, body: Any) -> RegisterAnswer:
+    """Only a clear no is INVALID: ``valid: false`` in a 2xx answer, or VIES's INVALID_INPUT.
+    A 404 (the endpoint moved), another 4xx, or a body of another shape says nothing about the
+    number: "unknown, ask again later"."""
+    wrappers = body.get("errorWrappers") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or not isinstance(wrappers, list | None):
+        return RegisterAnswer(
+            RegisterVerdict.UNAVAILABLE, detail=f"malformed answer (http {status})"
+        )
+    errors = [str(w.get("error", "")) if isinstance(w, dict) else "" for w in wrappers or []]
+    if any(e in _INVALID_INPUT for e in errors):
+        return RegisterAnswer(
+            RegisterVerdict.INVALID, detail=",".join(errors), reason=RefusalReason.VIES_INVALID
+        )
+    if errors or status >= 300:
+        return RegisterAnswer(
+            RegisterVerdict.UNAVAILABLE, detail=",".join(errors) or f"http {status}"
+        )
+    valid = body.get("valid") if "valid" in body else body.get("isValid")
+    if valid is True:
+        return RegisterAnswer(
+            RegisterVerdict.VALID, name=_text(body.get("name")), address=_text(body.get("address"))
+        )
+    if valid is False:
+        return RegisterAnswer(RegisterVerdict.INVALID, reason=RefusalReason.VIES_INVALID)
+    return RegisterAnswer(RegisterVerdict.UNAVAILABLE, detail="no verdict")
 
 
 def _text(value: Any) -> str | None:

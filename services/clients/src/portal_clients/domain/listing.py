@@ -99,6 +99,8 @@ class ClientSummary:
     invitation: ClientInvitation | None = None
     transfer_method: TransferMethod = TransferMethod.MANUAL
     archived_at: datetime | None = None
+    vat_check_reason: str | None = None  # the register refused: why (a message code)
+    vat_check_detail: str | None = None  # ... in the register's words
 
     def sort_value(self, sort: SortKey) -> str:
         if sort is SortKey.COMPANY_NAME:

@@ -15,6 +15,7 @@ from typing import Any
 from portal_clients.domain import invitation as news_of
 from portal_clients.domain.invitation import ClientInvitation, InvitationNews, InvitationState
 from portal_clients.domain.listing import ClientSummary, fold
+from portal_clients.domain.vat import VatCheckNote
 from portal_contracts.clients import (
     ActivatedBy,
     ClientCreated,
@@ -118,6 +119,7 @@ class Client:
     invitation: ClientInvitation | None = None
     invitation_as_of: datetime | None = None  # the newest invitation event applied
     archived: Archived | None = None
+    vat_note: VatCheckNote | None = None  # why the register refused the number
     events: list[ClientEvent] = field(default_factory=list)
 
     # --- creation -------------------------------------------------------------------------------
@@ -159,6 +161,7 @@ class Client:
         changed = changed_paths(self.data, data)
         if vat_check is not self.vat_check:
             changed.append("vat_check")
+            self.vat_note = None  # a new number, or the check skipped: the old "no" is void
         if vat_check is not VatCheck.PENDING:
             self.recheck = None
         if changed:
@@ -274,11 +277,18 @@ class Client:
             self.updated_at = now
         return True
 
-    def record_vat_check(self, vat_check: VatCheck, now: datetime) -> bool:
-        """The register answered a pending check."""
+    def record_vat_check(
+        self, vat_check: VatCheck, now: datetime, note: VatCheckNote | None = None
+    ) -> bool:
+        """The register answered a pending check (``note``: why it refused the number)."""
         self.recheck = None
-        if vat_check is self.vat_check:
+        if (vat_check, note) == (self.vat_check, self.vat_note):
             return False
+        self.vat_note = note
+        if vat_check is self.vat_check:
+            self.version += 1  # only the reason changed: no other service keeps it
+            self.updated_at = now
+            return True
         self.vat_check = vat_check
         self._updated(["vat_check"], now)
         return True
@@ -335,6 +345,8 @@ class Client:
             group_id=self.data.group_id,
             subscription_mode=company.subscription_mode,
             vat_check=self.vat_check,
+            vat_check_reason=self.vat_note.code if self.vat_note else None,
+            vat_check_detail=self.vat_note.detail if self.vat_note else None,
             version=self.version,
             created_at=self.created_at,
             invitation=self.invitation,

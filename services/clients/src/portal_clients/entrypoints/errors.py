@@ -52,6 +52,11 @@ CLIENTS_MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Uw kantoor heeft al een klant met dit btw-nummer; wijzig die klant in plaats van een tweede aan te maken.",
         "en": "Your office already has a client with this VAT number; edit that client instead of adding a second one.",
     },
+    "vat.company_stopped": {
+        "fr": "Cette entreprise est arrêtée selon la Banque-Carrefour des Entreprises (BCE/KBO) : {detail}. Vérifiez le numéro, ou cochez « Ne vérifiez pas le numéro de TVA » si vous êtes sûr des données.",
+        "nl": "Deze onderneming is stopgezet volgens de Kruispuntbank van Ondernemingen (KBO): {detail}. Controleer het nummer, of vink « Btw-nummer niet controleren » aan als u zeker bent van de gegevens.",
+        "en": "This company has stopped according to the Crossroads Bank for Enterprises (KBO): {detail}. Check the number, or tick “Don't check the VAT number” if you are sure of the data.",
+    },
     "reference.taken": {
         "fr": "Cette référence interne est déjà utilisée pour un autre client de votre bureau.",
         "nl": "Deze interne referentie wordt al gebruikt voor een andere klant van uw kantoor.",

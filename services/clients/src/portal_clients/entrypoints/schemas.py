@@ -129,16 +129,34 @@ class InvitationOut(BaseModel):
         return cls.model_validate(invitation, from_attributes=True)
 
 
+_REASON = Field(
+    None,
+    description='vat_check "invalid": why, a message code (vat.not_registered, '
+    "vat.company_stopped)",
+)
+_DETAIL = Field(
+    None,
+    description='vat_check "invalid": the register\'s words, e.g. "not in the KBO", '
+    '"stopped (juridical situation 012: bankruptcy)"',
+)
+
+
 class ClientPublic(ClientSnapshot):
     model_config = ConfigDict(title="Client")
 
     invitation: InvitationOut | None = None
+    vat_check_reason: str | None = _REASON
+    vat_check_detail: str | None = _DETAIL
 
     @classmethod
     def of(cls, client: Client) -> ClientPublic:
         # Built from the validated snapshot without validating it again (see Client.snapshot).
+        note = client.vat_note
         return cls.model_construct(
-            **dict(client.snapshot()), invitation=InvitationOut.of(client.invitation)
+            **dict(client.snapshot()),
+            invitation=InvitationOut.of(client.invitation),
+            vat_check_reason=note.code if note else None,
+            vat_check_detail=note.detail if note else None,
         )
 
 
@@ -154,6 +172,8 @@ class ClientLine(BaseModel):
     group_id: str
     subscription_mode: SubscriptionMode
     vat_check: VatCheck
+    vat_check_reason: str | None = _REASON
+    vat_check_detail: str | None = _DETAIL
     version: int
     created_at: datetime
     invitation: InvitationOut | None = None

@@ -22,6 +22,7 @@ from portal_clients.domain.errors import (
 )
 from portal_clients.domain.listing import ClientPage, ClientQuery
 from portal_clients.domain.model import Client, new_client_id
+from portal_clients.domain.vat import RegisterVerdict
 from portal_clients.ports import Holder
 from portal_clients.service.deps import Deps, sees, visible_groups
 from portal_clients.service.rules import apply_rules, office_rules
@@ -37,7 +38,6 @@ ON_PLATFORM = Conflict(
 TAKEN_IN_OFFICE = Conflict(
     "client.conflict", [FieldIssue("company.vat_number", "vat.taken_in_office")]
 )
-NOT_REGISTERED = Invalid([FieldIssue("company.vat_number", "vat.not_registered")])
 ARCHIVED = Conflict("client.archived")
 
 
@@ -99,6 +99,10 @@ async def update_client(
         vat_check = await _register_check(vat, command.skip_vat_check, deps)
         if vat_check is VatCheck.PENDING:
             client.ask_register_again(_first_recheck(deps))
+    elif command.skip_vat_check and vat_check in (VatCheck.INVALID, VatCheck.PENDING):
+        # The accountant vouches for a number the register refused (the flag on the list) or
+        # has not answered about yet: it is not asked again.
+        vat_check = VatCheck.SKIPPED
     client.edit(data, vat_check, deps.clock.now())
     # The register was asked before the write: the version condition of the write catches any
     # change made meanwhile (412).
@@ -234,10 +238,11 @@ async def _register_check(vat: str, skip: bool, deps: Deps) -> VatCheck:
     """Ask the register unless told not to; a clear "no" refuses, silence is "pending"."""
     if skip:
         return VatCheck.SKIPPED
-    check = (await deps.register.check(vat)).as_check()
-    if check is VatCheck.INVALID:
-        raise NOT_REGISTERED
-    return check
+    answer = await deps.register.check(vat)
+    if answer.verdict is RegisterVerdict.INVALID:
+        issue = FieldIssue("company.vat_number", answer.refusal_code(), {"detail": answer.detail})
+        raise Invalid([issue])
+    return answer.as_check()
 
 
 def _first_recheck(deps: Deps) -> datetime:

@@ -93,7 +93,7 @@ async def recheck_vat(deps: Deps, limit: int = 20) -> int:
             delay = deps.recheck_policy.delay(attempts + 1, deps.jitter.random())
             client.ask_register_again(now + delay, attempts=attempts)
         else:
-            client.record_vat_check(answer.as_check(), now)
+            client.record_vat_check(answer.as_check(), now, note=answer.note())
         try:
             await deps.clients.save(client, based_on)
         except StaleVersion:

@@ -48,7 +48,10 @@ def import_key(event: ImportValidated) -> str:
 async def import_validated(event: ImportValidated, deps: Deps) -> None:
     p = event.payload
     key = import_key(event)
-    lines = [ImportLine(r.row_number, r.invite, r.client.model_dump(mode="json")) for r in p.rows]
+    lines = [
+        ImportLine(r.row_number, r.invite, r.client.model_dump(mode="json"), r.skip_vat_check)
+        for r in p.rows
+    ]
     chunk = ImportChunk(key, event.office_id, p.chunk_index, p.chunk_count, lines)
     if await deps.imports.receive(chunk) is not ImportStatus.COMPLETE:
         return
@@ -109,17 +112,20 @@ def _build(
             first = exc.violations[0]
             lost[line.row_number] = FieldIssue(first.field, first.code)
             continue
+        # The register is asked later, not 10,000 times now; never when the row said not to.
+        skipped = line.skip_vat_check
         client = Client.register(
             client_id=imported_client_id(p.import_id, p.version, line.row_number),
             office_id=event.office_id,
             data=data,
-            vat_check=VatCheck.PENDING,  # the register is asked later, not 10,000 times now
+            vat_check=VatCheck.SKIPPED if skipped else VatCheck.PENDING,
             now=now,
             invite=line.invite,
             origin=ImportOrigin(import_id=p.import_id, row_number=line.row_number),
             caused_by=event,
         )
-        client.ask_register_again(first_check + IMPORT_RECHECK_SPACING * position)
+        if not skipped:
+            client.ask_register_again(first_check + IMPORT_RECHECK_SPACING * position)
         clients.append(client)
     return clients, lost
 

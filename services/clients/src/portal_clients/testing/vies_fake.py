@@ -2,7 +2,8 @@
 
 Each VAT number answers the way it is told to: ``valid`` (the default), ``invalid``, ``slow``
 (answers after ``slow_s`` seconds, to exercise the client's timeout), ``unavailable`` (HTTP 503)
-or ``ms_unavailable`` (HTTP 200 with VIES's ``MS_UNAVAILABLE`` error wrapper).
+``ms_unavailable`` (HTTP 200 with VIES's ``MS_UNAVAILABLE`` error wrapper), ``not_found`` (HTTP
+404, as when the endpoint moved) or ``malformed`` (HTTP 200 with a body of another shape).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-Mode = Literal["valid", "invalid", "slow", "unavailable", "ms_unavailable"]
+Mode = Literal[
+    "valid", "invalid", "slow", "unavailable", "ms_unavailable", "not_found", "malformed"
+]
 
 
 class FakeVies:
@@ -49,6 +52,10 @@ class FakeVies:
                 mode = "valid"
             if mode == "unavailable":
                 return JSONResponse({"message": "Service unavailable"}, status_code=503)
+            if mode == "not_found":
+                return JSONResponse({"message": "Not Found"}, status_code=404)
+            if mode == "malformed":
+                return JSONResponse(["valid", True])
             if mode == "ms_unavailable":
                 return JSONResponse(
                     {"actionSucceed": False, "errorWrappers": [{"error": "MS_UNAVAILABLE"}]}

@@ -34,6 +34,7 @@ def row_to_document(import_id: str, rows_id: str, row: CheckedRow) -> Document:
             {"key": p.key, "code": p.code, "params": dict(p.params)} for p in row.problems
         ],
         "invite": row.invite,
+        "skip_vat_check": row.skip_vat_check,
         "email": row.email,
         "vat": row.vat,
         "reference": row.reference,
@@ -53,6 +54,7 @@ def row_from_document(doc: Document) -> CheckedRow:
         reference=doc["reference"],
         unreadable=tuple(doc["unreadable"]),
         client=doc.get("client"),
+        skip_vat_check=bool(doc.get("skip_vat_check", False)),  # absent: stored before the column
     )
 
 

@@ -177,6 +177,31 @@ CATALOGUE: tuple[Column, ...] = (
         aliases=("TVA", "BTW", "VAT", "N° TVA", "Numéro TVA", "BTW nummer"),
     ),
     Column(
+        "skip_vat_check",
+        _t(
+            "Ne pas vérifier le numéro de TVA",
+            "Btw-nummer niet controleren",
+            "Don't check the VAT number",
+        ),
+        _t(
+            "Oui si vous êtes sûr des données : le numéro n'est pas vérifié dans le registre (BCE/VIES), "
+            "par exemple pour une entreprise qui vient d'être créée. Le chiffre de contrôle est toujours vérifié.",
+            "Ja als u zeker bent van de gegevens: het nummer wordt niet in het register (KBO/VIES) gecontroleerd, "
+            "bijvoorbeeld voor een pas opgerichte onderneming. Het controlegetal wordt altijd gecontroleerd.",
+            "Yes if you are sure of the data: the number is not checked in the register (KBO/VIES), "
+            "e.g. for a company just founded. The check digits are always checked.",
+        ),
+        kind=Kind.YES_NO,
+        choices=YES_NO,
+        width=14,
+        example="no",
+        aliases=(
+            "Ne vérifiez pas le numéro de TVA",
+            "Controleer het btw-nummer niet",
+            "Skip VAT check",
+        ),
+    ),
+    Column(
         "company.name",
         _t("Nom de la société", "Bedrijfsnaam", "Company name"),
         _t(

@@ -79,7 +79,11 @@ def row_json(row: CheckedRow, confirmed_on: date) -> bytes:
         rules = OfficeRules(frozenset(TransferMethod), None, confirmed_on)
         client = client_data(row, RowContext(rules))  # raises ClientRulesError
     return (
-        ImportRow(row_number=row.row, invite=row.invite, client=client).model_dump_json().encode()
+        ImportRow(
+            row_number=row.row, invite=row.invite, client=client, skip_vat_check=row.skip_vat_check
+        )
+        .model_dump_json()
+        .encode()
     )
 
 

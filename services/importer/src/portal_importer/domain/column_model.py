@@ -31,7 +31,9 @@ class Choice:
 
 @dataclass(frozen=True)
 class Column:
-    key: str  # ClientData field path ("company.vat_number", "bank_accounts.0") or "invite"
+    # ClientData field path ("company.vat_number", "bank_accounts.0"), or a flag of the row
+    # itself: "invite", "skip_vat_check" (domain/rows.py ROW_FLAGS)
+    key: str
     headers: Texts
     help: Texts
     kind: Kind = Kind.TEXT

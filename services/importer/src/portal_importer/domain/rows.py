@@ -108,11 +108,16 @@ class GroupNames:
         return self.ids_by_name.get(match_key(text), text)
 
 
+# Columns that are not client data but say what to do with the row: yes / no (empty: no).
+ROW_FLAGS = ("invite", "skip_vat_check")
+
+
 @dataclass(frozen=True)
 class RawRow:
     raw: dict[str, Any]
     invite: bool | None  # None: the cell holds something that is not yes or no
     ledger_positions: tuple[int, ...]  # rule index -> catalogue index of sales ledger accounts
+    skip_vat_check: bool | None = False  # "don't check the VAT number" (None: not yes or no)
 
 
 def _translate(column: Column, text: str, groups: GroupNames) -> str:
@@ -137,12 +142,12 @@ def to_raw(cells: Cells, groups: GroupNames) -> RawRow:
     raw: dict[str, Any] = {}
     ledgers: dict[int, dict[str, str]] = {}
     banks: list[str | None] = []
-    invite: bool | None = False
+    flags: dict[str, bool | None] = dict.fromkeys(ROW_FLAGS, False)
     for key, text in cells.items():
         column = BY_KEY[key]
         value = _translate(column, text, groups)
-        if key == "invite":
-            invite = {"yes": True, "no": False}.get(value)
+        if key in flags:
+            flags[key] = {"yes": True, "no": False}.get(value)
             continue
         parts = _path(key)
         if parts[0] == "bank_accounts":
@@ -161,7 +166,7 @@ def to_raw(cells: Cells, groups: GroupNames) -> RawRow:
     positions = tuple(sorted(ledgers))
     if positions:
         raw["sales_ledger_accounts"] = [ledgers[p] for p in positions]
-    return RawRow(raw, invite, positions)
+    return RawRow(raw, flags["invite"], positions, flags["skip_vat_check"])
 
 
 def catalogue_key(path: str, ledger_positions: Sequence[int]) -> str:

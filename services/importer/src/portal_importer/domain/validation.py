@@ -51,6 +51,7 @@ class CheckedRow:
     # The normalised client of a valid row (ClientData as JSON-ready data), kept when the row is
     # stored so that confirming needs no second pass through the rules.
     client: Mapping[str, Any] | None = None
+    skip_vat_check: bool = False  # "don't check the VAT number": the register is not asked
 
     def outcome(self) -> CheckedRow:
         """The same row without its cells: what the cross-row checks and the report need."""
@@ -63,6 +64,7 @@ class CheckedRow:
             self.vat,
             self.reference,
             self.unreadable,
+            skip_vat_check=self.skip_vat_check,
         )
 
     @property
@@ -91,6 +93,8 @@ def check_row(
     quiet = blocked_keys | not_text_keys  # the rules' complaints about those cells are left out
     if mapped.invite is None:
         problems.append(RowProblem("invite", "field.boolean"))
+    if mapped.skip_vat_check is None:
+        problems.append(RowProblem("skip_vat_check", "field.boolean"))
     data: ClientData | None = None
     try:
         data = check_client(mapped.raw, context.office)
@@ -118,6 +122,7 @@ def check_row(
         reference,
         tuple(sorted(blocked_keys)),
         data.model_dump(mode="json") if keep_client and data is not None and not problems else None,
+        skip_vat_check=bool(mapped.skip_vat_check),
     )
 
 
