@@ -188,7 +188,7 @@ async def test_admin_adds_invites_and_the_client_onboards(browser: Any, portal: 
     archived = page.locator("tr", has_text=f"Boulangerie {seed} SRL")
     await archived.wait_for()
     assert await archived.locator("button[data-action]").count() == 1  # only "restore"
-    await shot(page, portal, "10-archived-list")
+    await shot(page, portal, "09b-archived-list")
     await archived.locator("button[data-action=restore]").click()
     await page.locator("p.notice").wait_for()
     await page.goto(f"{portal.url}/clients?view=active")
@@ -320,7 +320,7 @@ async def test_admin_adds_each_kind_of_connection_and_pins_the_sftp_servers_key(
     accept = page.locator("form[data-host-key-for='cabinet-sftp']")
     await accept.wait_for()
     assert "ssh-" in await accept.locator("pre").inner_text()  # the key, to compare
-    await shot(page, portal, "16-sftp-host-key-shown")
+    await shot(page, portal, "18-sftp-host-key-shown")
     await accept.locator("[data-accept-host-key]").click()
     await page.locator("text=Paramètres enregistrés.").wait_for()
     await page.locator("tr[data-connection='cabinet-sftp'] [data-test-connection]").click()
@@ -347,7 +347,7 @@ async def test_admin_adds_each_kind_of_connection_and_pins_the_sftp_servers_key(
     await shown.wait_for()
     key = (await shown.inner_text()).strip()
     assert len(key) >= 32
-    await shot(page, portal, "17-connections")
+    await shot(page, portal, "19-connections")
     await page.goto(f"{portal.url}/settings")
     assert key not in await page.content()  # shown once
     await page.locator("tr[data-connection='serveur-bureau']").wait_for()
