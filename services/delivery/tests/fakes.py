@@ -344,6 +344,9 @@ class FakeDestinations:
         if self.failures[destination] >= self.failures_to_pause:
             self.paused[destination] = now + timedelta(minutes=5)
 
+    async def throttled(self, destination: str, until: datetime) -> None:
+        self.paused[destination] = max(until, self.paused.get(destination, until))
+
     async def succeeded(self, destination: str) -> None:
         self.failures.pop(destination, None)
         self.paused.pop(destination, None)

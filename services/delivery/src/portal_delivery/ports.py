@@ -213,6 +213,11 @@ class Destinations(Protocol):
 
     async def failed(self, destination: str, now: datetime) -> None: ...
 
+    async def throttled(self, destination: str, until: datetime) -> None:
+        """The destination asked us to wait (429/503 with Retry-After): paused until then,
+        counted as no failure (it is not down, and the breaker's pauses do not grow)."""
+        ...
+
     async def succeeded(self, destination: str) -> None: ...
 
 

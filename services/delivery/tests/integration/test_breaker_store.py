@@ -59,3 +59,24 @@ def test_the_pause_doubles_per_reopening_up_to_the_cap() -> None:
     assert POLICY.pause(50) == timedelta(hours=1)
     assert not POLICY.opens(4)
     assert POLICY.opens(5)
+
+
+async def test_a_throttled_destination_waits_as_told_and_its_breaker_does_not_grow(
+    mongo_db: Any, mongodb_uri: str
+) -> None:
+    aware: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
+    try:
+        breaker = MongoDestinations(aware[mongo_db.name], POLICY, memo_s=0)
+        retry_after = NOW + timedelta(seconds=30)
+        await asyncio.gather(*(breaker.throttled("onedrive:o", retry_after) for _ in range(16)))
+        assert await breaker.paused_until("onedrive:o", NOW) == retry_after
+        await breaker.throttled("onedrive:o", NOW + timedelta(seconds=10))  # shorter: kept 30 s
+        assert await breaker.paused_until("onedrive:o", NOW) == retry_after
+        doc = await mongo_db["destinations"].find_one({"_id": "onedrive:o"})
+        assert doc.get("failures", 0) == doc.get("opened", 0) == 0  # no outage counted
+        assert await breaker.paused_until("onedrive:o", retry_after) is None  # then it goes on
+        for _ in range(4):  # real failures after it still need five to open
+            await breaker.failed("onedrive:o", retry_after)
+        assert await breaker.paused_until("onedrive:o", retry_after) is None
+    finally:
+        await aware.close()

@@ -187,6 +187,25 @@ async def test_a_failing_destination_is_paused_without_holding_up_others(deps: D
     assert channel.delivered == []
 
 
+async def test_a_throttled_destination_waits_as_told_then_goes_on_without_a_breaker(
+    deps: Deps,
+) -> None:
+    await remember_client_route("o1", snapshot(1, target=EMAIL, timing=IMMEDIATELY), deps)
+    for _ in range(3):
+        await ready(deps)
+    wait = timedelta(seconds=30)
+    channel = FakeChannel([Problem("onedrive.throttled", "429", retry_after=wait)])
+    assert await work_requests(deps, channel) == ["retry", "postponed", "postponed"]
+    key = "o1:email:sales@yuki.be"
+    assert await deps.destinations.paused_until(key, NOW) == NOW + wait  # all of them wait
+    assert deps.destinations.failures == {}  # type: ignore[attr-defined]  # no outage counted
+    clock = deps.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(deps.retry.base + timedelta(seconds=1))  # the retried one's back-off too
+    await dispatch_due(deps)
+    assert await work_requests(deps, channel) == ["sent"] * 3
+
+
 async def test_a_deleted_document_is_cancelled_not_sent(deps: Deps) -> None:
     await remember_client_route("o1", snapshot(1, target=EMAIL, timing=IMMEDIATELY), deps)
     await ready(deps)

@@ -68,6 +68,19 @@ class MongoDestinations:
             {"$set": {"open_until": now + self.policy.pause(opened)}, "$inc": {"opened": 1}},
         )
 
+    async def throttled(self, destination: str, until: datetime) -> None:
+        """Paused until ``until`` unless a longer pause is in force; ``failures`` and ``opened``
+        are left as they are (the upsert collides when a later pause exists: ignored)."""
+        self._memo.pop(destination, None)
+        shorter = {"$or": [{"open_until": {"$exists": False}}, {"open_until": {"$lt": until}}]}
+        try:
+            await self.collection.update_one(
+                {"_id": destination, **shorter}, {"$set": {"open_until": until}}, upsert=True
+            )
+        except Exception as exc:
+            if not is_duplicate_key(exc):
+                raise
+
     async def succeeded(self, destination: str) -> None:
         self._memo.pop(destination, None)
         await self.collection.update_one(

@@ -123,5 +123,9 @@ async def _failed(delivery: Delivery, problem: Problem, key: str, deps: Deps) ->
     )
     delivery.fail(problem, deps.clock.now(), deps.retry, deps.rng)
     await deps.ledger.save(delivery)
-    if problem.retryable:  # a permanent refusal says nothing of the destination's health
+    if problem.retryable and problem.retry_after is not None:
+        # Throttled (Graph's 429/503): every delivery to it waits as told, and that is all;
+        # counted as failures, a few seconds' throttling grew the breaker's pause past them.
+        await deps.destinations.throttled(key, deps.clock.now() + problem.retry_after)
+    elif problem.retryable:  # a permanent refusal says nothing of the destination's health
         await deps.destinations.failed(key, deps.clock.now())
