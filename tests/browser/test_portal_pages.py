@@ -338,6 +338,9 @@ async def test_admin_adds_each_kind_of_connection_and_pins_the_sftp_servers_key(
         "tr[data-connection='clearfacts']"
     )
     assert token not in await page.content()
+    await page.locator("[data-delete-connection='clearfacts']").click()
+    await page.locator("text=Paramètres enregistrés.").wait_for()
+    assert await page.locator("tr[data-connection='clearfacts']").count() == 0
 
     agent = page.locator("form.connection[data-kind=agent]")
     await page.locator("details.add-connection", has=agent).locator("summary").click()

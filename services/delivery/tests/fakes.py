@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from portal_contracts.values import TransferMethod
 from portal_delivery.domain.agents import AgentKey, token_digest
 from portal_delivery.domain.connections import Connection, EmailIdentity, Kind
 from portal_delivery.domain.delivery import (
@@ -50,6 +51,18 @@ class FakeRoutes:
             return False
         self.routes[(route.office_id, route.client_id)] = route
         return True
+
+    async def using(self, office_id: str, method: TransferMethod, connection: str | None) -> int:
+        return sum(
+            1
+            for (office, _), route in self.routes.items()
+            if office == office_id
+            and route.integration.target.kind is method
+            and (
+                connection is None
+                or getattr(route.integration.target, "connection", None) == connection
+            )
+        )
 
 
 class FakeOffices:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from portal_contracts.values import TransferMethod
 from portal_delivery.domain.agents import AgentKey
 from portal_delivery.domain.connections import Connection, EmailIdentity, Kind
 from portal_delivery.domain.delivery import Delivery, FileRef, Problem, Receipt, State
@@ -29,6 +30,11 @@ class ClientRoutes(Protocol):
     async def keep_newest(self, route: ClientRoute) -> bool:
         """Store ``route`` unless a route of the same or a newer version is stored; True when
         stored. Atomic: of two snapshots racing, the newer one stays."""
+        ...
+
+    async def using(self, office_id: str, method: TransferMethod, connection: str | None) -> int:
+        """How many of the office's clients deliver by ``method`` (through the connection
+        named ``connection``; None: the office's only one of that kind)."""
         ...
 
 

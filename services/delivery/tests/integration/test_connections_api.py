@@ -181,3 +181,26 @@ async def test_the_email_identity_is_the_platforms_until_the_office_sets_its_own
         json={"sender": "Docs@Kantoor.test", "display_name": "Kantoor"},
     )
     assert saved.json() == {"sender": "docs@kantoor.test", "display_name": "Kantoor", "own": True}
+
+
+async def test_a_connection_clients_deliver_through_is_not_deleted(
+    api: httpx.AsyncClient, service: Service
+) -> None:
+    from portal_contracts.clients import OneDriveTarget, SftpTarget
+    from portal_delivery.service.planning import remember_client_route
+    from services.delivery.tests.samples import snapshot
+
+    assert (await api.post("/v1/connections", headers=auth(), json=SFTP)).status_code == 201
+    target = SftpTarget(connection="Kantoor", folder="in")
+    await remember_client_route("o1", snapshot(1, target=target), service.deps)
+    await remember_client_route("o2", snapshot(1, target=target), service.deps)  # not o1's
+    refused = await api.delete(
+        "/v1/connections/Kantoor", headers={**auth(lang="fr"), "If-Match": "*"}
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "connection.in_use"
+    assert refused.json()["title"].startswith("1 client(s) envoient encore")
+    assert len((await api.get("/v1/connections", headers=auth())).json()) == 1  # kept
+    await remember_client_route("o1", snapshot(2, target=OneDriveTarget(folder="in")), service.deps)
+    deleted = await api.delete("/v1/connections/Kantoor", headers={**auth(), "If-Match": "*"})
+    assert deleted.status_code == 204, deleted.text

@@ -486,6 +486,7 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "settings.base_folder": ("Dossier de base", "Basismap", "Base folder"),
     "settings.add_connection": ("Ajouter la connexion", "Verbinding toevoegen", "Add connection"),
     "settings.test": ("Tester la connexion", "Verbinding testen", "Test connection"),
+    "settings.delete_connection": ("Supprimer", "Verwijderen", "Delete"),
     "settings.test_ok": (
         "La connexion fonctionne.",
         "De verbinding werkt.",

@@ -71,6 +71,13 @@ class MongoClientRoutes:
             raise
         return True
 
+    async def using(self, office_id: str, method: TransferMethod, connection: str | None) -> int:
+        # An admin's rare question: the office's routes, read by the (office_id, …) index.
+        query: Document = {"office_id": office_id, "integration.target.kind": method.value}
+        if connection is not None:
+            query["integration.target.connection"] = connection
+        return await self.collection.count_documents(query)
+
 
 class MongoOfficeDefaults:
     """The office's general settings from OfficeSettingsChanged, newest version kept (the same

@@ -300,6 +300,8 @@ def _install_errors(app: FastAPI) -> None:
             return ProblemError(422, "agent.hash_mismatch")
         if isinstance(exc, ConnectionKindTaken):
             return ProblemError(409, "connection.kind_taken")
+        if isinstance(exc, office.ConnectionInUse):
+            return ProblemError(409, "connection.in_use", params={"clients": exc.clients})
         if isinstance(exc, office.NotRetryable):
             return ProblemError(409, "delivery.not_retryable")
         if isinstance(exc, Stale):
@@ -331,6 +333,7 @@ def _install_errors(app: FastAPI) -> None:
         pulled.NotWhatWasSent,
         ConnectionKindTaken,
         office.NotRetryable,
+        office.ConnectionInUse,
         Stale,
         ConnectionNameTaken,
         ConnectionInvalid,

@@ -19,6 +19,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "De verbinding is niet geldig; verbeter de aangeduide velden.",
         "en": "The connection is not valid; correct the fields shown.",
     },
+    "connection.in_use": {
+        "fr": "{clients} client(s) envoient encore leurs documents par cette connexion : choisissez-leur une autre méthode ou connexion avant de la supprimer.",
+        "nl": "{clients} klant(en) versturen hun documenten nog via deze verbinding: kies voor hen een andere methode of verbinding voor u ze verwijdert.",
+        "en": "{clients} client(s) still send their documents through this connection: give them another method or connection before you delete it.",
+    },
     "connection.name_taken": {
         "fr": "Une connexion porte déjà ce nom ; choisissez-en un autre.",
         "nl": "Er bestaat al een verbinding met deze naam; kies een andere.",

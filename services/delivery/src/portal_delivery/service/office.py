@@ -9,6 +9,8 @@ from typing import Any
 
 from portal_contracts.identity import Caller, Role
 from portal_delivery.domain.connections import (
+    CHANNEL,
+    SOLE_KIND,
     Connection,
     EmailIdentity,
     Kind,
@@ -30,6 +32,14 @@ class Forbidden(Exception):
 
 class NotRetryable(Exception):
     pass
+
+
+class ConnectionInUse(Exception):
+    """Clients still deliver through it: deleting it would leave their documents nowhere."""
+
+    def __init__(self, clients: int) -> None:
+        super().__init__(f"{clients} clients use this connection")
+        self.clients = clients
 
 
 def visible_groups(caller: Caller) -> frozenset[str] | None:
@@ -84,6 +94,11 @@ async def delete_connection(
     stored = await deps.connections.get(caller.office_id, name)
     if stored is None:
         raise NotFound(name)
+    method = CHANNEL[stored.kind]
+    named = None if method in SOLE_KIND else stored.name
+    clients = await deps.routes.using(caller.office_id, method, named)
+    if clients:
+        raise ConnectionInUse(clients)
     based_on = stored.version if expected_version is None else expected_version
     await deps.connections.delete(caller.office_id, name, based_on)
 

@@ -604,6 +604,17 @@ def create_app(service: Service | None = None) -> FastAPI:
         shown = str(probe.get("host_key_shown") or "")
         return _back("/settings", probe=f"{name}: {outcome}", host_key=shown, key_for=name)
 
+    @app.post("/settings/connections/{name}/delete")
+    async def delete_connection(request: Request, name: str) -> Response:
+        # Delivery refuses while clients deliver through it, saying how many (shown as is).
+        return await _settings_call(
+            request,
+            "delivery",
+            "DELETE",
+            f"/v1/connections/{q(name)}",
+            headers={"if-match": "*"},
+        )
+
     @app.post("/settings/connections/{name}/host-key")
     async def trust_host_key(request: Request, name: str) -> Response:
         form = await request.form()
