@@ -345,7 +345,11 @@ async def test_admin_adds_each_kind_of_connection_and_pins_the_sftp_servers_key(
     agent = page.locator("form.connection[data-kind=agent]")
     await page.locator("details.add-connection", has=agent).locator("summary").click()
     await agent.locator("[name=name]").fill("serveur-bureau")
-    await agent.locator("button[type=submit]").click()
+    async with page.expect_response(
+        lambda r: r.url.endswith("/settings/connections") and r.request.method == "POST"
+    ) as answered:
+        await agent.locator("button[type=submit]").click()
+    assert (await answered.value).headers.get("cache-control") == "no-store"  # holds the key
     shown = page.locator("[data-agent-key] pre")
     await shown.wait_for()
     key = (await shown.inner_text()).strip()

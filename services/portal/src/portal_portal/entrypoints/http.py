@@ -578,9 +578,11 @@ def create_app(service: Service | None = None) -> FastAPI:
             detail = "; ".join(f"{k}: {v}" for k, v in exc.field_errors().items())
             return _back("/settings", error=f"{exc.title} {detail}".strip())
         if created.get("agent_key"):  # its token is shown this once: a page, not a redirect
-            return await _settings_view(
+            page = await _settings_view(
                 request, issued=created["agent_key"], issued_for=body["name"]
             )
+            page.headers["Cache-Control"] = "no-store"  # the token stays in no cache or history
+            return page
         return _back("/settings", done="saved")
 
     @app.post("/settings/connections/{name}/test")
