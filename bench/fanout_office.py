@@ -27,15 +27,10 @@ from portal_contracts.identity import Caller, Role, issue_token
 from portal_contracts.topics import Topics
 from portal_contracts.values import DocumentKind
 from portal_infra.faults.platform import (
-    CLEARFACTS_TOKEN,
-    GRAPH_CLIENT_ID,
-    GRAPH_DRIVE,
-    GRAPH_SECRET,
-    GRAPH_TENANT,
     JWT_KEY,
-    SFTP_PASSWORD,
     Platform,
     Run,
+    connection_bodies,
 )
 from portal_infra.faults.scenarios import client_form
 
@@ -101,20 +96,7 @@ async def _connections(
     http: httpx.AsyncClient, run: Run, platform: Platform, work: Workload, office: str
 ) -> None:
     headers = work.headers(office)
-    sftp = {
-        "host": "127.0.0.1",
-        "port": platform.sftp_port,
-        "username": "portal",
-        "host_key": platform.host_key(),
-    }
-    onedrive = {"tenant_id": GRAPH_TENANT, "client_id": GRAPH_CLIENT_ID, "drive_id": GRAPH_DRIVE}
-    for name, kind, settings, secrets in (
-        ("Kantoor", "sftp", sftp, {"password": SFTP_PASSWORD}),
-        ("m365", "onedrive", onedrive, {"client_secret": GRAPH_SECRET}),
-        ("clearfacts", "clearfacts", {}, {"token": CLEARFACTS_TOKEN}),
-        ("agent", "agent", {}, {}),
-    ):
-        body = {"name": name, "kind": kind, "settings": settings, "secrets": secrets}
+    for body in connection_bodies(platform).values():
         answer = await http.post(
             run.url("delivery") + "/v1/connections", headers=headers, json=body
         )

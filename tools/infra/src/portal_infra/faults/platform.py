@@ -338,6 +338,41 @@ class Platform:
             run.stop()
 
 
+def connection_bodies(platform: Platform) -> dict[str, dict[str, Any]]:
+    """The office's connection of each kind as the delivery API takes it, pointing at this
+    platform's sFTP server and fakes (the fault runs and the fan-out bench make the same)."""
+    return {
+        "sftp": {
+            "name": "Kantoor",
+            "kind": "sftp",
+            "settings": {
+                "host": "127.0.0.1",
+                "port": platform.sftp_port,
+                "username": "portal",
+                "host_key": platform.host_key(),
+            },
+            "secrets": {"password": SFTP_PASSWORD},
+        },
+        "onedrive": {
+            "name": "m365",
+            "kind": "onedrive",
+            "settings": {
+                "tenant_id": GRAPH_TENANT,
+                "client_id": GRAPH_CLIENT_ID,
+                "drive_id": GRAPH_DRIVE,
+            },
+            "secrets": {"client_secret": GRAPH_SECRET},
+        },
+        "clearfacts": {
+            "name": "clearfacts",
+            "kind": "clearfacts",
+            "settings": {},
+            "secrets": {"token": CLEARFACTS_TOKEN},
+        },
+        "agent": {"name": "agent", "kind": "agent", "settings": {}, "secrets": {}},
+    }
+
+
 def _fakes(run: Run, roles: Sequence[str], clearfacts_vats: Sequence[str]) -> list[str]:
     """The fakes the run's remote channels deliver to, as processes, and the workers' settings
     pointing at them."""

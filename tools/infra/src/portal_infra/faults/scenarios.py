@@ -30,13 +30,10 @@ import httpx
 
 from portal_infra.faults.platform import (
     DELIVERY_ROLES,
-    GRAPH_CLIENT_ID,
-    GRAPH_DRIVE,
-    GRAPH_SECRET,
-    GRAPH_TENANT,
     SFTP_PASSWORD,
     Platform,
     Run,
+    connection_bodies,
 )
 
 Fault = Callable[[Run, Platform, random.Random], Coroutine[Any, Any, None]]
@@ -204,38 +201,13 @@ async def scenario(
 async def _office(run: Run, platform: Platform) -> None:
     headers = {"Authorization": f"Bearer {run.token()}"}
     async with httpx.AsyncClient(timeout=30) as http:
-        connection = await http.post(
-            run.url("delivery") + "/v1/connections",
-            headers=headers,
-            json={
-                "name": "Kantoor",
-                "kind": "sftp",
-                "settings": {
-                    "host": "127.0.0.1",
-                    "port": platform.sftp_port,
-                    "username": "portal",
-                    "host_key": platform.host_key(),
-                },
-                "secrets": {"password": SFTP_PASSWORD},
-            },
-        )
-        assert connection.status_code == 201, connection.text  # noqa: S101
-        if "onedrive" in run.channels:
-            onedrive = await http.post(
-                run.url("delivery") + "/v1/connections",
-                headers=headers,
-                json={
-                    "name": "m365",
-                    "kind": "onedrive",
-                    "settings": {
-                        "tenant_id": GRAPH_TENANT,
-                        "client_id": GRAPH_CLIENT_ID,
-                        "drive_id": GRAPH_DRIVE,
-                    },
-                    "secrets": {"client_secret": GRAPH_SECRET},
-                },
-            )
-            assert onedrive.status_code == 201, onedrive.text  # noqa: S101
+        bodies = connection_bodies(platform)
+        for kind in ("sftp", "onedrive"):
+            if kind == "sftp" or kind in run.channels:
+                made = await http.post(
+                    run.url("delivery") + "/v1/connections", headers=headers, json=bodies[kind]
+                )
+                assert made.status_code == 201, made.text  # noqa: S101
         settings = await http.put(
             run.url("clients") + "/v1/settings",
             headers={**headers, "If-Match": "*"},
